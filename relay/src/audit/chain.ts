@@ -1,0 +1,86 @@
+import { createHash } from "node:crypto";
+import { asc, desc, sql } from "drizzle-orm";
+import type { Db, Tx } from "../db/client.ts";
+import { auditEvents } from "../db/schema/index.ts";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+/** One lock id for the chain: appends are serialised, so each sees the last hash. */
+const CHAIN_LOCK = 7_202_611;
+
+export interface AuditInput {
+  at: Date;
+  actor: string;
+  action: string;
+  requestId?: string | null;
+  grantId?: string | null;
+  data?: Record<string, unknown>;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+/** JSON with object keys sorted, so jsonb's key reordering cannot change a hash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** The hash of an event given the hash before it. */
+export function eventHash(prevHash: string, e: AuditInput): string {
+  const body = canonicalJson({
+    prev: prevHash,
+    at: e.at.toISOString(),
+    actor: e.actor,
+    action: e.action,
+    requestId: e.requestId ?? null,
+    grantId: e.grantId ?? null,
+    data: e.data ?? {},
+    ip: e.ip ?? null,
+    userAgent: e.userAgent ?? null,
+  });
+  return createHash("sha256").update(body).digest("hex");
+}
+
+/**
+ * Takes the chain lock for the rest of the transaction. Call it before writing
+ * anything whose id must follow commit order (audit events and notices).
+ */
+export async function lockChain(tx: Tx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
+}
+
+/** Appends one event inside the caller's transaction (same commit as the change). */
+export async function appendAudit(tx: Tx, event: AuditInput): Promise<void> {
+  await lockChain(tx);
+  const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
+  const prevHash = last?.hash ?? GENESIS_HASH;
+  await tx.insert(auditEvents).values({
+    at: event.at,
+    actor: event.actor,
+    action: event.action,
+    requestId: event.requestId ?? null,
+    grantId: event.grantId ?? null,
+    data: event.data ?? {},
+    ip: event.ip ?? null,
+    userAgent: event.userAgent ?? null,
+    prevHash,
+    hash: eventHash(prevHash, event),
+  });
+}
+
+/** Walks the whole chain; returns the id of the first event that does not verify. */
+export async function verifyChain(db: Db): Promise<{ ok: true; count: number } | { ok: false; brokenAt: number }> {
+  const rows = await db.select().from(auditEvents).orderBy(asc(auditEvents.id));
+  let prev = GENESIS_HASH;
+  for (const row of rows) {
+    if (row.prevHash !== prev || eventHash(prev, row) !== row.hash) return { ok: false, brokenAt: row.id };
+    prev = row.hash;
+  }
+  return { ok: true, count: rows.length };
+}

@@ -1,0 +1,124 @@
+import { DurationTextSchema, durationMs } from "@gatehouse/shared";
+import { z } from "zod";
+import { FALLBACK_MAX_CEILING } from "../policy/model.ts";
+
+/**
+ * The `gatehouse.yaml` format: directory, flows and fallback. Cross-references
+ * (managers, approvers, group members) are checked after parsing so every
+ * error can name its path.
+ */
+const email = z.email().transform((e) => e.toLowerCase());
+const id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "ids are lower-case letters, digits, '.', '_' or '-'");
+const approverRef = z.string().regex(/^(manager|admins|user:.+|group:.+)$/, "expected manager, admins, user:<email> or group:<id>");
+
+const userSchema = z.strictObject({
+  email,
+  name: z.string().min(1).max(200),
+  manager: email.optional(),
+  timezone: z.string().default("UTC"),
+  active: z.boolean().default(true),
+});
+
+const groupSchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(200),
+  members: z.array(email).default([]),
+});
+
+const stepSchema = z.strictObject({
+  approvers: z.array(approverRef).min(1),
+  require: z.enum(["any", "all"]).default("any"),
+});
+
+const flowSchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(200),
+  enabled: z.boolean().default(true),
+  apps: z.array(z.string().min(1)).min(1),
+  approval: z.union([z.literal("auto"), z.strictObject({ steps: z.array(stepSchema).min(1) })]),
+  durations: z.strictObject({
+    choices: z.array(DurationTextSchema).min(1),
+    default: DurationTextSchema.optional(),
+  }),
+  requireReason: z.boolean().default(false),
+});
+
+export const ConfigSchema = z.strictObject({
+  admins: z.array(email).default([]),
+  directory: z
+    .strictObject({
+      users: z.array(userSchema).default([]),
+      groups: z.array(groupSchema).default([]),
+    })
+    .default({ users: [], groups: [] }),
+  flows: z.array(flowSchema).default([]),
+  fallback: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      max: DurationTextSchema.default(FALLBACK_MAX_CEILING),
+    })
+    .default({ enabled: true, max: FALLBACK_MAX_CEILING }),
+});
+export type GatehouseConfig = z.infer<typeof ConfigSchema>;
+
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Checks what a schema cannot: references between parts of the file. */
+export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const emails = new Set(config.directory.users.map((u) => u.email));
+  const groupIds = new Set(config.directory.groups.map((g) => g.id));
+  const seen = new Set<string>();
+  config.directory.users.forEach((u, i) => {
+    if (seen.has(u.email)) issues.push({ path: ["directory", "users", i, "email"], message: `duplicate user '${u.email}'` });
+    seen.add(u.email);
+    if (u.manager && !emails.has(u.manager))
+      issues.push({ path: ["directory", "users", i, "manager"], message: `unknown user '${u.manager}'` });
+    if (!isTimeZone(u.timezone))
+      issues.push({ path: ["directory", "users", i, "timezone"], message: `unknown time zone '${u.timezone}'` });
+  });
+  config.admins.forEach((a, i) => {
+    if (!emails.has(a)) issues.push({ path: ["admins", i], message: `unknown user '${a}'` });
+  });
+  config.directory.groups.forEach((g, gi) => {
+    g.members.forEach((m, mi) => {
+      if (!emails.has(m))
+        issues.push({ path: ["directory", "groups", gi, "members", mi], message: `unknown user '${m}'` });
+    });
+  });
+  const flowIds = new Set<string>();
+  config.flows.forEach((f, fi) => {
+    if (flowIds.has(f.id) || f.id === "fallback")
+      issues.push({ path: ["flows", fi, "id"], message: `duplicate or reserved flow id '${f.id}'` });
+    flowIds.add(f.id);
+    if (f.approval !== "auto") {
+      f.approval.steps.forEach((s, si) => {
+        s.approvers.forEach((ref, ai) => {
+          const path = ["flows", fi, "approval", "steps", si, "approvers", ai];
+          if (ref.startsWith("user:") && !emails.has(ref.slice(5).toLowerCase()))
+            issues.push({ path, message: `unknown user '${ref.slice(5)}'` });
+          if (ref.startsWith("group:") && !groupIds.has(ref.slice(6)))
+            issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
+        });
+      });
+    }
+    if (f.durations.default && !f.durations.choices.includes(f.durations.default))
+      issues.push({ path: ["flows", fi, "durations", "default"], message: "the default must be one of the choices" });
+  });
+  const max = durationMs(config.fallback.max);
+  if (max === null || max > (durationMs(FALLBACK_MAX_CEILING) ?? 0))
+    issues.push({ path: ["fallback", "max"], message: `the fallback flow grants at most ${FALLBACK_MAX_CEILING}` });
+  return issues;
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

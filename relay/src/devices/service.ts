@@ -1,0 +1,163 @@
+import type { DeviceAuthorizeResponse, DeviceTokenResponse } from "@gatehouse/shared";
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { appendAudit } from "../audit/chain.ts";
+import type { Relay } from "../context.ts";
+import { deviceAuthorizations, devices, users } from "../db/schema/index.ts";
+import { ApiError } from "../http/errors.ts";
+import { signInMail } from "../mail/templates.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { randomToken, sha256, ttlMs, userCode } from "../secrets.ts";
+
+const AUTHORIZATION_TTL_MS = 15 * 60_000;
+const POLL_INTERVAL_S = 2;
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * Starts an extension sign-in: mails the person a pairing link and returns the
+ * device code the extension polls with. Only hashes of both secrets are kept.
+ */
+export async function startDeviceAuthorization(
+  relay: Relay,
+  input: { email: string; label?: string | undefined },
+  meta: RequestMeta,
+): Promise<DeviceAuthorizeResponse> {
+  const { db } = relay.database;
+  const [user] = await db.select().from(users).where(eq(users.email, input.email));
+  if (!user) throw new ApiError("unknown_user", `${input.email} is not in the Gatehouse directory; ask an admin to add you`);
+  if (!user.active) throw new ApiError("inactive_user", `${input.email} is deactivated in the Gatehouse directory`);
+
+  const now = relay.clock.now();
+  const deviceCode = randomToken("ghd_");
+  const linkToken = randomToken("ghp_");
+  const code = userCode();
+  await db.transaction(async (tx) => {
+    const [auth] = await tx
+      .insert(deviceAuthorizations)
+      .values({
+        userId: user.id,
+        deviceCodeHash: sha256(deviceCode),
+        linkTokenHash: sha256(linkToken),
+        userCode: code,
+        label: input.label ?? null,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + AUTHORIZATION_TTL_MS),
+      })
+      .returning({ id: deviceAuthorizations.id });
+    await appendAudit(tx, {
+      at: now,
+      actor: user.email,
+      action: "device.sign_in_started",
+      data: { authorizationId: auth?.id, label: input.label ?? null },
+      ...meta,
+    });
+    const link = `${relay.env.publicUrl}/pair/${linkToken}`;
+    await enqueueMail(tx, signInMail({ to: user.email, name: user.name, code, link }), now, !relay.env.SMTP_URL);
+  });
+  return { deviceCode, userCode: code, expiresIn: AUTHORIZATION_TTL_MS / 1000, interval: POLL_INTERVAL_S };
+}
+
+/** The extension's poll: `pending` until the person confirms, then the device token, once. */
+export async function redeemDeviceCode(relay: Relay, deviceCode: string, meta: RequestMeta): Promise<DeviceTokenResponse> {
+  const { db } = relay.database;
+  const now = relay.clock.now();
+  const [auth] = await db
+    .select()
+    .from(deviceAuthorizations)
+    .where(eq(deviceAuthorizations.deviceCodeHash, sha256(deviceCode)));
+  if (!auth) throw new ApiError("not_found", "Unknown device code");
+  if (auth.state === "consumed" || auth.expiresAt <= now)
+    throw new ApiError("authorization_expired", "This sign-in attempt has expired or was already used; start again");
+  if (auth.state === "pending") return { status: "pending" };
+
+  const token = randomToken("ght_");
+  const expiresAt = new Date(now.getTime() + ttlMs(relay.env.DEVICE_TOKEN_TTL));
+  const user = await db.transaction(async (tx) => {
+    const [claimed] = await tx
+      .update(deviceAuthorizations)
+      .set({ state: "consumed" })
+      .where(and(eq(deviceAuthorizations.id, auth.id), eq(deviceAuthorizations.state, "approved")))
+      .returning();
+    if (!claimed) throw new ApiError("authorization_expired", "This sign-in attempt was already used");
+    const [u] = await tx.select().from(users).where(eq(users.id, auth.userId));
+    if (!u?.active) throw new ApiError("inactive_user");
+    const [device] = await tx
+      .insert(devices)
+      .values({ userId: u.id, tokenHash: sha256(token), label: auth.label, createdAt: now, expiresAt })
+      .returning({ id: devices.id });
+    await appendAudit(tx, { at: now, actor: u.email, action: "device.paired", data: { deviceId: device?.id }, ...meta });
+    return u;
+  });
+  return { status: "paired", token, expiresAt: expiresAt.toISOString(), user: { email: user.email, name: user.name } };
+}
+
+/** The pending sign-in behind an emailed pairing link, if it is still usable. */
+export async function findPairing(relay: Relay, linkToken: string) {
+  const { db } = relay.database;
+  const [row] = await db
+    .select({ auth: deviceAuthorizations, user: users })
+    .from(deviceAuthorizations)
+    .innerJoin(users, eq(users.id, deviceAuthorizations.userId))
+    .where(eq(deviceAuthorizations.linkTokenHash, sha256(linkToken)));
+  if (!row) return { status: "invalid" as const };
+  if (row.auth.state !== "pending") return { status: "used" as const, ...row };
+  if (row.auth.expiresAt <= relay.clock.now()) return { status: "expired" as const, ...row };
+  return { status: "ok" as const, ...row };
+}
+
+/** The person clicked "Pair" on the page behind the link (a POST, never a GET). */
+export async function confirmPairing(relay: Relay, linkToken: string, meta: RequestMeta): Promise<boolean> {
+  const now = relay.clock.now();
+  return relay.database.db.transaction(async (tx) => {
+    const [auth] = await tx
+      .update(deviceAuthorizations)
+      .set({ state: "approved", approvedAt: now })
+      .where(
+        and(
+          eq(deviceAuthorizations.linkTokenHash, sha256(linkToken)),
+          eq(deviceAuthorizations.state, "pending"),
+          gt(deviceAuthorizations.expiresAt, now),
+        ),
+      )
+      .returning();
+    if (!auth) return false;
+    const [u] = await tx.select().from(users).where(eq(users.id, auth.userId));
+    await appendAudit(tx, {
+      at: now,
+      actor: u?.email ?? auth.userId,
+      action: "device.sign_in_confirmed",
+      data: { authorizationId: auth.id },
+      ...meta,
+    });
+    return true;
+  });
+}
+
+export interface Principal {
+  user: typeof users.$inferSelect;
+  device: typeof devices.$inferSelect;
+}
+
+/** Resolves a bearer device token; null when unknown, revoked, expired or the person is inactive. */
+export async function authenticateDevice(relay: Relay, token: string): Promise<Principal | null> {
+  const now = relay.clock.now();
+  const [row] = await relay.database.db
+    .select({ device: devices, user: users })
+    .from(devices)
+    .innerJoin(users, eq(users.id, devices.userId))
+    .where(and(eq(devices.tokenHash, sha256(token)), isNull(devices.revokedAt), gt(devices.expiresAt, now)));
+  if (!row || !row.user.active) return null;
+  return row;
+}
+
+/** Signs the extension out: the token stops working at once. */
+export async function revokeDevice(relay: Relay, p: Principal, meta: RequestMeta): Promise<void> {
+  const now = relay.clock.now();
+  await relay.database.db.transaction(async (tx) => {
+    await tx.update(devices).set({ revokedAt: now }).where(eq(devices.id, p.device.id));
+    await appendAudit(tx, { at: now, actor: p.user.email, action: "device.revoked", data: { deviceId: p.device.id }, ...meta });
+  });
+}

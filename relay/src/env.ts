@@ -1,0 +1,55 @@
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+/**
+ * Relay configuration, read from the environment once at start-up. A bad value
+ * stops the relay with a message naming the variable (see README's table).
+ */
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+export const EnvSchema = z.object({
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATA_DIR: z.string().default(".gatehouse"),
+  GATEHOUSE_CONFIG: z.string().optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  MAIL_FROM: z.string().default("Gatehouse <gatehouse@localhost>"),
+  LINK_TTL: z.string().regex(/^[0-9]+(s|m|h|d)$/).default("72h"),
+  DEVICE_TOKEN_TTL: z.string().regex(/^[0-9]+(s|m|h|d)$/).default("90d"),
+  EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type RelayEnv = z.infer<typeof EnvSchema> & {
+  publicUrl: string;
+  mode: "embedded" | "production";
+  configPath: string;
+};
+
+export function parseEnv(source: Record<string, string | undefined>, cwd = process.cwd()): RelayEnv {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid relay configuration:\n${lines.join("\n")}`);
+  }
+  const env = parsed.data;
+  return {
+    ...env,
+    publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/$/, ""),
+    mode: env.DATABASE_URL ? "production" : "embedded",
+    configPath: env.GATEHOUSE_CONFIG ? resolve(cwd, env.GATEHOUSE_CONFIG) : defaultConfigPath(cwd),
+  };
+}
+
+/** `./gatehouse.yaml` when there is one, else the commented example shipped with the relay. */
+function defaultConfigPath(cwd: string): string {
+  const local = resolve(cwd, "gatehouse.yaml");
+  if (existsSync(local)) return local;
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../gatehouse.example.yaml");
+}

@@ -1,0 +1,44 @@
+import { and, eq, inArray, isNotNull, lte } from "drizzle-orm";
+import { appendAudit } from "../audit/chain.ts";
+import type { Relay } from "../context.ts";
+import { grants } from "../db/schema/index.ts";
+import { addNotice } from "../push/bus.ts";
+
+/**
+ * Ends every grant whose time is up, exactly once. Due rows are claimed with
+ * `FOR UPDATE SKIP LOCKED` and flipped from `active` in the same transaction as
+ * their audit event and notice, so concurrent workers (other instances, or a
+ * restarted one catching up) never end a grant twice and a crash ends none
+ * half-way. Returns the ids ended by this call.
+ */
+export async function expireDueGrants(relay: Relay, batch = 100): Promise<string[]> {
+  const now = relay.clock.now();
+  return relay.database.db.transaction(async (tx) => {
+    const due = await tx
+      .select({ id: grants.id })
+      .from(grants)
+      .where(and(eq(grants.state, "active"), isNotNull(grants.endsAt), lte(grants.endsAt, now)))
+      .orderBy(grants.endsAt)
+      .limit(batch)
+      .for("update", { skipLocked: true });
+    if (due.length === 0) return [];
+    const ended = await tx
+      .update(grants)
+      .set({ state: "expired", endedAt: now })
+      .where(and(inArray(grants.id, due.map((d) => d.id)), eq(grants.state, "active")))
+      .returning();
+    for (const g of ended) {
+      await appendAudit(tx, {
+        at: now,
+        actor: "relay",
+        action: "grant.expired",
+        requestId: g.requestId,
+        grantId: g.id,
+        data: { endsAt: g.endsAt?.toISOString() ?? null, lateByMs: g.endsAt ? now.getTime() - g.endsAt.getTime() : 0 },
+      });
+      await addNotice(tx, { userId: g.userId, kind: "grant.ended", requestId: g.requestId, grantId: g.id }, now);
+    }
+    if (ended.length > 0) relay.log.info("grants expired", { count: ended.length });
+    return ended.map((g) => g.id);
+  });
+}

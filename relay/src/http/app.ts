@@ -1,0 +1,88 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { csrf } from "hono/csrf";
+import { html } from "hono/html";
+import { secureHeaders } from "hono/secure-headers";
+import type { Relay } from "../context.ts";
+import { ApiError, handleError, problemBody, problemResponse } from "./errors.ts";
+import { openApiDocument } from "./openapi.ts";
+import { decidePages } from "./pages/decide.pages.ts";
+import { page, RELAY_CSS } from "./pages/layout.ts";
+import { outboxPages } from "./pages/outbox.pages.ts";
+import { pairPages } from "./pages/pair.pages.ts";
+import { deviceRoutes } from "./routes/devices.routes.ts";
+import { noticeRoutes } from "./routes/notices.routes.ts";
+import { requestRoutes } from "./routes/requests.routes.ts";
+
+/**
+ * Builds the relay's HTTP app: the JSON API under `/api/v1` (problem+json
+ * errors, CORS for the extension, bearer device tokens) and the server-rendered
+ * pages (strict CSP, no script, CSRF-checked forms).
+ */
+export function createApp(relay: Relay) {
+  const app = new Hono();
+  app.onError(handleError(relay.log));
+  app.notFound((c) =>
+    c.req.path.startsWith("/api/")
+      ? problemResponse(c, problemBody("not_found", `No route ${c.req.method} ${c.req.path}`))
+      : c.html(page("Not found", html`<h1>Not found</h1><p>There is nothing at this address.</p>`), 404),
+  );
+
+  app.get("/healthz", async (c) => {
+    await relay.database.db.execute("select 1");
+    return c.json({ status: "ok", mode: relay.env.mode });
+  });
+  app.get("/.well-known/jwks.json", (c) => {
+    c.header("cache-control", "public, max-age=300");
+    return c.json(relay.keys.jwks);
+  });
+
+  // The API is called by the extension's background worker (another origin) with
+  // a bearer token and no cookies, so any origin may call it.
+  const api = new Hono();
+  api.use("*", cors({ origin: "*", allowHeaders: ["authorization", "content-type", "last-event-id"], maxAge: 600 }));
+  api.get("/openapi.json", (c) => c.json(openApiDocument(relay.env.publicUrl)));
+  api.route("/", deviceRoutes(relay));
+  api.route("/", requestRoutes(relay));
+  api.route("/", noticeRoutes(relay));
+  api.all("*", () => {
+    throw new ApiError("not_found");
+  });
+  app.route("/api/v1", api);
+
+  const pages = new Hono();
+  pages.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      referrerPolicy: "no-referrer",
+    }),
+  );
+  pages.use("*", csrf({ origin: relay.env.publicUrl }));
+  pages.get("/static/relay.css", (c) => {
+    c.header("content-type", "text/css; charset=utf-8");
+    c.header("cache-control", "public, max-age=3600");
+    return c.body(RELAY_CSS);
+  });
+  pages.get("/", (c) =>
+    c.html(
+      page(
+        "Relay",
+        html`<h1>Gatehouse relay</h1><p>This relay is running in <strong>${relay.env.mode}</strong> mode.</p>
+<ul><li><a href="/api/v1/openapi.json">API (OpenAPI)</a></li><li><a href="/.well-known/jwks.json">Signing keys (JWKS)</a></li>${relay.env.mode === "embedded" ? html`<li><a href="/dev/outbox">Dev mail outbox</a></li>` : ""}</ul>`,
+      ),
+    ),
+  );
+  pages.route("/", pairPages(relay));
+  pages.route("/", decidePages(relay));
+  if (relay.env.mode === "embedded") pages.route("/", outboxPages(relay));
+  app.route("/", pages);
+  return app;
+}

@@ -1,0 +1,100 @@
+import {
+  CreateRequestBodySchema,
+  DeviceAuthorizeBodySchema,
+  DeviceAuthorizeResponseSchema,
+  DeviceTokenBodySchema,
+  DeviceTokenResponseSchema,
+  MeResponseSchema,
+  NoticeListSchema,
+  PreviewBodySchema,
+  PreviewResponseSchema,
+  RequestListSchema,
+  RequestViewSchema,
+} from "@gatehouse/shared";
+import { z } from "zod";
+
+const schemas = {
+  DeviceAuthorizeBody: DeviceAuthorizeBodySchema,
+  DeviceAuthorizeResponse: DeviceAuthorizeResponseSchema,
+  DeviceTokenBody: DeviceTokenBodySchema,
+  DeviceTokenResponse: DeviceTokenResponseSchema,
+  Me: MeResponseSchema,
+  PreviewBody: PreviewBodySchema,
+  PreviewResponse: PreviewResponseSchema,
+  CreateRequestBody: CreateRequestBodySchema,
+  RequestView: RequestViewSchema,
+  RequestList: RequestListSchema,
+  NoticeList: NoticeListSchema,
+} as const;
+
+type Name = keyof typeof schemas;
+const ref = (name: Name) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: Name) => ({ content: { "application/json": { schema: ref(name) } } });
+const problem = { description: "Problem (RFC 9457)", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const bearer = [{ deviceToken: [] }];
+
+/**
+ * The OpenAPI document of `/api/v1`, generated from the same zod schemas the
+ * relay validates with and the extension parses with, so it cannot drift.
+ */
+export function openApiDocument(serverUrl: string) {
+  const components = Object.fromEntries(
+    Object.entries(schemas).map(([name, schema]) => [name, z.toJSONSchema(schema, { io: "input", unrepresentable: "any" })]),
+  );
+  return {
+    openapi: "3.1.0",
+    info: { title: "Gatehouse relay API", version: "1" },
+    servers: [{ url: `${serverUrl}/api/v1` }],
+    components: {
+      securitySchemes: { deviceToken: { type: "http", scheme: "bearer", description: "Device token from /devices/token" } },
+      schemas: {
+        ...components,
+        Problem: {
+          type: "object",
+          required: ["type", "code", "title", "status"],
+          properties: {
+            type: { type: "string" },
+            code: { type: "string" },
+            title: { type: "string" },
+            status: { type: "integer" },
+            detail: { type: "string" },
+            errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+          },
+        },
+      },
+    },
+    paths: {
+      "/devices/authorize": {
+        post: { summary: "Start an extension sign-in (mails a pairing link)", requestBody: json("DeviceAuthorizeBody"), responses: { 201: { description: "Started", ...json("DeviceAuthorizeResponse") }, default: problem } },
+      },
+      "/devices/token": {
+        post: { summary: "Poll for the device token", requestBody: json("DeviceTokenBody"), responses: { 200: { description: "Pending or paired", ...json("DeviceTokenResponse") }, default: problem } },
+      },
+      "/devices/current": { delete: { summary: "Sign this extension out", security: bearer, responses: { 204: { description: "Signed out" }, default: problem } } },
+      "/me": { get: { summary: "Who this device belongs to", security: bearer, responses: { 200: { description: "OK", ...json("Me") }, default: problem } } },
+      "/requests/preview": {
+        post: { summary: "Which flow applies and who approves (changes nothing)", security: bearer, requestBody: json("PreviewBody"), responses: { 200: { description: "OK", ...json("PreviewResponse") }, default: problem } },
+      },
+      "/requests": {
+        get: { summary: "My requests, newest first", security: bearer, responses: { 200: { description: "OK", ...json("RequestList") }, default: problem } },
+        post: { summary: "Ask for access", security: bearer, requestBody: json("CreateRequestBody"), responses: { 201: { description: "Created", ...json("RequestView") }, default: problem } },
+      },
+      "/notices": {
+        get: {
+          summary: "Notices after a cursor (replay)",
+          security: bearer,
+          parameters: [{ name: "after", in: "query", schema: { type: "integer", minimum: 0 } }],
+          responses: { 200: { description: "OK", ...json("NoticeList") }, default: problem },
+        },
+      },
+      "/notices/stream": {
+        get: {
+          summary: "Live notices as server-sent events (event `notice`, data = one notice)",
+          security: bearer,
+          parameters: [{ name: "after", in: "query", schema: { type: "integer", minimum: 0 } }],
+          responses: { 200: { description: "text/event-stream" }, default: problem },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import type { Relay } from "../../context.ts";
+import { listNotices } from "../../push/list.ts";
+import { ApiError } from "../errors.ts";
+import { type AppEnv, requireDevice } from "../auth.ts";
+
+const cursorSchema = z.coerce.number().int().min(0).default(0);
+/** Comment lines keep proxies and the extension's worker from idling the stream out. */
+const HEARTBEAT_MS = 15_000;
+/** Streams end after a while; the client reconnects and replays from its cursor. */
+const STREAM_LIFETIME_MS = 5 * 60_000;
+
+function parseCursor(value: string | undefined): number {
+  const parsed = cursorSchema.safeParse(value);
+  if (!parsed.success) throw ApiError.fromZod(parsed.error);
+  return parsed.data;
+}
+
+/**
+ * Push to the extension. `GET /notices?after=N` is the replay (the guarantee);
+ * `GET /notices/stream?after=N` is the live connection (an optimisation) as
+ * server-sent events, woken by NOTIFY after each commit.
+ */
+export function noticeRoutes(relay: Relay) {
+  return new Hono<AppEnv>()
+    .use("/notices", requireDevice(relay))
+    .use("/notices/*", requireDevice(relay))
+    .get("/notices", async (c) => {
+      const after = parseCursor(c.req.query("after"));
+      const list = await listNotices(relay.database.db, c.get("principal").user.id, after);
+      return c.json({ notices: list, cursor: list.at(-1)?.id ?? after });
+    })
+    .get("/notices/stream", (c) => {
+      const userId = c.get("principal").user.id;
+      let cursor = parseCursor(c.req.query("after") ?? c.req.header("last-event-id"));
+      return streamSSE(c, async (stream) => {
+        let dirty = true;
+        let wake: (() => void) | null = null;
+        const unsubscribe = relay.bus.subscribe(userId, () => {
+          dirty = true;
+          wake?.();
+        });
+        stream.onAbort(() => {
+          unsubscribe();
+          wake?.();
+        });
+        const endAt = Date.now() + STREAM_LIFETIME_MS;
+        try {
+          await stream.writeSSE({ event: "ready", data: JSON.stringify({ cursor }) });
+          while (!stream.aborted && !stream.closed && Date.now() < endAt) {
+            if (dirty) {
+              dirty = false;
+              for (const notice of await listNotices(relay.database.db, userId, cursor)) {
+                await stream.writeSSE({ id: String(notice.id), event: "notice", data: JSON.stringify(notice) });
+                cursor = notice.id;
+              }
+              continue;
+            }
+            const woke = await new Promise<boolean>((resolve) => {
+              const t = setTimeout(() => resolve(false), HEARTBEAT_MS);
+              wake = () => {
+                clearTimeout(t);
+                resolve(true);
+              };
+            });
+            wake = null;
+            if (!woke && !stream.aborted) await stream.write(": ping\n\n");
+          }
+        } finally {
+          unsubscribe();
+        }
+      });
+    });
+}

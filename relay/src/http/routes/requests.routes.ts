@@ -1,0 +1,26 @@
+import { CreateRequestBodySchema, PreviewBodySchema } from "@gatehouse/shared";
+import { Hono } from "hono";
+import type { Relay } from "../../context.ts";
+import { createRequest, previewRequest } from "../../requests/service.ts";
+import { listRequestsOf } from "../../requests/view.ts";
+import { type AppEnv, requestMeta, requireDevice } from "../auth.ts";
+import { readJson } from "../validate.ts";
+
+/** The requester's side: preview, submit, list. */
+export function requestRoutes(relay: Relay) {
+  return new Hono<AppEnv>()
+    .use("/requests", requireDevice(relay))
+    .use("/requests/*", requireDevice(relay))
+    .post("/requests/preview", async (c) => {
+      const body = await readJson(c, PreviewBodySchema);
+      return c.json(await previewRequest(relay, c.get("principal"), body));
+    })
+    .post("/requests", async (c) => {
+      const body = await readJson(c, CreateRequestBodySchema);
+      const view = await createRequest(relay, c.get("principal"), body, requestMeta(c, relay.env.TRUST_PROXY));
+      return c.json(view, 201);
+    })
+    .get("/requests", async (c) => {
+      return c.json({ requests: await listRequestsOf(relay.database.db, c.get("principal").user.id) });
+    });
+}

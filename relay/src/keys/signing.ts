@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT, errors } from "jose";
+import type { Clock } from "../clock.ts";
+import type { Db } from "../db/client.ts";
+import { signingKeys } from "../db/schema/index.ts";
+
+const ALG = "EdDSA";
+export const LINK_AUDIENCE = "gatehouse:decision";
+
+export interface KeyRing {
+  kid: string;
+  privateKey: CryptoKey;
+  /** kid → public key, for every key still published */
+  publicKeys: Map<string, CryptoKey>;
+  jwks: { keys: JWK[] };
+}
+
+/** Loads the signing keys, creating an Ed25519 key on first start. */
+export async function loadKeyRing(db: Db, clock: Clock): Promise<KeyRing> {
+  let rows = await db.select().from(signingKeys);
+  if (!rows.some((r) => r.active)) {
+    const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
+    const kid = randomUUID();
+    await db
+      .insert(signingKeys)
+      .values({
+        kid,
+        alg: ALG,
+        publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" },
+        privateJwk: { ...(await exportJWK(privateKey)) },
+        active: true,
+        createdAt: clock.now(),
+      })
+      .onConflictDoNothing();
+    rows = await db.select().from(signingKeys);
+  }
+  const active = rows.find((r) => r.active);
+  if (!active) throw new Error("no active signing key");
+  const publicKeys = new Map<string, CryptoKey>();
+  for (const row of rows) publicKeys.set(row.kid, (await importJWK(row.publicJwk as JWK, ALG)) as CryptoKey);
+  return {
+    kid: active.kid,
+    privateKey: (await importJWK(active.privateJwk as JWK, ALG)) as CryptoKey,
+    publicKeys,
+    jwks: { keys: rows.map((r) => r.publicJwk as JWK) },
+  };
+}
+
+export interface DecisionLinkClaims {
+  approverId: string;
+  requestId: string;
+  step: number;
+  jti: string;
+}
+
+/** Signs a decision link bound to one approver, one request and one step. */
+export async function signDecisionLink(
+  ring: KeyRing,
+  issuer: string,
+  claims: DecisionLinkClaims,
+  now: Date,
+  ttlSeconds: number,
+): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ rid: claims.requestId, stp: claims.step })
+    .setProtectedHeader({ alg: ALG, kid: ring.kid, typ: "gatehouse-link+jwt" })
+    .setIssuer(issuer)
+    .setAudience(LINK_AUDIENCE)
+    .setSubject(claims.approverId)
+    .setJti(claims.jti)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(ring.privateKey);
+}
+
+export type LinkVerification =
+  | { ok: true; claims: DecisionLinkClaims }
+  | { ok: false; reason: "expired" | "invalid" };
+
+/** Verifies signature, issuer, audience and expiry against the relay's clock. */
+export async function verifyDecisionLink(ring: KeyRing, issuer: string, token: string, now: Date): Promise<LinkVerification> {
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        const key = header.kid ? ring.publicKeys.get(header.kid) : undefined;
+        if (!key) throw new errors.JWKSNoMatchingKey();
+        return key;
+      },
+      {
+        issuer,
+        audience: LINK_AUDIENCE,
+        algorithms: [ALG],
+        typ: "gatehouse-link+jwt",
+        currentDate: now,
+        requiredClaims: ["sub", "jti", "exp", "rid", "stp"],
+      },
+    );
+    const { sub, jti, rid, stp } = payload;
+    if (typeof sub !== "string" || typeof jti !== "string" || typeof rid !== "string" || typeof stp !== "number") {
+      return { ok: false, reason: "invalid" };
+    }
+    return { ok: true, claims: { approverId: sub, requestId: rid, step: stp, jti } };
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
+    return { ok: false, reason: "invalid" };
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The policy model as the relay stores and evaluates it. The config file
+ * (config/schema.ts) and, later, the admin UI both produce these shapes.
+ */
+
+/** `user:<email>`, `group:<id>`, `manager` or `admins`. */
+export type ApproverRef = string;
+
+export interface StepDefinition {
+  approvers: ApproverRef[];
+  require: "any" | "all";
+}
+
+export interface FlowDefinition {
+  apps: string[];
+  approval: "auto" | { steps: StepDefinition[] };
+  durations: { choices: string[]; default?: string | undefined };
+  requireReason: boolean;
+}
+
+export interface Flow {
+  id: string;
+  name: string;
+  enabled: boolean;
+  definition: FlowDefinition;
+}
+
+export interface DirectoryUser {
+  id: string;
+  email: string;
+  name: string;
+  managerEmail: string | null;
+  active: boolean;
+  isAdmin: boolean;
+}
+
+export interface FallbackSettings {
+  enabled: boolean;
+  /** Longest grant the fallback flow allows (DESIGN.md: at most 4 hours). */
+  max: string;
+}
+
+/** Everything policy evaluation reads, loaded once per evaluation. */
+export interface PolicySnapshot {
+  usersByEmail: Map<string, DirectoryUser>;
+  /** group id → member emails */
+  groups: Map<string, string[]>;
+  /** ordered by priority, first match wins */
+  flows: Flow[];
+  fallback: FallbackSettings;
+}
+
+export const FALLBACK_FLOW_ID = "fallback";
+export const FALLBACK_MAX_CEILING = "4h";

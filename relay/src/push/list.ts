@@ -1,0 +1,24 @@
+import type { Notice, NoticeKind } from "@gatehouse/shared";
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { grants, notices, requests } from "../db/schema/index.ts";
+import { grantView, requestView } from "../requests/view.ts";
+
+/** A user's notices after `cursor`, oldest first, with the current request and grant. */
+export async function listNotices(db: Db, userId: string, cursor: number, limit = 100): Promise<Notice[]> {
+  const rows = await db
+    .select({ n: notices, r: requests, g: grants })
+    .from(notices)
+    .innerJoin(requests, eq(requests.id, notices.requestId))
+    .leftJoin(grants, eq(grants.requestId, notices.requestId))
+    .where(and(eq(notices.userId, userId), gt(notices.id, cursor)))
+    .orderBy(asc(notices.id))
+    .limit(limit);
+  return rows.map(({ n, r, g }) => ({
+    id: n.id,
+    kind: n.kind as NoticeKind,
+    at: n.createdAt.toISOString(),
+    request: requestView(r, g),
+    grant: g ? grantView(g) : null,
+  }));
+}

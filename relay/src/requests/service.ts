@@ -1,0 +1,321 @@
+import {
+  type CreateRequestBody,
+  durationMs,
+  type PreviewBody,
+  type PreviewResponse,
+  type RequestView,
+} from "@gatehouse/shared";
+import { and, eq } from "drizzle-orm";
+import type { z } from "zod";
+import type { CreateRequestBodySchema } from "@gatehouse/shared";
+import { appendAudit } from "../audit/chain.ts";
+import type { Relay } from "../context.ts";
+import type { Tx } from "../db/client.ts";
+import { approvals, grants, magicLinkUses, type ResolvedStep, requests, users } from "../db/schema/index.ts";
+import type { Principal, RequestMeta } from "../devices/service.ts";
+import { ApiError } from "../http/errors.ts";
+import { signDecisionLink, verifyDecisionLink } from "../keys/signing.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { approvalMail } from "../mail/templates.ts";
+import { type Evaluation, evaluatePolicy } from "../policy/evaluate.ts";
+import { loadPolicySnapshot } from "../policy/snapshot.ts";
+import { addNotice } from "../push/bus.ts";
+import { randomToken, ttlMs } from "../secrets.ts";
+import { requestView } from "./view.ts";
+
+type Matched = Extract<Evaluation, { outcome: "matched" }>;
+
+async function evaluateFor(relay: Relay, email: string, body: PreviewBody): Promise<Matched> {
+  const snapshot = await loadPolicySnapshot(relay.database.db);
+  const result = evaluatePolicy(snapshot, { requesterEmail: email, app: body.app, resourceId: body.resource.id });
+  if (result.outcome === "matched") return result;
+  if (result.code === "no_flow") throw new ApiError("no_flow", `No access flow covers ${body.app}; ask an admin`);
+  throw new ApiError(result.code === "unknown_requester" ? "unknown_user" : "inactive_user");
+}
+
+/** What the panel shows before submit: flow, approvers, durations. Changes nothing. */
+export async function previewRequest(relay: Relay, p: Principal, body: PreviewBody): Promise<PreviewResponse> {
+  const e = await evaluateFor(relay, p.user.email, body);
+  return {
+    flow: e.flow,
+    approval: e.approval,
+    approvers: (e.steps[0]?.approvers ?? []).map((u) => ({ email: u.email, name: u.name })),
+    durations: e.durations,
+    defaultDuration: e.defaultDuration,
+    requireReason: e.requireReason,
+  };
+}
+
+/**
+ * Stores a request after evaluating policy again on the server, and notifies
+ * the first step's approvers (or grants at once for `auto` flows). One
+ * transaction: the request, its approvals, audit events and mail commit together.
+ */
+export async function createRequest(
+  relay: Relay,
+  p: Principal,
+  body: z.output<typeof CreateRequestBodySchema>,
+  meta: RequestMeta,
+): Promise<RequestView> {
+  const e = await evaluateFor(relay, p.user.email, body);
+  if (!e.durations.includes(body.duration))
+    throw new ApiError("duration_not_allowed", `Choose one of: ${e.durations.join(", ")}`);
+  if (e.requireReason && body.reason.trim() === "") throw new ApiError("reason_required", "This flow requires a reason");
+
+  const now = relay.clock.now();
+  const steps: ResolvedStep[] = e.steps.map((s) => ({ require: s.require, approverIds: s.approvers.map((u) => u.id) }));
+  return relay.database.db.transaction(async (tx) => {
+    const [request] = await tx
+      .insert(requests)
+      .values({
+        requesterId: p.user.id,
+        app: body.app,
+        resourceId: body.resource.id,
+        resourceName: body.resource.name,
+        resourceUrl: body.resource.url,
+        message: body.message,
+        reason: body.reason,
+        duration: body.duration,
+        flowId: e.flow.id,
+        flowName: e.flow.name,
+        steps,
+        sourceIp: meta.ip,
+        userAgent: meta.userAgent,
+        createdAt: now,
+      })
+      .returning();
+    if (!request) throw new Error("insert returned nothing");
+    await appendAudit(tx, {
+      at: now,
+      actor: p.user.email,
+      action: "request.created",
+      requestId: request.id,
+      data: { app: body.app, resource: body.resource, duration: body.duration, flow: e.flow.id, steps },
+      ...meta,
+    });
+    if (steps.length === 0) {
+      const grant = await approveFinally(relay, tx, request, body.duration, "policy:auto", now, meta);
+      return requestView({ ...request, state: "approved", decidedAt: now }, grant);
+    }
+    await openStep(relay, tx, request, 0, now);
+    return requestView(request, null);
+  });
+}
+
+type RequestRow = typeof requests.$inferSelect;
+type GrantRow = typeof grants.$inferSelect;
+
+/** Creates the step's approval rows and mails each approver a link bound to them. */
+async function openStep(relay: Relay, tx: Tx, request: RequestRow, step: number, now: Date): Promise<void> {
+  const resolved = request.steps[step];
+  if (!resolved) throw new Error(`request ${request.id} has no step ${step}`);
+  const [requester] = await tx.select().from(users).where(eq(users.id, request.requesterId));
+  if (!requester) throw new Error("requester vanished");
+  for (const approverId of resolved.approverIds) {
+    await tx.insert(approvals).values({ requestId: request.id, step, approverId });
+    const [approver] = await tx.select().from(users).where(eq(users.id, approverId));
+    if (!approver) continue;
+    const token = await signDecisionLink(
+      relay.keys,
+      relay.env.publicUrl,
+      { approverId, requestId: request.id, step, jti: randomToken() },
+      now,
+      ttlMs(relay.env.LINK_TTL) / 1000,
+    );
+    await enqueueMail(
+      tx,
+      approvalMail({
+        to: approver.email,
+        approverName: approver.name,
+        requester: { name: requester.name, email: requester.email },
+        app: request.app,
+        resource: { id: request.resourceId, name: request.resourceName, url: request.resourceUrl },
+        duration: request.duration,
+        reason: request.reason,
+        message: request.message,
+        flowName: request.flowName,
+        link: `${relay.env.publicUrl}/decide/${token}`,
+      }),
+      now,
+      !relay.env.SMTP_URL,
+    );
+  }
+  await appendAudit(tx, {
+    at: now,
+    actor: "relay",
+    action: "request.step_opened",
+    requestId: request.id,
+    data: { step, require: resolved.require, approverIds: resolved.approverIds, channel: "email" },
+  });
+}
+
+async function approveFinally(
+  relay: Relay,
+  tx: Tx,
+  request: RequestRow,
+  duration: string,
+  actor: string,
+  now: Date,
+  meta: RequestMeta,
+): Promise<GrantRow> {
+  await tx.update(requests).set({ state: "approved", decidedAt: now, duration }).where(eq(requests.id, request.id));
+  const ms = durationMs(duration);
+  const [grant] = await tx
+    .insert(grants)
+    .values({
+      requestId: request.id,
+      userId: request.requesterId,
+      app: request.app,
+      resourceId: request.resourceId,
+      startsAt: now,
+      endsAt: ms === null ? null : new Date(now.getTime() + ms),
+    })
+    .returning();
+  if (!grant) throw new Error("grant insert returned nothing");
+  await appendAudit(tx, { at: now, actor, action: "request.approved", requestId: request.id, data: { duration }, ...meta });
+  await appendAudit(tx, {
+    at: now,
+    actor: "relay",
+    action: "grant.started",
+    requestId: request.id,
+    grantId: grant.id,
+    data: { endsAt: grant.endsAt?.toISOString() ?? null },
+  });
+  await addNotice(tx, { userId: request.requesterId, kind: "grant.started", requestId: request.id, grantId: grant.id }, now);
+  relay.log.info("grant started", { requestId: request.id, grantId: grant.id });
+  return grant;
+}
+
+// --- decisions through magic links ---
+
+export type LinkProblem =
+  | "invalid" // tampered, foreign key, wrong audience…
+  | "expired"
+  | "used" // this link already decided something
+  | "decided" // the request was decided by someone (or something) else
+  | "not_approver"; // the approver is no longer asked at this step
+
+export interface LinkContext {
+  claims: { approverId: string; requestId: string; step: number; jti: string };
+  request: RequestRow;
+  requester: typeof users.$inferSelect;
+  approver: typeof users.$inferSelect;
+}
+
+/** Checks a decision link without changing anything (what GET does). */
+export async function inspectLink(relay: Relay, token: string): Promise<{ ok: true; ctx: LinkContext } | { ok: false; problem: LinkProblem; request?: RequestRow }> {
+  const verified = await verifyDecisionLink(relay.keys, relay.env.publicUrl, token, relay.clock.now());
+  if (!verified.ok) return { ok: false, problem: verified.reason };
+  const { claims } = verified;
+  const { db } = relay.database;
+  const [used] = await db.select().from(magicLinkUses).where(eq(magicLinkUses.jti, claims.jti));
+  const [request] = await db.select().from(requests).where(eq(requests.id, claims.requestId));
+  if (!request) return { ok: false, problem: "invalid" };
+  if (used) return { ok: false, problem: "used", request };
+  if (request.state !== "pending" || request.step !== claims.step) return { ok: false, problem: "decided", request };
+  const [approval] = await db
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)));
+  if (!approval || approval.state !== "pending") return { ok: false, problem: "not_approver", request };
+  const [requester] = await db.select().from(users).where(eq(users.id, request.requesterId));
+  const [approver] = await db.select().from(users).where(eq(users.id, claims.approverId));
+  if (!requester || !approver || !approver.active) return { ok: false, problem: "not_approver", request };
+  return { ok: true, ctx: { claims, request, requester, approver } };
+}
+
+export type Decision = { action: "approve"; duration: string } | { action: "reject"; note: string };
+
+export type DecisionResult =
+  | { ok: true; outcome: "approved" | "rejected" | "advanced" | "recorded"; request: RequestRow; grant: GrantRow | null }
+  | { ok: false; problem: LinkProblem | "duration_not_allowed" };
+
+/**
+ * Records an approver's decision exactly once. The request row is locked, the
+ * link's `jti` is inserted under a primary key, and every check is repeated
+ * inside the transaction, so two clicks at the same moment (two tabs, two
+ * approvers) decide once; the loser is told the request was already decided.
+ */
+export async function decide(relay: Relay, token: string, decision: Decision, meta: RequestMeta): Promise<DecisionResult> {
+  const verified = await verifyDecisionLink(relay.keys, relay.env.publicUrl, token, relay.clock.now());
+  if (!verified.ok) return { ok: false, problem: verified.reason };
+  const { claims } = verified;
+  const now = relay.clock.now();
+  return relay.database.db.transaction(async (tx) => {
+    const [request] = await tx.select().from(requests).where(eq(requests.id, claims.requestId)).for("update");
+    if (!request) return { ok: false, problem: "invalid" } as const;
+    const [used] = await tx.select().from(magicLinkUses).where(eq(magicLinkUses.jti, claims.jti));
+    if (used) return { ok: false, problem: "used" } as const;
+    if (request.state !== "pending" || request.step !== claims.step) return { ok: false, problem: "decided" } as const;
+    const [approval] = await tx
+      .select()
+      .from(approvals)
+      .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)));
+    const [approver] = await tx.select().from(users).where(eq(users.id, claims.approverId));
+    if (!approval || approval.state !== "pending" || !approver?.active || approver.id === request.requesterId)
+      return { ok: false, problem: "not_approver" } as const;
+
+    let duration = request.duration;
+    if (decision.action === "approve") {
+      const snapshot = await loadPolicySnapshot(relay.database.db);
+      const flow = snapshot.flows.find((f) => f.id === request.flowId);
+      const allowed = flow ? flow.definition.durations.choices : [request.duration];
+      if (!allowed.includes(decision.duration)) return { ok: false, problem: "duration_not_allowed" } as const;
+      duration = decision.duration;
+    }
+
+    const inserted = await tx
+      .insert(magicLinkUses)
+      .values({ jti: claims.jti, requestId: request.id, approverId: approver.id, outcome: decision.action, usedAt: now })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted.length === 0) return { ok: false, problem: "used" } as const;
+
+    const state = decision.action === "approve" ? "approved" : "rejected";
+    await tx
+      .update(approvals)
+      .set({ state, decidedAt: now, note: decision.action === "reject" ? decision.note : null })
+      .where(eq(approvals.id, approval.id));
+    const audit = { at: now, actor: approver.email, requestId: request.id, ...meta };
+    await appendAudit(tx, {
+      ...audit,
+      action: `approval.${state}`,
+      data: { step: claims.step, jti: claims.jti, channel: "email", ...(decision.action === "approve" ? { duration } : { note: decision.note }) },
+    });
+
+    if (decision.action === "reject") {
+      await closeStep(tx, request.id, claims.step, now);
+      await tx
+        .update(requests)
+        .set({ state: "rejected", decidedAt: now, decisionNote: decision.note || null })
+        .where(eq(requests.id, request.id));
+      await appendAudit(tx, { ...audit, action: "request.rejected", data: { note: decision.note } });
+      await addNotice(tx, { userId: request.requesterId, kind: "request.rejected", requestId: request.id }, now);
+      return { ok: true, outcome: "rejected", request: { ...request, state: "rejected" }, grant: null } as const;
+    }
+
+    const step = request.steps[claims.step];
+    const remaining = await tx
+      .select({ id: approvals.id })
+      .from(approvals)
+      .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.state, "pending")));
+    const stepDone = step?.require === "any" || remaining.length === 0;
+    if (!stepDone) return { ok: true, outcome: "recorded", request, grant: null } as const;
+    await closeStep(tx, request.id, claims.step, now);
+    if (claims.step + 1 < request.steps.length) {
+      await tx.update(requests).set({ step: claims.step + 1, duration }).where(eq(requests.id, request.id));
+      await openStep(relay, tx, { ...request, duration }, claims.step + 1, now);
+      return { ok: true, outcome: "advanced", request, grant: null } as const;
+    }
+    const grant = await approveFinally(relay, tx, request, duration, approver.email, now, meta);
+    return { ok: true, outcome: "approved", request: { ...request, state: "approved", duration }, grant } as const;
+  });
+}
+
+/** Any decision ends the step: the other approvers' links die with it. */
+async function closeStep(tx: Tx, requestId: string, step: number, now: Date): Promise<void> {
+  await tx
+    .update(approvals)
+    .set({ state: "superseded", decidedAt: now })
+    .where(and(eq(approvals.requestId, requestId), eq(approvals.step, step), eq(approvals.state, "pending")));
+}

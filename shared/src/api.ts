@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { DurationTextSchema } from "./duration.ts";
+
+/** Request bodies and responses of `/api/v1`, shared by relay and extension. */
+
+export const EmailSchema = z.email().max(254).transform((e) => e.toLowerCase());
+
+export const UserSummarySchema = z.object({ email: z.string(), name: z.string() });
+export type UserSummary = z.infer<typeof UserSummarySchema>;
+
+// --- extension sign-in (device authorization, RFC 8628 in spirit) ---
+
+export const DeviceAuthorizeBodySchema = z.object({
+  email: EmailSchema,
+  label: z.string().trim().max(100).optional(),
+});
+export type DeviceAuthorizeBody = z.input<typeof DeviceAuthorizeBodySchema>;
+
+export const DeviceAuthorizeResponseSchema = z.object({
+  deviceCode: z.string(),
+  userCode: z.string(),
+  expiresIn: z.number().int(),
+  interval: z.number().int(),
+});
+export type DeviceAuthorizeResponse = z.infer<typeof DeviceAuthorizeResponseSchema>;
+
+export const DeviceTokenBodySchema = z.object({ deviceCode: z.string().min(16).max(200) });
+
+export const DeviceTokenResponseSchema = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("pending") }),
+  z.object({
+    status: z.literal("paired"),
+    token: z.string(),
+    expiresAt: z.iso.datetime(),
+    user: UserSummarySchema,
+  }),
+]);
+export type DeviceTokenResponse = z.infer<typeof DeviceTokenResponseSchema>;
+
+// --- requests ---
+
+export const ResourceInputSchema = z.object({
+  id: z.string().trim().min(1).max(512).nullable(),
+  name: z.string().trim().max(512).nullable(),
+  url: z.url({ protocol: /^https?$/ }).max(4096),
+});
+
+export const PreviewBodySchema = z.object({
+  app: z.string().trim().min(1).max(64),
+  resource: ResourceInputSchema,
+});
+export type PreviewBody = z.infer<typeof PreviewBodySchema>;
+
+export const PreviewResponseSchema = z.object({
+  flow: z.object({ id: z.string(), name: z.string() }),
+  approval: z.enum(["auto", "steps"]),
+  approvers: z.array(UserSummarySchema),
+  durations: z.array(z.string()),
+  defaultDuration: z.string(),
+  requireReason: z.boolean(),
+});
+export type PreviewResponse = z.infer<typeof PreviewResponseSchema>;
+
+export const CreateRequestBodySchema = PreviewBodySchema.extend({
+  message: z.string().max(2000).default(""),
+  duration: DurationTextSchema,
+  reason: z.string().trim().max(2000).default(""),
+});
+export type CreateRequestBody = z.input<typeof CreateRequestBodySchema>;
+
+export const REQUEST_STATES = [
+  "pending",
+  "info_requested",
+  "escalated",
+  "approved",
+  "rejected",
+  "cancelled",
+  "expired",
+  "error",
+] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+
+export const GRANT_STATES = ["active", "expired", "revoked", "released"] as const;
+export type GrantState = (typeof GRANT_STATES)[number];
+
+export const GrantViewSchema = z.object({
+  id: z.string(),
+  state: z.enum(GRANT_STATES),
+  startsAt: z.iso.datetime(),
+  endsAt: z.iso.datetime().nullable(),
+  endedAt: z.iso.datetime().nullable(),
+});
+export type GrantView = z.infer<typeof GrantViewSchema>;
+
+export const RequestViewSchema = z.object({
+  id: z.string(),
+  state: z.enum(REQUEST_STATES),
+  app: z.string(),
+  resource: z.object({ id: z.string().nullable(), name: z.string().nullable(), url: z.string() }),
+  flow: z.object({ id: z.string(), name: z.string() }),
+  duration: z.string(),
+  reason: z.string(),
+  createdAt: z.iso.datetime(),
+  decidedAt: z.iso.datetime().nullable(),
+  decisionNote: z.string().nullable(),
+  grant: GrantViewSchema.nullable(),
+});
+export type RequestView = z.infer<typeof RequestViewSchema>;
+
+export const RequestListSchema = z.object({ requests: z.array(RequestViewSchema) });
+
+export const MeResponseSchema = z.object({ user: UserSummarySchema, device: z.object({ expiresAt: z.iso.datetime() }) });
+export type MeResponse = z.infer<typeof MeResponseSchema>;

@@ -1,0 +1,21 @@
+import { z } from "zod";
+import { GrantViewSchema, RequestViewSchema } from "./api.ts";
+
+/**
+ * Notices are what the relay pushes to a requester's extension. Each has a
+ * monotonically increasing `id`, the cursor the extension replays from.
+ */
+export const NOTICE_KINDS = ["request.rejected", "grant.started", "grant.ended"] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+export const NoticeSchema = z.object({
+  id: z.number().int(),
+  kind: z.enum(NOTICE_KINDS),
+  at: z.iso.datetime(),
+  request: RequestViewSchema,
+  grant: GrantViewSchema.nullable(),
+});
+export type Notice = z.infer<typeof NoticeSchema>;
+
+export const NoticeListSchema = z.object({ notices: z.array(NoticeSchema), cursor: z.number().int() });
+export type NoticeList = z.infer<typeof NoticeListSchema>;

@@ -1,0 +1,32 @@
+/**
+ * Stable problem types of the relay API (RFC 9457). The `type` URI is
+ * `https://gatehouse.dev/problems/<code>`; clients switch on `code`.
+ */
+export const PROBLEMS = {
+  validation_failed: { status: 400, title: "The request is not valid" },
+  unauthenticated: { status: 401, title: "Sign-in required" },
+  forbidden: { status: 403, title: "Not allowed" },
+  not_found: { status: 404, title: "Not found" },
+  unknown_user: { status: 404, title: "No such person in the directory" },
+  inactive_user: { status: 403, title: "This person is deactivated" },
+  authorization_expired: { status: 410, title: "The sign-in attempt expired" },
+  no_flow: { status: 403, title: "No access flow covers this resource" },
+  duration_not_allowed: { status: 400, title: "This duration is not allowed" },
+  reason_required: { status: 400, title: "A reason is required" },
+  conflict: { status: 409, title: "Conflict" },
+  internal: { status: 500, title: "Internal error" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export const PROBLEM_TYPE_BASE = "https://gatehouse.dev/problems/";
+
+/** The body of every error response from the relay. */
+export interface Problem {
+  type: string;
+  code: ProblemCode;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+}
