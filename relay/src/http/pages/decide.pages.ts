@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../context.ts";
 import { type DecisionResult, decide, inspectLink, type LinkProblem } from "../../requests/service.ts";
@@ -26,7 +26,7 @@ const safeHref = (url: string) => (/^https?:\/\//i.test(url) ? url : null);
  */
 export function decidePages(relay: Relay) {
   const secure = relay.env.publicUrl.startsWith("https:");
-  const problemPage = (c: Parameters<Parameters<Hono["get"]>[1]>[0], key: keyof typeof PROBLEMS) => {
+  const problemPage = (c: Context, key: keyof typeof PROBLEMS) => {
     const p = PROBLEMS[key];
     return c.html(page(p.title, html`<h1>${p.title}</h1><p class="notice bad" data-testid="link-problem" data-problem="${key}">${p.text}</p>`), p.status);
   };

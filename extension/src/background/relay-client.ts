@@ -1,0 +1,89 @@
+import {
+  type CreateRequestBody,
+  type DeviceAuthorizeResponse,
+  DeviceAuthorizeResponseSchema,
+  type DeviceTokenResponse,
+  DeviceTokenResponseSchema,
+  type NoticeList,
+  NoticeListSchema,
+  type PreviewBody,
+  type PreviewResponse,
+  PreviewResponseSchema,
+  type Problem,
+  RequestListSchema,
+  type RequestView,
+  RequestViewSchema,
+} from "@gatehouse/shared";
+import type { z } from "zod";
+
+/** A problem+json answer from the relay, or a network failure (`code: "network"`). */
+export class RelayError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly title: string;
+  constructor(code: string, status: number, title: string, detail?: string) {
+    super(detail ?? title);
+    this.code = code;
+    this.status = status;
+    this.title = title;
+  }
+}
+
+/** The typed client of the relay API; every response is parsed with the shared schema. */
+export class RelayClient {
+  readonly baseUrl: string;
+  readonly #token: string | undefined;
+  constructor(baseUrl: string, token?: string) {
+    this.baseUrl = baseUrl.replace(/\/$/, "");
+    this.#token = token;
+  }
+
+  async #call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown): Promise<z.output<S>> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/api/v1${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+    } catch (err) {
+      throw new RelayError("network", 0, "Cannot reach the Gatehouse relay", `${this.baseUrl}: ${(err as Error).message}`);
+    }
+    if (!res.ok) {
+      const problem = (await res.json().catch(() => null)) as Partial<Problem> | null;
+      throw new RelayError(problem?.code ?? "http_error", res.status, problem?.title ?? `HTTP ${res.status}`, problem?.detail);
+    }
+    if (!schema) return undefined as z.output<S>;
+    return schema.parse(await res.json());
+  }
+
+  authorizeDevice(email: string, label: string): Promise<DeviceAuthorizeResponse> {
+    return this.#call("POST", "/devices/authorize", DeviceAuthorizeResponseSchema, { email, label });
+  }
+  pollDeviceToken(deviceCode: string): Promise<DeviceTokenResponse> {
+    return this.#call("POST", "/devices/token", DeviceTokenResponseSchema, { deviceCode });
+  }
+  signOut(): Promise<void> {
+    return this.#call("DELETE", "/devices/current", null);
+  }
+  preview(body: PreviewBody): Promise<PreviewResponse> {
+    return this.#call("POST", "/requests/preview", PreviewResponseSchema, body);
+  }
+  createRequest(body: CreateRequestBody): Promise<RequestView> {
+    return this.#call("POST", "/requests", RequestViewSchema, body);
+  }
+  async listRequests(): Promise<RequestView[]> {
+    return (await this.#call("GET", "/requests", RequestListSchema)).requests;
+  }
+  notices(after: number): Promise<NoticeList> {
+    return this.#call("GET", `/notices?after=${after}`, NoticeListSchema);
+  }
+  /** Opens the live SSE stream (fetch-based, so the token goes in a header). */
+  async openStream(after: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const res = await fetch(`${this.baseUrl}/api/v1/notices/stream?after=${after}`, {
+      headers: { accept: "text/event-stream", authorization: `Bearer ${this.#token}` },
+      signal,
+    });
+    if (!res.ok || !res.body) throw new RelayError("stream", res.status, `stream failed (${res.status})`);
+    return res.body;
+  }
+}

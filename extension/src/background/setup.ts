@@ -1,0 +1,70 @@
+import { browser } from "wxt/browser";
+import { onMessage, type Result } from "../messaging.ts";
+import { RelayError } from "./relay-client.ts";
+import { isSignedIn, pollSignIn, relayClient, signOut, startSignIn } from "./session.ts";
+import { lastErrorItem, pendingSignInItem, relayUrlItem, requestsItem, userItem } from "./state.ts";
+import { EXPIRY_ALARM_PREFIX, ensureLive, onExpiryAlarm, refreshRequests, rememberTab, replay, stopLive } from "./sync.ts";
+
+const SYNC_ALARM = "sync";
+
+async function result<T>(fn: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    if (err instanceof RelayError) return { ok: false, problem: { code: err.code, title: err.title, detail: err.message } } as Result<T>;
+    return { ok: false, problem: { code: "internal", title: "Something went wrong", detail: (err as Error).message } } as Result<T>;
+  }
+}
+
+const onSignedIn = () => {
+  void replay();
+  void ensureLive();
+};
+
+/** Answers the UI (content script, popup, options); only here is the relay called. */
+export function setupMessages(): void {
+  onMessage("getSession", async () => {
+    const pending = await pendingSignInItem.getValue();
+    return {
+      relayUrl: await relayUrlItem.getValue(),
+      user: (await isSignedIn()) ? await userItem.getValue() : null,
+      pendingSignIn: pending ? { email: pending.email, userCode: pending.userCode, expiresAt: pending.expiresAt } : null,
+      lastError: await lastErrorItem.getValue(),
+    };
+  });
+  onMessage("startSignIn", ({ data }) => result(() => startSignIn(data.relayUrl, data.email, onSignedIn)));
+  onMessage("signOut", async () => {
+    stopLive();
+    await signOut();
+  });
+  onMessage("openOptions", () => browser.runtime.openOptionsPage());
+  onMessage("preview", ({ data }) => result(async () => (await relayClient()).preview(data)));
+  onMessage("submitRequest", ({ data, sender }) =>
+    result(async () => {
+      const view = await (await relayClient()).createRequest(data);
+      await rememberTab(view.id, sender.tab?.id);
+      await requestsItem.setValue([view, ...(await requestsItem.getValue())]);
+      void ensureLive();
+      return view;
+    }),
+  );
+  onMessage("listRequests", () => result(refreshRequests));
+}
+
+/**
+ * Wake-ups: every start of the worker, the periodic alarm and each grant's
+ * local end alarm replay from the cursor and reopen the live stream.
+ */
+export function setupSync(): void {
+  browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 });
+  browser.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name.startsWith(EXPIRY_ALARM_PREFIX)) void onExpiryAlarm(alarm.name.slice(EXPIRY_ALARM_PREFIX.length));
+    void pollSignIn(onSignedIn);
+    void replay();
+    void ensureLive();
+  });
+  browser.runtime.onStartup.addListener(() => void replay());
+  void pollSignIn(onSignedIn);
+  void replay();
+  void ensureLive();
+}
