@@ -62,8 +62,8 @@ export class RelayClient {
   pollDeviceToken(deviceCode: string): Promise<DeviceTokenResponse> {
     return this.#call("POST", "/devices/token", DeviceTokenResponseSchema, { deviceCode });
   }
-  signOut(): Promise<void> {
-    return this.#call("DELETE", "/devices/current", null);
+  async signOut(): Promise<void> {
+    await this.#call("DELETE", "/devices/current", null);
   }
   preview(body: PreviewBody): Promise<PreviewResponse> {
     return this.#call("POST", "/requests/preview", PreviewResponseSchema, body);
@@ -78,7 +78,7 @@ export class RelayClient {
     return this.#call("GET", `/notices?after=${after}`, NoticeListSchema);
   }
   /** Opens the live SSE stream (fetch-based, so the token goes in a header). */
-  async openStream(after: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  async openStream(after: number, signal: AbortSignal): Promise<ReadableStream<BufferSource>> {
     const res = await fetch(`${this.baseUrl}/api/v1/notices/stream?after=${after}`, {
       headers: { accept: "text/event-stream", authorization: `Bearer ${this.#token}` },
       signal,

@@ -79,7 +79,7 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
   }
 
   return (
-    <aside class="gh-panel" role="dialog" aria-label="Gatehouse: request access" data-testid="gatehouse-panel" data-step={view.step}>
+    <section class="gh-panel" role="region" aria-label="Gatehouse: request access" data-testid="gatehouse-panel" data-step={view.step}>
       <header class="gh-head">
         <span class="gh-brand">Gatehouse</span>
         <button type="button" class="gh-close" aria-label="Dismiss" onClick={props.onClose}>
@@ -165,6 +165,6 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
           Your access has ended.
         </p>
       )}
-    </aside>
+    </section>
   );
 }

@@ -241,6 +241,9 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
   if (!verified.ok) return { ok: false, problem: verified.reason };
   const { claims } = verified;
   const now = relay.clock.now();
+  // Read before the transaction: PGlite has one connection, so a query outside
+  // an open transaction would wait for it forever.
+  const snapshot = await loadPolicySnapshot(relay.database.db);
   return relay.database.db.transaction(async (tx) => {
     const [request] = await tx.select().from(requests).where(eq(requests.id, claims.requestId)).for("update");
     if (!request) return { ok: false, problem: "invalid" } as const;
@@ -257,7 +260,6 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
 
     let duration = request.duration;
     if (decision.action === "approve") {
-      const snapshot = await loadPolicySnapshot(relay.database.db);
       const flow = snapshot.flows.find((f) => f.id === request.flowId);
       const allowed = flow ? flow.definition.durations.choices : [request.duration];
       if (!allowed.includes(decision.duration)) return { ok: false, problem: "duration_not_allowed" } as const;

@@ -1,0 +1,181 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page, WebWorker } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchWithExtension, linkIn, MailCatcher, RelayProcess, ROOT, waitFor } from "./harness.ts";
+
+/**
+ * The thin loop end to end: sign-in by emailed link, a Google Docs denied page
+ * (served at its real URL by request interception), the in-page panel, the
+ * approver's mail and confirmation page, push back to the extension, expiry.
+ */
+const DENIED_PAGE = readFileSync(join(ROOT, "test/e2e/fixtures/google-docs-you-need-access.html"), "utf8");
+const DOC_URL = (id: string) => `https://docs.google.com/document/d/${id}/edit`;
+
+const mail = new MailCatcher();
+const relay = new RelayProcess();
+let browser: Browser;
+let extensionId: string;
+let worker: () => Promise<WebWorker>;
+
+async function servePages(page: Page): Promise<void> {
+  await page.setRequestInterception(true);
+  page.on("request", (req) => {
+    const url = new URL(req.url());
+    if (url.hostname === "docs.google.com") {
+      void req.respond({ status: 403, contentType: "text/html; charset=utf-8", body: DENIED_PAGE });
+    } else if (url.protocol === "https:") {
+      void req.respond({ status: 404, body: "" }); // nothing leaves this machine
+    } else {
+      void req.continue();
+    }
+  });
+}
+
+const panel = (sel: string) => `gatehouse-panel >>> ${sel}`;
+
+async function panelStep(page: Page): Promise<string | null> {
+  return page.$eval(panel("[data-testid=gatehouse-panel]"), (el) => el.getAttribute("data-step")).catch(() => null);
+}
+
+async function notificationIds(): Promise<string[]> {
+  const w = await worker();
+  return w.evaluate(() => new Promise<string[]>((r) => chrome.notifications.getAll((all) => r(Object.keys(all)))));
+}
+
+/** Opens a denied doc, fills the panel and submits; returns the page. */
+async function requestAccess(docId: string, duration: string, reason: string): Promise<Page> {
+  const page = await browser.newPage();
+  await servePages(page);
+  await page.goto(DOC_URL(docId));
+  await page.waitForSelector(panel("[data-testid=gh-open]"), { timeout: 10_000 });
+  expect(await page.$eval(panel("[data-testid=gh-message]"), (el) => el.textContent)).toContain("You need access");
+  expect(await page.$eval(panel("[data-testid=gh-resource]"), (el) => el.textContent)).toBe(docId);
+  await page.click(panel("[data-testid=gh-open]"));
+  const step = await waitFor("the panel to leave the prompt", async () => {
+    const s = await panelStep(page);
+    return s !== "prompt" && s !== "loading" && s;
+  });
+  if (step !== "form") throw new Error(`panel shows ${step}: ${await page.$eval(panel("[data-testid=gatehouse-panel]"), (el) => el.textContent)}`);
+  expect(await page.$eval(panel("[data-testid=gh-approvers]"), (el) => el.textContent)).toContain("Lee Okafor");
+  await page.select(panel("[data-testid=gh-duration]"), duration);
+  await page.type(panel("[data-testid=gh-reason]"), reason);
+  await page.click(panel("[data-testid=gh-submit]"));
+  await waitFor("the panel to say the request was sent", async () => (await panelStep(page)) === "sent");
+  return page;
+}
+
+async function openDecisionLink(subjectPart: RegExp): Promise<{ link: string; page: Page }> {
+  const m = await mail.waitForMail("lee@acme.test", subjectPart);
+  const link = linkIn(m, "/decide/");
+  const page = await browser.newPage();
+  await page.goto(link);
+  return { link, page };
+}
+
+beforeAll(async () => {
+  await mail.start();
+  await relay.start({
+    SMTP_URL: `smtp://127.0.0.1:${mail.port}`,
+    GATEHOUSE_CONFIG: join(ROOT, "test/e2e/gatehouse.e2e.yaml"),
+    EXPIRY_INTERVAL_MS: "250",
+    OUTBOX_INTERVAL_MS: "100",
+  });
+  ({ browser, extensionId, worker } = await launchWithExtension());
+
+  // Sign in: options page → mail → pairing page → signed in.
+  const options = await browser.newPage();
+  await options.goto(`chrome-extension://${extensionId}/options.html`);
+  await options.waitForSelector("[data-testid=relay-url]");
+  await options.$eval("[data-testid=relay-url]", (el) => ((el as HTMLInputElement).value = ""));
+  await options.type("[data-testid=relay-url]", relay.url);
+  await options.type("[data-testid=email]", "dana@acme.test");
+  await options.click("[data-testid=sign-in]");
+  await options.waitForSelector("[data-testid=user-code]");
+  const code = await options.$eval("[data-testid=user-code]", (el) => el.textContent?.trim());
+  const signInMail = await mail.waitForMail("dana@acme.test", /Sign in to Gatehouse/);
+  expect(signInMail.subject).toContain(code);
+  const pair = await browser.newPage();
+  await pair.goto(linkIn(signInMail, "/pair/"));
+  expect(await pair.$eval("[data-testid=user-code]", (el) => el.textContent)).toBe(code);
+  await Promise.all([pair.waitForNavigation(), pair.click("button[type=submit]")]);
+  await pair.waitForSelector("[data-testid=paired]");
+  await options.waitForSelector("[data-testid=signed-in]", { timeout: 15_000 });
+  expect(await options.$eval("[data-testid=signed-in]", (el) => el.textContent)).toContain("Dana Whitfield");
+  await pair.close();
+  await options.close();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await relay.stop();
+  await mail.stop();
+});
+
+describe("denied page → approval by mail → grant → expiry", () => {
+  let usedLink = "";
+
+  it("approves from the emailed link, pushes the grant to the tab and ends it on time", async () => {
+    const docId = "1Qm7vXcR2pLkT9sWbN4eYhJ8uFzA3dG6oKiE0tP5rBqM";
+    const page = await requestAccess(docId, "1h", "Quarterly numbers for the board deck");
+
+    const { link, page: decide } = await openDecisionLink(/Dana Whitfield/);
+    usedLink = link;
+    expect(await decide.$eval("[data-testid=reason]", (el) => el.textContent)).toBe("Quarterly numbers for the board deck");
+    expect(await decide.$eval("[data-testid=page-message]", (el) => el.textContent)).toContain("You need access");
+    await decide.select("#duration", "8s"); // the approver shortens it, within the flow
+    await Promise.all([decide.waitForNavigation(), decide.click("button[value=approve]")]);
+    expect(await decide.$eval("[data-testid=decision-result]", (el) => el.getAttribute("data-outcome"))).toBe("approved");
+    const approvedAt = Date.now();
+
+    await waitFor("the tab to show the approval", async () => (await panelStep(page)) === "approved", 10_000);
+    const pushMs = Date.now() - approvedAt;
+    expect(await page.$(panel("[data-testid=gh-reload]"))).not.toBeNull();
+    expect(pushMs).toBeLessThan(5_000);
+    await waitFor("an 'access granted' notification", async () => (await notificationIds()).some((id) => id.endsWith(":grant.started")));
+
+    // The popup lists the active grant with its remaining time.
+    const popup = await browser.newPage();
+    await popup.goto(`chrome-extension://${extensionId}/popup.html`);
+    await popup.waitForSelector("[data-testid=grants] li");
+    expect(await popup.$eval("[data-testid=grants]", (el) => el.textContent)).toMatch(/s left/);
+    await popup.close();
+
+    await waitFor("the tab to show the expiry", async () => (await panelStep(page)) === "ended", 20_000);
+    await waitFor("an 'access ended' notification", async () => (await notificationIds()).some((id) => id.endsWith(":ended")));
+    await page.close();
+    await decide.close();
+  }, 90_000);
+
+  it("reports a rejection with the approver's note", async () => {
+    const page = await requestAccess("1Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0EdCbA-rejectme", "4h", "Need the vendor contract");
+    const { page: decide } = await openDecisionLink(/rejectme/);
+    await decide.type("#note", "Ask Legal for a redacted copy");
+    await Promise.all([decide.waitForNavigation(), decide.click("button[value=reject]")]);
+    expect(await decide.$eval("[data-testid=decision-result]", (el) => el.getAttribute("data-outcome"))).toBe("rejected");
+    await waitFor("the tab to show the rejection", async () => (await panelStep(page)) === "rejected", 10_000);
+    expect(await page.$eval(panel("[data-testid=gh-status]"), (el) => el.textContent)).toContain("Ask Legal for a redacted copy");
+    await page.close();
+    await decide.close();
+  }, 60_000);
+
+  it("refuses a link that was already used, on GET and on POST", async () => {
+    expect(usedLink).not.toBe("");
+    const page = await browser.newPage();
+    const res = await page.goto(usedLink);
+    expect(res?.status()).toBe(410);
+    expect(await page.$eval("[data-testid=link-problem]", (el) => el.getAttribute("data-problem"))).toBe("used");
+    expect(await page.$("button[value=approve]")).toBeNull();
+
+    // A replayed POST with a well-formed CSRF pair (say, a saved form) decides nothing either.
+    const csrf = "c".repeat(43);
+    const res2 = await fetch(usedLink, {
+      method: "POST",
+      headers: { origin: relay.url, cookie: `gatehouse_csrf=${csrf}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ decision: "approve", duration: "4h", csrf }),
+    });
+    expect(res2.status).toBe(410);
+    expect(await res2.text()).toContain('data-problem="used"');
+    await page.close();
+  }, 30_000);
+});

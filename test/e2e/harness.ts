@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ParsedMail, simpleParser } from "mailparser";
+import puppeteer, { type Browser, type WebWorker } from "puppeteer-core";
+import { SMTPServer } from "smtp-server";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const EXTENSION_DIR = join(ROOT, "extension/.output/chrome-mv3");
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? res(addr.port) : rej(new Error("no port"))));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A real SMTP server on loopback that keeps every mail the relay sends. */
+export class MailCatcher {
+  readonly mails: ParsedMail[] = [];
+  #server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onData: (stream, _session, done) => {
+      simpleParser(stream)
+        .then((m) => {
+          this.mails.push(m);
+          done();
+        })
+        .catch(done);
+    },
+  });
+  port = 0;
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    await new Promise<void>((r) => this.#server.listen(this.port, "127.0.0.1", r));
+  }
+  stop(): Promise<void> {
+    return new Promise((r) => this.#server.close(() => r()));
+  }
+  /** The first mail to `to` whose subject matches, waiting for it to arrive. */
+  waitForMail(to: string, subject: RegExp, timeoutMs = 15_000): Promise<ParsedMail> {
+    return waitFor(`mail to ${to} matching ${subject}`, () =>
+      this.mails.find((m) => m.subject && subject.test(m.subject) && JSON.stringify(m.to).includes(to)),
+      timeoutMs,
+    );
+  }
+}
+
+export function linkIn(mail: ParsedMail, path: string): string {
+  const m = new RegExp(`https?://[^\\s"'<>]+${path}[^\\s"'<>]+`).exec(mail.text ?? "");
+  if (!m) throw new Error(`no ${path} link in mail "${mail.subject}"`);
+  return m[0];
+}
+
+/** The relay as a separate process, exactly as `npm start` runs it. */
+export class RelayProcess {
+  url = "";
+  #child: ChildProcess | null = null;
+  #dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
+  output = "";
+
+  async start(env: Record<string, string>): Promise<void> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    // Embedded mode unless the caller passes DATABASE_URL: CI exports one for the
+    // integration suite, which must not leak into this process.
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: this.#dataDir, LOG_LEVEL: "warn" };
+    delete childEnv.DATABASE_URL;
+    const child = spawn(process.execPath, [join(ROOT, "relay/src/main.ts")], {
+      cwd: ROOT,
+      env: { ...childEnv, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (d) => (this.output += d));
+    child.stderr?.on("data", (d) => (this.output += d));
+    this.#child = child;
+    await waitFor(
+      "the relay to answer /healthz",
+      async () => {
+        if (child.exitCode !== null) throw new Error(`relay exited: ${this.output}`);
+        return fetch(`${this.url}/healthz`).then((r) => r.ok).catch(() => false);
+      },
+      60_000,
+    );
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    rmSync(this.#dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The system Chromium with the built extension loaded. */
+export async function launchWithExtension(): Promise<{ browser: Browser; extensionId: string; worker: () => Promise<WebWorker> }> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
+  if (!existsSync(join(EXTENSION_DIR, "manifest.json"))) throw new Error(`extension not built at ${EXTENSION_DIR}`);
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    pipe: true,
+    enableExtensions: [EXTENSION_DIR],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+  const target = await browser.waitForTarget((t) => t.type() === "service_worker" && t.url().endsWith("/background.js"), { timeout: 20_000 });
+  const extensionId = new URL(target.url()).host;
+  const worker = async () => {
+    const t = await browser.waitForTarget((t) => t.type() === "service_worker" && t.url().startsWith(`chrome-extension://${extensionId}/`), { timeout: 20_000 });
+    const w = await t.worker();
+    if (!w) throw new Error("no worker");
+    return w;
+  };
+  return { browser, extensionId, worker };
+}
