@@ -1,0 +1,110 @@
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyChain } from "../src/audit/chain.ts";
+import { auditEvents, grants, requests } from "../src/db/schema/index.ts";
+import { expireDueGrants } from "../src/grants/expiry.ts";
+import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signIn, startTestRelay, submitForm, type TestRelay } from "./harness.ts";
+
+describe.each(engines)("access loop through the API ($name)", (engine) => {
+  let t: TestRelay;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTestRelay(engine);
+    token = await signIn(t, "dana@acme.test");
+  });
+  afterAll(() => t.close());
+
+  it("identifies the device and keeps the token out of every stored row", async () => {
+    const me = await t.app.request("/api/v1/me", { headers: bearer(token) });
+    expect(await me.json()).toMatchObject({ user: { email: "dana@acme.test", name: "Dana Whitfield" } });
+    const dump = JSON.stringify(await t.relay.database.db.execute("select * from devices"));
+    expect(dump).not.toContain(token);
+  });
+
+  it("previews without writing anything", async () => {
+    const before = await t.relay.database.db.select().from(requests);
+    const res = await t.app.request("/api/v1/requests/preview", json({ app: "google-docs", resource: docsRequest().resource }, bearer(token)));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      flow: { id: "docs" },
+      approval: "steps",
+      approvers: [{ email: "lee@acme.test", name: "Lee Okafor" }],
+      durations: ["1h", "4h"],
+    });
+    expect(await t.relay.database.db.select().from(requests)).toHaveLength(before.length);
+  });
+
+  it("requests, approves through the emailed link, grants, pushes and expires exactly once", async () => {
+    const created = await t.app.request("/api/v1/requests", json(docsRequest(), bearer(token)));
+    expect(created.status).toBe(201);
+    const view = (await created.json()) as { id: string; state: string };
+    expect(view.state).toBe("pending");
+
+    const [mail] = await mailsTo(t, "lee@acme.test");
+    expect(mail?.subject).toContain("Dana Whitfield");
+    const link = linkFrom(mail?.text ?? "", "/decide/");
+
+    // GET renders the confirmation page and changes nothing (link scanners).
+    for (let i = 0; i < 3; i++) expect((await t.app.request(link)).status).toBe(200);
+    const [still] = await t.relay.database.db.select().from(requests).where(eq(requests.id, view.id));
+    expect(still?.state).toBe("pending");
+
+    const decided = await submitForm(t, link, { decision: "approve", duration: "4h" });
+    expect(decided.status).toBe(200);
+    expect(await decided.text()).toContain('data-outcome="approved"');
+
+    const [grant] = await t.relay.database.db.select().from(grants).where(eq(grants.requestId, view.id));
+    expect(grant?.state).toBe("active");
+    expect(grant?.endsAt?.getTime()).toBe(t.clock.now().getTime() + 4 * 3_600_000);
+
+    const notices = await t.app.request("/api/v1/notices?after=0", { headers: bearer(token) });
+    const list = (await notices.json()) as { notices: { kind: string; request: { id: string } }[]; cursor: number };
+    expect(list.notices.map((n) => n.kind)).toEqual(["grant.started"]);
+
+    // Not yet due: nothing ends.
+    t.clock.advance(4 * 3_600_000 - 1000);
+    expect(await expireDueGrants(t.relay)).toEqual([]);
+    t.clock.advance(1000);
+    const [a, b] = await Promise.all([expireDueGrants(t.relay), expireDueGrants(t.relay)]);
+    expect([...(a ?? []), ...(b ?? [])]).toEqual([grant?.id]);
+    expect(await expireDueGrants(t.relay)).toEqual([]);
+
+    const after = await t.app.request(`/api/v1/notices?after=${list.cursor}`, { headers: bearer(token) });
+    const rest = (await after.json()) as { notices: { kind: string; grant: { state: string } }[] };
+    expect(rest.notices.map((n) => [n.kind, n.grant.state])).toEqual([["grant.ended", "expired"]]);
+
+    const expiredEvents = await t.relay.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "grant.expired"), eq(auditEvents.grantId, grant?.id ?? "")));
+    expect(expiredEvents).toHaveLength(1);
+  });
+
+  it("grants at once when the flow is auto, still through the server's policy", async () => {
+    const res = await t.app.request(
+      "/api/v1/requests",
+      json({ ...docsRequest(), app: "jira", resource: { id: "OPS-1", name: null, url: "https://acme.atlassian.net/browse/OPS-1" } }, bearer(token)),
+    );
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ state: "approved", grant: { state: "active" } });
+  });
+
+  it("records an audit event for every change, in a chain that verifies", async () => {
+    const actions = (await t.relay.database.db.select().from(auditEvents)).map((e) => e.action);
+    for (const a of ["config.applied", "device.sign_in_started", "device.sign_in_confirmed", "device.paired", "request.created", "request.step_opened", "approval.approved", "request.approved", "grant.started", "grant.expired"]) {
+      expect(actions).toContain(a);
+    }
+    expect(await verifyChain(t.relay.database.db)).toMatchObject({ ok: true });
+    // Tampering with any event breaks the chain at that event.
+    const [victim] = await t.relay.database.db.select().from(auditEvents).where(eq(auditEvents.action, "approval.approved"));
+    await t.relay.database.db.update(auditEvents).set({ actor: "mallory@acme.test" }).where(eq(auditEvents.id, victim?.id ?? 0));
+    expect(await verifyChain(t.relay.database.db)).toEqual({ ok: false, brokenAt: victim?.id });
+  });
+
+  it("signs the device out for good", async () => {
+    expect((await t.app.request("/api/v1/devices/current", { method: "DELETE", headers: bearer(token) })).status).toBe(204);
+    const res = await t.app.request("/api/v1/me", { headers: bearer(token) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
