@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../src/config/load.ts";
+
+const errorsOf = (text: string): string[] => {
+  try {
+    parseConfig(text);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  return [];
+};
+
+describe("gatehouse.yaml", () => {
+  it("accepts the shipped example", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const text = await readFile(new URL("../gatehouse.example.yaml", import.meta.url), "utf8");
+    const config = parseConfig(text);
+    expect(config.flows.map((f) => f.id)).toEqual(["google-workspace", "github"]);
+    expect(config.fallback).toEqual({ enabled: true, max: "4h" });
+  });
+
+  it("lists every error with its path and line", () => {
+    const issues = errorsOf(`admins: [ops@acme.test]
+directory:
+  users:
+    - { email: dana@acme.test, name: Dana, manager: nobody@acme.test }
+  groups:
+    - { id: security, name: Security, members: [dana@acme.test] }
+flows:
+  - id: gh
+    name: GitHub
+    apps: [github]
+    approval:
+      steps:
+        - { approvers: [manager, group:secruity], require: any }
+    durations: { choices: [1h, 2weeks] }
+fallback: { max: 8h }
+`);
+    expect(issues).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^flows\[0\]\.durations\.choices\[1\]: .*\(line 14\)$/)]),
+    );
+    // Reference errors are reported once the shape is right.
+    const refs = errorsOf(`admins: [ops@acme.test]
+directory:
+  users:
+    - { email: dana@acme.test, name: Dana, manager: nobody@acme.test }
+flows:
+  - id: gh
+    name: GitHub
+    apps: [github]
+    approval:
+      steps:
+        - { approvers: [manager, group:secruity], require: any }
+    durations: { choices: [1h] }
+fallback: { max: 8h }
+`);
+    expect(refs).toEqual([
+      "directory.users[0].manager: unknown user 'nobody@acme.test' (line 4)",
+      "admins[0]: unknown user 'ops@acme.test' (line 1)",
+      "flows[0].approval.steps[0].approvers[1]: unknown group 'secruity' (line 11)",
+      "fallback.max: the fallback flow grants at most 4h (line 13)",
+    ]);
+  });
+
+  it("reports YAML syntax errors with a line", () => {
+    expect(errorsOf("flows: [\n  - id: x\n")[0]).toMatch(/^line \d+: /);
+  });
+});
