@@ -11,7 +11,10 @@ const GITHUB_404 = (login: string) => `<!doctype html><html><head><title>Page no
 
 describe("detect()", () => {
   it.each([
-    ["https://docs.google.com/document/d/1Qm7vXcR2pLkT9sWbN4eYhJ8uFzA3dG6oKiE0tP5rBqM/edit", "1Qm7vXcR2pLkT9sWbN4eYhJ8uFzA3dG6oKiE0tP5rBqM"],
+    [
+      "https://docs.google.com/document/d/1Qm7vXcR2pLkT9sWbN4eYhJ8uFzA3dG6oKiE0tP5rBqM/edit",
+      "1Qm7vXcR2pLkT9sWbN4eYhJ8uFzA3dG6oKiE0tP5rBqM",
+    ],
     ["https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUv/edit#gid=0", "1AbCdEfGhIjKlMnOpQrStUv"],
     ["https://docs.google.com/presentation/u/1/d/1PresentationId_-xyz/view", "1PresentationId_-xyz"],
     ["https://drive.google.com/drive/folders/0BFolderIdAbCdEf", "0BFolderIdAbCdEf"],
@@ -24,7 +27,9 @@ describe("detect()", () => {
   });
 
   it("ignores an ordinary Google Doc", () => {
-    const doc = page("<html><head><title>Budget - Google Docs</title></head><body><h1>Budget 2027</h1><p>Access denied errors are listed below.</p></body></html>");
+    const doc = page(
+      "<html><head><title>Budget - Google Docs</title></head><body><h1>Budget 2027</h1><p>Access denied errors are listed below.</p></body></html>",
+    );
     expect(detect(doc, new URL("https://docs.google.com/document/d/1abc1234567/edit"))).toBeNull();
   });
 

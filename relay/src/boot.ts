@@ -2,7 +2,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { loadConfigFile } from "./config/load.ts";
 import { applyConfig } from "./config/sync.ts";
 import type { Relay } from "./context.ts";
-import { openDatabase, type Database } from "./db/client.ts";
+import { type Database, openDatabase } from "./db/client.ts";
 import type { RelayEnv } from "./env.ts";
 import { loadKeyRing } from "./keys/signing.ts";
 import { createLogger, type Logger } from "./log.ts";

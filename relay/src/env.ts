@@ -13,13 +13,25 @@ export const EnvSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   PUBLIC_URL: z.url().optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
   DATA_DIR: z.string().default(".gatehouse"),
   GATEHOUSE_CONFIG: z.string().optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+    .optional(),
   MAIL_FROM: z.string().default("Gatehouse <gatehouse@localhost>"),
-  LINK_TTL: z.string().regex(/^[0-9]+(s|m|h|d)$/).default("72h"),
-  DEVICE_TOKEN_TTL: z.string().regex(/^[0-9]+(s|m|h|d)$/).default("90d"),
+  LINK_TTL: z
+    .string()
+    .regex(/^[0-9]+(s|m|h|d)$/)
+    .default("72h"),
+  DEVICE_TOKEN_TTL: z
+    .string()
+    .regex(/^[0-9]+(s|m|h|d)$/)
+    .default("90d"),
   EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   TRUST_PROXY: bool.default(false),

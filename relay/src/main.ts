@@ -19,7 +19,9 @@ async function main() {
       `  config:           ${env.configPath}`,
       `  API:              ${base}/api/v1/openapi.json`,
       `  admin:            ${base}/ (admin UI: see docs/architecture.md, "Not built yet")`,
-      env.mode === "embedded" && !env.SMTP_URL ? `  dev mail outbox:  ${base}/dev/outbox` : `  mail:             ${env.SMTP_URL ? "SMTP" : "outbox only"}`,
+      env.mode === "embedded" && !env.SMTP_URL
+        ? `  dev mail outbox:  ${base}/dev/outbox`
+        : `  mail:             ${env.SMTP_URL ? "SMTP" : "outbox only"}`,
       "",
       "Load the extension: chrome://extensions → Developer mode → Load unpacked →",
       "  extension/.output/chrome-mv3   (then open its options and sign in with your work email)",

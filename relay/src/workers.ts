@@ -38,7 +38,9 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
   loop("expiry", relay.env.EXPIRY_INTERVAL_MS, () => expireDueGrants(relay));
   if (relay.env.SMTP_URL) {
     const transport = nodemailer.createTransport(relay.env.SMTP_URL);
-    loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () => deliverDueMail(relay.database.db, transport, relay.env.MAIL_FROM, relay.clock, relay.log));
+    loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () =>
+      deliverDueMail(relay.database.db, transport, relay.env.MAIL_FROM, relay.clock, relay.log),
+    );
   }
 
   return {

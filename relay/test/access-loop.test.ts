@@ -23,7 +23,10 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
 
   it("previews without writing anything", async () => {
     const before = await t.relay.database.db.select().from(requests);
-    const res = await t.app.request("/api/v1/requests/preview", json({ app: "google-docs", resource: docsRequest().resource }, bearer(token)));
+    const res = await t.app.request(
+      "/api/v1/requests/preview",
+      json({ app: "google-docs", resource: docsRequest().resource }, bearer(token)),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       flow: { id: "docs" },
@@ -83,7 +86,10 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
   it("grants at once when the flow is auto, still through the server's policy", async () => {
     const res = await t.app.request(
       "/api/v1/requests",
-      json({ ...docsRequest(), app: "jira", resource: { id: "OPS-1", name: null, url: "https://acme.atlassian.net/browse/OPS-1" } }, bearer(token)),
+      json(
+        { ...docsRequest(), app: "jira", resource: { id: "OPS-1", name: null, url: "https://acme.atlassian.net/browse/OPS-1" } },
+        bearer(token),
+      ),
     );
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ state: "approved", grant: { state: "active" } });
@@ -91,13 +97,27 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
 
   it("records an audit event for every change, in a chain that verifies", async () => {
     const actions = (await t.relay.database.db.select().from(auditEvents)).map((e) => e.action);
-    for (const a of ["config.applied", "device.sign_in_started", "device.sign_in_confirmed", "device.paired", "request.created", "request.step_opened", "approval.approved", "request.approved", "grant.started", "grant.expired"]) {
+    for (const a of [
+      "config.applied",
+      "device.sign_in_started",
+      "device.sign_in_confirmed",
+      "device.paired",
+      "request.created",
+      "request.step_opened",
+      "approval.approved",
+      "request.approved",
+      "grant.started",
+      "grant.expired",
+    ]) {
       expect(actions).toContain(a);
     }
     expect(await verifyChain(t.relay.database.db)).toMatchObject({ ok: true });
     // Tampering with any event breaks the chain at that event.
     const [victim] = await t.relay.database.db.select().from(auditEvents).where(eq(auditEvents.action, "approval.approved"));
-    await t.relay.database.db.update(auditEvents).set({ actor: "mallory@acme.test" }).where(eq(auditEvents.id, victim?.id ?? 0));
+    await t.relay.database.db
+      .update(auditEvents)
+      .set({ actor: "mallory@acme.test" })
+      .where(eq(auditEvents.id, victim?.id ?? 0));
     expect(await verifyChain(t.relay.database.db)).toEqual({ ok: false, brokenAt: victim?.id });
   });
 

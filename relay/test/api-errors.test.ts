@@ -1,5 +1,5 @@
-import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requests } from "../src/db/schema/index.ts";
 import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signIn, startTestRelay, submitForm, type TestRelay } from "./harness.ts";
@@ -26,19 +26,43 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
     const count = async () => (await t.relay.database.db.select().from(requests)).length;
     const before = await count();
     await expectProblem(await t.app.request("/api/v1/devices/authorize", json({ email: "not-an-email" })), 400, "validation_failed");
-    await expectProblem(await t.app.request("/api/v1/devices/authorize", { method: "POST", body: "{", headers: { "content-type": "application/json" } }), 400, "validation_failed");
-    await expectProblem(await t.app.request("/api/v1/devices/authorize", json({ email: "nobody@acme.test" })), 404, "unknown_user");
-    await expectProblem(await t.app.request("/api/v1/devices/authorize", json({ email: "old@acme.test" })), 403, "inactive_user");
-    await expectProblem(await t.app.request("/api/v1/requests", json(docsRequest())), 401, "unauthenticated");
-    await expectProblem(await t.app.request("/api/v1/requests", json(docsRequest(), { authorization: "Bearer ght_forged" })), 401, "unauthenticated");
-    await expectProblem(await t.app.request("/api/v1/requests", json({ ...docsRequest(), duration: "2h" }, bearer(token))), 400, "duration_not_allowed");
-    await expectProblem(await t.app.request("/api/v1/requests", json({ ...docsRequest(), duration: "forever" }, bearer(token))), 400, "validation_failed");
     await expectProblem(
-      await t.app.request("/api/v1/requests", json({ ...docsRequest(), resource: { id: "x", name: null, url: "javascript:alert(1)" } }, bearer(token))),
+      await t.app.request("/api/v1/devices/authorize", { method: "POST", body: "{", headers: { "content-type": "application/json" } }),
       400,
       "validation_failed",
     );
-    const githubNoReason = { app: "github", resource: { id: "a/b", name: "a/b", url: "https://github.com/a/b" }, duration: "1h", reason: " " };
+    await expectProblem(await t.app.request("/api/v1/devices/authorize", json({ email: "nobody@acme.test" })), 404, "unknown_user");
+    await expectProblem(await t.app.request("/api/v1/devices/authorize", json({ email: "old@acme.test" })), 403, "inactive_user");
+    await expectProblem(await t.app.request("/api/v1/requests", json(docsRequest())), 401, "unauthenticated");
+    await expectProblem(
+      await t.app.request("/api/v1/requests", json(docsRequest(), { authorization: "Bearer ght_forged" })),
+      401,
+      "unauthenticated",
+    );
+    await expectProblem(
+      await t.app.request("/api/v1/requests", json({ ...docsRequest(), duration: "2h" }, bearer(token))),
+      400,
+      "duration_not_allowed",
+    );
+    await expectProblem(
+      await t.app.request("/api/v1/requests", json({ ...docsRequest(), duration: "forever" }, bearer(token))),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await t.app.request(
+        "/api/v1/requests",
+        json({ ...docsRequest(), resource: { id: "x", name: null, url: "javascript:alert(1)" } }, bearer(token)),
+      ),
+      400,
+      "validation_failed",
+    );
+    const githubNoReason = {
+      app: "github",
+      resource: { id: "a/b", name: "a/b", url: "https://github.com/a/b" },
+      duration: "1h",
+      reason: " ",
+    };
     await expectProblem(await t.app.request("/api/v1/requests", json(githubNoReason, bearer(token))), 400, "reason_required");
     await expectProblem(await t.app.request("/api/v1/nope"), 404, "not_found");
     expect(await count()).toBe(before);
@@ -48,14 +72,19 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
     const doc = (await (await t.app.request("/api/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/requests", "/notices", "/devices/authorize"]));
-    const jwks = (await (await t.app.request("/.well-known/jwks.json")).json()) as { keys: { kty: string; crv: string; kid: string; d?: string }[] };
+    const jwks = (await (await t.app.request("/.well-known/jwks.json")).json()) as {
+      keys: { kty: string; crv: string; kid: string; d?: string }[];
+    };
     expect(jwks.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519" });
     expect(jwks.keys[0]?.d).toBeUndefined(); // never the private half
   });
 
   it("escapes requester text on the approver's page and in the mail, under a strict CSP", async () => {
     const evil = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
-    const res = await t.app.request("/api/v1/requests", json({ ...docsRequest("evil-doc-123456"), reason: evil, message: evil }, bearer(token)));
+    const res = await t.app.request(
+      "/api/v1/requests",
+      json({ ...docsRequest("evil-doc-123456"), reason: evil, message: evil }, bearer(token)),
+    );
     expect(res.status).toBe(201);
     const [mail] = await mailsTo(t, "lee@acme.test");
     expect(mail?.html).not.toContain("<script>alert");

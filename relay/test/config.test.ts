@@ -37,9 +37,7 @@ flows:
     durations: { choices: [1h, 2weeks] }
 fallback: { max: 8h }
 `);
-    expect(issues).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^flows\[0\]\.durations\.choices\[1\]: .*\(line 14\)$/)]),
-    );
+    expect(issues).toEqual(expect.arrayContaining([expect.stringMatching(/^flows\[0\]\.durations\.choices\[1\]: .*\(line 14\)$/)]));
     // Reference errors are reported once the shape is right.
     const refs = errorsOf(`admins: [ops@acme.test]
 directory:

@@ -157,9 +157,9 @@ export const docsRequest = (id = "1Qm7vXcR2pLkT9sWbN4eYhJ8uFzA3dG6oKiE0tP5rBqM")
 });
 
 /** POSTs a decision with a well-formed CSRF pair but without rendering the page first (a replayed form). */
-export function postWithCsrf(t: TestRelay, path: string, fields: Record<string, string>): Promise<Response> {
+export async function postWithCsrf(t: TestRelay, path: string, fields: Record<string, string>): Promise<Response> {
   const csrf = "c".repeat(43);
-  return t.app.request(path, {
+  return await t.app.request(path, {
     method: "POST",
     headers: { cookie: `gatehouse_csrf=${csrf}`, origin: PUBLIC_URL, "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ csrf, ...fields }).toString(),

@@ -3,7 +3,19 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approvals, grants, magicLinkUses, requests } from "../src/db/schema/index.ts";
 import { LINK_AUDIENCE, signDecisionLink } from "../src/keys/signing.ts";
-import { bearer, engines, json, linkFrom, mailsTo, postWithCsrf, PUBLIC_URL, signIn, startTestRelay, submitForm, type TestRelay } from "./harness.ts";
+import {
+  bearer,
+  engines,
+  json,
+  linkFrom,
+  mailsTo,
+  PUBLIC_URL,
+  postWithCsrf,
+  signIn,
+  startTestRelay,
+  submitForm,
+  type TestRelay,
+} from "./harness.ts";
 
 /** A GitHub request: the security group (Priya, Sam) approves, any one of them. */
 const githubRequest = (repo: string) => ({
@@ -96,8 +108,16 @@ describe.each(engines)("decision links ($name)", (engine) => {
   it("binds a link to its approver: one approver's link cannot decide as another", async () => {
     const r = await newRequest("acme-corp/five");
     // A validly signed link for Lee, who is not an approver of this request.
-    const [lee] = await t.relay.database.db.execute<{ id: string }>("select id from users where email = 'lee@acme.test'").then((x) => ("rows" in x ? (x.rows as { id: string }[]) : (x as unknown as { id: string }[])));
-    const link = await signDecisionLink(t.relay.keys, PUBLIC_URL, { approverId: lee?.id ?? "", requestId: r.id, step: 0, jti: "lee-link" }, t.clock.now(), 3600);
+    const [lee] = await t.relay.database.db
+      .execute<{ id: string }>("select id from users where email = 'lee@acme.test'")
+      .then((x) => ("rows" in x ? (x.rows as { id: string }[]) : (x as unknown as { id: string }[])));
+    const link = await signDecisionLink(
+      t.relay.keys,
+      PUBLIC_URL,
+      { approverId: lee?.id ?? "", requestId: r.id, step: 0, jti: "lee-link" },
+      t.clock.now(),
+      3600,
+    );
     const res = await t.app.request(`/decide/${link}`);
     expect(res.status).toBe(403);
     expect(await problemOf(res)).toBe("not_approver");

@@ -16,7 +16,13 @@ const flow = (id: string, apps: string[], approvers: string[], extra: Partial<Fl
   id,
   name: id,
   enabled: true,
-  definition: { apps, approval: { steps: [{ approvers, require: "any" }] }, durations: { choices: ["1h", "4h"] }, requireReason: false, ...extra },
+  definition: {
+    apps,
+    approval: { steps: [{ approvers, require: "any" }] },
+    durations: { choices: ["1h", "4h"] },
+    requireReason: false,
+    ...extra,
+  },
 });
 
 function snapshot(flows: Flow[], fallbackEnabled = true): PolicySnapshot {

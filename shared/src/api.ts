@@ -3,7 +3,10 @@ import { DurationTextSchema } from "./duration.ts";
 
 /** Request bodies and responses of `/api/v1`, shared by relay and extension. */
 
-export const EmailSchema = z.email().max(254).transform((e) => e.toLowerCase());
+export const EmailSchema = z
+  .email()
+  .max(254)
+  .transform((e) => e.toLowerCase());
 
 export const UserSummarySchema = z.object({ email: z.string(), name: z.string() });
 export type UserSummary = z.infer<typeof UserSummarySchema>;
@@ -68,16 +71,7 @@ export const CreateRequestBodySchema = PreviewBodySchema.extend({
 });
 export type CreateRequestBody = z.input<typeof CreateRequestBodySchema>;
 
-export const REQUEST_STATES = [
-  "pending",
-  "info_requested",
-  "escalated",
-  "approved",
-  "rejected",
-  "cancelled",
-  "expired",
-  "error",
-] as const;
+export const REQUEST_STATES = ["pending", "info_requested", "escalated", "approved", "rejected", "cancelled", "expired", "error"] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
 export const GRANT_STATES = ["active", "expired", "revoked", "released"] as const;

@@ -40,7 +40,11 @@ async function panelStep(page: Page): Promise<string | null> {
 
 async function notificationIds(): Promise<string[]> {
   const w = await worker();
-  return w.evaluate(() => new Promise<string[]>((r) => chrome.notifications.getAll((all) => r(Object.keys(all)))));
+  // Runs inside the extension's service worker, where `chrome` exists.
+  return w.evaluate(() => {
+    const api = (globalThis as unknown as { chrome: { notifications: { getAll(cb: (all: Record<string, unknown>) => void): void } } }).chrome;
+    return new Promise<string[]>((r) => api.notifications.getAll((all) => r(Object.keys(all))));
+  });
 }
 
 /** Opens a denied doc, fills the panel and submits; returns the page. */
@@ -56,7 +60,8 @@ async function requestAccess(docId: string, duration: string, reason: string): P
     const s = await panelStep(page);
     return s !== "prompt" && s !== "loading" && s;
   });
-  if (step !== "form") throw new Error(`panel shows ${step}: ${await page.$eval(panel("[data-testid=gatehouse-panel]"), (el) => el.textContent)}`);
+  if (step !== "form")
+    throw new Error(`panel shows ${step}: ${await page.$eval(panel("[data-testid=gatehouse-panel]"), (el) => el.textContent)}`);
   expect(await page.$eval(panel("[data-testid=gh-approvers]"), (el) => el.textContent)).toContain("Lee Okafor");
   await page.select(panel("[data-testid=gh-duration]"), duration);
   await page.type(panel("[data-testid=gh-reason]"), reason);

@@ -22,7 +22,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -59,8 +63,9 @@ export class MailCatcher {
   }
   /** The first mail to `to` whose subject matches, waiting for it to arrive. */
   waitForMail(to: string, subject: RegExp, timeoutMs = 15_000): Promise<ParsedMail> {
-    return waitFor(`mail to ${to} matching ${subject}`, () =>
-      this.mails.find((m) => m.subject && subject.test(m.subject) && JSON.stringify(m.to).includes(to)),
+    return waitFor(
+      `mail to ${to} matching ${subject}`,
+      () => this.mails.find((m) => m.subject && subject.test(m.subject) && JSON.stringify(m.to).includes(to)),
       timeoutMs,
     );
   }
@@ -84,7 +89,13 @@ export class RelayProcess {
     this.url = `http://127.0.0.1:${port}`;
     // Embedded mode unless the caller passes DATABASE_URL: CI exports one for the
     // integration suite, which must not leak into this process.
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: this.#dataDir, LOG_LEVEL: "warn" };
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: this.#dataDir,
+      LOG_LEVEL: "warn",
+    };
     delete childEnv.DATABASE_URL;
     const child = spawn(process.execPath, [join(ROOT, "relay/src/main.ts")], {
       cwd: ROOT,
@@ -98,7 +109,9 @@ export class RelayProcess {
       "the relay to answer /healthz",
       async () => {
         if (child.exitCode !== null) throw new Error(`relay exited: ${this.output}`);
-        return fetch(`${this.url}/healthz`).then((r) => r.ok).catch(() => false);
+        return fetch(`${this.url}/healthz`)
+          .then((r) => r.ok)
+          .catch(() => false);
       },
       60_000,
     );
@@ -136,10 +149,15 @@ export async function launchWithExtension(): Promise<{ browser: Browser; extensi
       "--disable-dev-shm-usage",
     ],
   });
-  const target = await browser.waitForTarget((t) => t.type() === "service_worker" && t.url().endsWith("/background.js"), { timeout: 20_000 });
+  const target = await browser.waitForTarget((t) => t.type() === "service_worker" && t.url().endsWith("/background.js"), {
+    timeout: 20_000,
+  });
   const extensionId = new URL(target.url()).host;
   const worker = async () => {
-    const t = await browser.waitForTarget((t) => t.type() === "service_worker" && t.url().startsWith(`chrome-extension://${extensionId}/`), { timeout: 20_000 });
+    const t = await browser.waitForTarget(
+      (t) => t.type() === "service_worker" && t.url().startsWith(`chrome-extension://${extensionId}/`),
+      { timeout: 20_000 },
+    );
     const w = await t.worker();
     if (!w) throw new Error("no worker");
     return w;

@@ -1,6 +1,6 @@
 import type { UserSummary } from "@gatehouse/shared";
 import { RelayClient, RelayError } from "./relay-client.ts";
-import { lastErrorItem, pendingSignInItem, relayUrlItem, userItem, cursorItem, requestsItem } from "./state.ts";
+import { cursorItem, lastErrorItem, pendingSignInItem, relayUrlItem, requestsItem, userItem } from "./state.ts";
 import { tokenStore } from "./token-store.ts";
 
 /** A client for the configured relay, signed in when a token is stored. */
@@ -19,7 +19,10 @@ export async function isSignedIn(): Promise<boolean> {
  */
 export async function startSignIn(relayUrl: string, email: string, onSignedIn: () => void): Promise<{ userCode: string }> {
   const client = new RelayClient(relayUrl);
-  const started = await client.authorizeDevice(email, `Browser extension (${navigator.userAgent.match(/(Chrome|Firefox)\/[0-9]+/)?.[0] ?? "browser"})`);
+  const started = await client.authorizeDevice(
+    email,
+    `Browser extension (${navigator.userAgent.match(/(Chrome|Firefox)\/[0-9]+/)?.[0] ?? "browser"})`,
+  );
   await relayUrlItem.setValue(relayUrl.replace(/\/$/, ""));
   await pendingSignInItem.setValue({
     email,

@@ -6,7 +6,7 @@ import { sendMessage } from "../messaging.ts";
 import { describeNotice } from "./notice-text.ts";
 import { RelayError } from "./relay-client.ts";
 import { isSignedIn, relayClient, signOut } from "./session.ts";
-import { cursorItem, requestTabsItem, requestsItem, shownItem } from "./state.ts";
+import { cursorItem, requestsItem, requestTabsItem, shownItem } from "./state.ts";
 
 /**
  * Keeps the extension in step with the relay. Correctness never depends on the
@@ -50,15 +50,16 @@ export async function announce(request: RequestView, kind: string, _source: stri
 /** A local alarm at the grant's end, so the expiry notice appears even if the relay is unreachable. */
 async function scheduleExpiry(request: RequestView): Promise<void> {
   const g = request.grant;
-  if (!g || g.state !== "active" || !g.endsAt) return;
+  if (g?.state !== "active" || !g.endsAt) return;
   await browser.alarms.create(`${EXPIRY_ALARM_PREFIX}${request.id}`, { when: new Date(g.endsAt).getTime() });
 }
 
 export async function onExpiryAlarm(requestId: string): Promise<void> {
   const requests = await requestsItem.getValue();
   const request = requests.find((r) => r.id === requestId);
-  if (!request?.grant || request.grant.state !== "active") return;
-  const ended: RequestView = { ...request, grant: { ...request.grant, state: "expired", endedAt: request.grant.endsAt } };
+  const grant = request?.grant;
+  if (!request || grant?.state !== "active") return;
+  const ended: RequestView = { ...request, grant: { ...grant, state: "expired", endedAt: grant.endsAt } };
   await requestsItem.setValue(requests.map((r) => (r.id === requestId ? ended : r)));
   await announce(ended, "grant.ended", "alarm");
   void replay();

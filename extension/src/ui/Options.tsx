@@ -52,7 +52,13 @@ export function Options(props: {
           <p data-testid="signed-in">
             Signed in as <strong>{session.user.name}</strong> ({session.user.email}) on {session.relayUrl}.
           </p>
-          <button type="button" onClick={async () => { await props.signOut(); await refresh(); }}>
+          <button
+            type="button"
+            onClick={async () => {
+              await props.signOut();
+              await refresh();
+            }}
+          >
             Sign out
           </button>
         </section>
@@ -70,11 +76,24 @@ export function Options(props: {
         <form onSubmit={signIn}>
           <label>
             Relay URL
-            <input type="url" required value={relayUrl} data-testid="relay-url" onInput={(e) => setRelayUrl((e.target as HTMLInputElement).value)} />
+            <input
+              type="url"
+              required
+              value={relayUrl}
+              data-testid="relay-url"
+              onInput={(e) => setRelayUrl((e.target as HTMLInputElement).value)}
+            />
           </label>
           <label>
             Work email
-            <input type="email" required value={email} data-testid="email" autocomplete="email" onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+            <input
+              type="email"
+              required
+              value={email}
+              data-testid="email"
+              autocomplete="email"
+              onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
+            />
           </label>
           <button type="submit" class="primary" data-testid="sign-in" disabled={busy}>
             {busy ? "Sending…" : "Email me a sign-in link"}

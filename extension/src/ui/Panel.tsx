@@ -79,7 +79,7 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
   }
 
   return (
-    <section class="gh-panel" role="region" aria-label="Gatehouse: request access" data-testid="gatehouse-panel" data-step={view.step}>
+    <section class="gh-panel" aria-label="Gatehouse: request access" data-testid="gatehouse-panel" data-step={view.step}>
       <header class="gh-head">
         <span class="gh-brand">Gatehouse</span>
         <button type="button" class="gh-close" aria-label="Dismiss" onClick={props.onClose}>
@@ -87,9 +87,14 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
         </button>
       </header>
       <p class="gh-what">
-        No access to <strong data-testid="gh-resource">{resourceLabel}</strong> in <span data-testid="gh-app">{appLabel(detection.app)}</span>.
+        No access to <strong data-testid="gh-resource">{resourceLabel}</strong> in{" "}
+        <span data-testid="gh-app">{appLabel(detection.app)}</span>.
       </p>
-      {detection.message && <blockquote class="gh-message" data-testid="gh-message">{detection.message}</blockquote>}
+      {detection.message && (
+        <blockquote class="gh-message" data-testid="gh-message">
+          {detection.message}
+        </blockquote>
+      )}
 
       {view.step === "prompt" && (
         <button type="button" class="gh-primary" data-testid="gh-open" onClick={open}>
@@ -130,7 +135,12 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
           </label>
           <label>
             Reason{view.preview.requireReason ? " (required)" : " (optional)"}
-            <textarea value={reason} maxLength={2000} data-testid="gh-reason" onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)} />
+            <textarea
+              value={reason}
+              maxLength={2000}
+              data-testid="gh-reason"
+              onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)}
+            />
           </label>
           {fieldError && (
             <p class="gh-error" role="alert">

@@ -79,8 +79,13 @@ export function Popup(props: { getSession(): Promise<SessionState>; listRequests
         <ul class="list" data-testid="requests">
           {requests.map((r) => (
             <li key={r.id} data-state={r.state}>
-              <strong>{label(r)}</strong> <span class="muted">{appLabel(r.app)} · {r.duration}</span>
-              <span class={`pill ${r.state}`}>{r.grant && !activeGrant(r, now) && r.state === "approved" ? "Ended" : (STATE_LABEL[r.state] ?? r.state)}</span>
+              <strong>{label(r)}</strong>{" "}
+              <span class="muted">
+                {appLabel(r.app)} · {r.duration}
+              </span>
+              <span class={`pill ${r.state}`}>
+                {r.grant && !activeGrant(r, now) && r.state === "approved" ? "Ended" : (STATE_LABEL[r.state] ?? r.state)}
+              </span>
             </li>
           ))}
         </ul>

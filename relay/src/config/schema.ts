@@ -77,16 +77,14 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     seen.add(u.email);
     if (u.manager && !emails.has(u.manager))
       issues.push({ path: ["directory", "users", i, "manager"], message: `unknown user '${u.manager}'` });
-    if (!isTimeZone(u.timezone))
-      issues.push({ path: ["directory", "users", i, "timezone"], message: `unknown time zone '${u.timezone}'` });
+    if (!isTimeZone(u.timezone)) issues.push({ path: ["directory", "users", i, "timezone"], message: `unknown time zone '${u.timezone}'` });
   });
   config.admins.forEach((a, i) => {
     if (!emails.has(a)) issues.push({ path: ["admins", i], message: `unknown user '${a}'` });
   });
   config.directory.groups.forEach((g, gi) => {
     g.members.forEach((m, mi) => {
-      if (!emails.has(m))
-        issues.push({ path: ["directory", "groups", gi, "members", mi], message: `unknown user '${m}'` });
+      if (!emails.has(m)) issues.push({ path: ["directory", "groups", gi, "members", mi], message: `unknown user '${m}'` });
     });
   });
   const flowIds = new Set<string>();
@@ -100,8 +98,7 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
           const path = ["flows", fi, "approval", "steps", si, "approvers", ai];
           if (ref.startsWith("user:") && !emails.has(ref.slice(5).toLowerCase()))
             issues.push({ path, message: `unknown user '${ref.slice(5)}'` });
-          if (ref.startsWith("group:") && !groupIds.has(ref.slice(6)))
-            issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
+          if (ref.startsWith("group:") && !groupIds.has(ref.slice(6))) issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
         });
       });
     }

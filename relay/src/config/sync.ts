@@ -40,7 +40,10 @@ export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock)
     if (groupIds.length) await tx.delete(groups).where(notInArray(groups.id, groupIds));
     else await tx.delete(groups);
     for (const g of config.directory.groups) {
-      await tx.insert(groups).values({ id: g.id, name: g.name }).onConflictDoUpdate({ target: groups.id, set: { name: g.name } });
+      await tx
+        .insert(groups)
+        .values({ id: g.id, name: g.name })
+        .onConflictDoUpdate({ target: groups.id, set: { name: g.name } });
       const rows = g.members.map((m) => ({ groupId: g.id, userId: ids.get(m) as string }));
       if (rows.length) await tx.insert(memberships).values(rows);
     }

@@ -4,8 +4,8 @@ import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import { deviceAuthorizations, devices, users } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
-import { signInMail } from "../mail/templates.ts";
 import { enqueueMail } from "../mail/outbox.ts";
+import { signInMail } from "../mail/templates.ts";
 import { randomToken, sha256, ttlMs, userCode } from "../secrets.ts";
 
 const AUTHORIZATION_TTL_MS = 15 * 60_000;
@@ -149,7 +149,7 @@ export async function authenticateDevice(relay: Relay, token: string): Promise<P
     .from(devices)
     .innerJoin(users, eq(users.id, devices.userId))
     .where(and(eq(devices.tokenHash, sha256(token)), isNull(devices.revokedAt), gt(devices.expiresAt, now)));
-  if (!row || !row.user.active) return null;
+  if (!row?.user.active) return null;
   return row;
 }
 

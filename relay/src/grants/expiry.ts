@@ -25,7 +25,15 @@ export async function expireDueGrants(relay: Relay, batch = 100): Promise<string
     const ended = await tx
       .update(grants)
       .set({ state: "expired", endedAt: now })
-      .where(and(inArray(grants.id, due.map((d) => d.id)), eq(grants.state, "active")))
+      .where(
+        and(
+          inArray(
+            grants.id,
+            due.map((d) => d.id),
+          ),
+          eq(grants.state, "active"),
+        ),
+      )
       .returning();
     for (const g of ended) {
       await appendAudit(tx, {

@@ -1,9 +1,9 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Relay } from "../context.ts";
 import { authenticateDevice, type Principal, type RequestMeta } from "../devices/service.ts";
 import { ApiError } from "./errors.ts";
-import type { Context } from "hono";
-import { getConnInfo } from "@hono/node-server/conninfo";
 
 export type AppEnv = { Variables: { principal: Principal } };
 

@@ -1,4 +1,4 @@
-import { type Problem, PROBLEM_TYPE_BASE, PROBLEMS, type ProblemCode } from "@gatehouse/shared";
+import { PROBLEM_TYPE_BASE, PROBLEMS, type Problem, type ProblemCode } from "@gatehouse/shared";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -42,7 +42,8 @@ export function handleError(log: Logger) {
   return (err: Error, c: Context): Response => {
     if (err instanceof ApiError) return problemResponse(c, problemBody(err.code, err.message, err.errors));
     if (err instanceof HTTPException) {
-      const code: ProblemCode = err.status === 404 ? "not_found" : err.status === 401 ? "unauthenticated" : err.status === 403 ? "forbidden" : "validation_failed";
+      const code: ProblemCode =
+        err.status === 404 ? "not_found" : err.status === 401 ? "unauthenticated" : err.status === 403 ? "forbidden" : "validation_failed";
       return problemResponse(c, { ...problemBody(code, err.message || undefined), status: err.status });
     }
     log.error("unhandled error", { path: c.req.path, error: err.message, stack: err.stack });

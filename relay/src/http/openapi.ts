@@ -30,7 +30,10 @@ const schemas = {
 type Name = keyof typeof schemas;
 const ref = (name: Name) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: Name) => ({ content: { "application/json": { schema: ref(name) } } });
-const problem = { description: "Problem (RFC 9457)", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const problem = {
+  description: "Problem (RFC 9457)",
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+};
 const bearer = [{ deviceToken: [] }];
 
 /**
@@ -65,19 +68,53 @@ export function openApiDocument(serverUrl: string) {
     },
     paths: {
       "/devices/authorize": {
-        post: { summary: "Start an extension sign-in (mails a pairing link)", requestBody: json("DeviceAuthorizeBody"), responses: { 201: { description: "Started", ...json("DeviceAuthorizeResponse") }, default: problem } },
+        post: {
+          summary: "Start an extension sign-in (mails a pairing link)",
+          requestBody: json("DeviceAuthorizeBody"),
+          responses: { 201: { description: "Started", ...json("DeviceAuthorizeResponse") }, default: problem },
+        },
       },
       "/devices/token": {
-        post: { summary: "Poll for the device token", requestBody: json("DeviceTokenBody"), responses: { 200: { description: "Pending or paired", ...json("DeviceTokenResponse") }, default: problem } },
+        post: {
+          summary: "Poll for the device token",
+          requestBody: json("DeviceTokenBody"),
+          responses: { 200: { description: "Pending or paired", ...json("DeviceTokenResponse") }, default: problem },
+        },
       },
-      "/devices/current": { delete: { summary: "Sign this extension out", security: bearer, responses: { 204: { description: "Signed out" }, default: problem } } },
-      "/me": { get: { summary: "Who this device belongs to", security: bearer, responses: { 200: { description: "OK", ...json("Me") }, default: problem } } },
+      "/devices/current": {
+        delete: {
+          summary: "Sign this extension out",
+          security: bearer,
+          responses: { 204: { description: "Signed out" }, default: problem },
+        },
+      },
+      "/me": {
+        get: {
+          summary: "Who this device belongs to",
+          security: bearer,
+          responses: { 200: { description: "OK", ...json("Me") }, default: problem },
+        },
+      },
       "/requests/preview": {
-        post: { summary: "Which flow applies and who approves (changes nothing)", security: bearer, requestBody: json("PreviewBody"), responses: { 200: { description: "OK", ...json("PreviewResponse") }, default: problem } },
+        post: {
+          summary: "Which flow applies and who approves (changes nothing)",
+          security: bearer,
+          requestBody: json("PreviewBody"),
+          responses: { 200: { description: "OK", ...json("PreviewResponse") }, default: problem },
+        },
       },
       "/requests": {
-        get: { summary: "My requests, newest first", security: bearer, responses: { 200: { description: "OK", ...json("RequestList") }, default: problem } },
-        post: { summary: "Ask for access", security: bearer, requestBody: json("CreateRequestBody"), responses: { 201: { description: "Created", ...json("RequestView") }, default: problem } },
+        get: {
+          summary: "My requests, newest first",
+          security: bearer,
+          responses: { 200: { description: "OK", ...json("RequestList") }, default: problem },
+        },
+        post: {
+          summary: "Ask for access",
+          security: bearer,
+          requestBody: json("CreateRequestBody"),
+          responses: { 201: { description: "Created", ...json("RequestView") }, default: problem },
+        },
       },
       "/notices": {
         get: {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT, errors } from "jose";
+import { type CryptoKey, errors, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { signingKeys } from "../db/schema/index.ts";
@@ -73,9 +73,7 @@ export async function signDecisionLink(
     .sign(ring.privateKey);
 }
 
-export type LinkVerification =
-  | { ok: true; claims: DecisionLinkClaims }
-  | { ok: false; reason: "expired" | "invalid" };
+export type LinkVerification = { ok: true; claims: DecisionLinkClaims } | { ok: false; reason: "expired" | "invalid" };
 
 /** Verifies signature, issuer, audience and expiry against the relay's clock. */
 export async function verifyDecisionLink(ring: KeyRing, issuer: string, token: string, now: Date): Promise<LinkVerification> {

@@ -48,12 +48,24 @@ export async function deliverDueMail(db: Db, transport: Transporter, from: strin
     return tx
       .update(outbox)
       .set({ nextAttemptAt: new Date(now.getTime() + LEASE_MS), attempts: sql`${outbox.attempts} + 1` })
-      .where(inArray(outbox.id, due.map((d) => d.id)))
+      .where(
+        inArray(
+          outbox.id,
+          due.map((d) => d.id),
+        ),
+      )
       .returning();
   });
   for (const mail of claimed) {
     try {
-      await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: `<${mail.id}@gatehouse>` });
+      await transport.sendMail({
+        from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        messageId: `<${mail.id}@gatehouse>`,
+      });
       await db.update(outbox).set({ state: "sent", sentAt: clock.now(), lastError: null }).where(eq(outbox.id, mail.id));
     } catch (err) {
       const failed = mail.attempts >= MAX_ATTEMPTS;

@@ -1,12 +1,5 @@
 import { durationMs } from "@gatehouse/shared";
-import {
-  type DirectoryUser,
-  FALLBACK_FLOW_ID,
-  type Flow,
-  type FlowDefinition,
-  type PolicySnapshot,
-  type StepDefinition,
-} from "./model.ts";
+import { type DirectoryUser, FALLBACK_FLOW_ID, type Flow, type FlowDefinition, type PolicySnapshot, type StepDefinition } from "./model.ts";
 
 export interface PolicyInput {
   requesterEmail: string;
@@ -85,10 +78,7 @@ function matched(
   definition: FlowDefinition,
   explain: string[],
 ): Evaluation {
-  const steps =
-    definition.approval === "auto"
-      ? []
-      : definition.approval.steps.map((step) => resolveStep(snapshot, requester, step));
+  const steps = definition.approval === "auto" ? [] : definition.approval.steps.map((step) => resolveStep(snapshot, requester, step));
   const choices = definition.durations.choices;
   return {
     outcome: "matched",
@@ -107,11 +97,7 @@ function matched(
  * Resolves a step's approver references to active people. The requester never
  * approves their own request; a step that resolves to nobody goes to the admins.
  */
-export function resolveStep(
-  snapshot: PolicySnapshot,
-  requester: DirectoryUser,
-  step: StepDefinition,
-): ResolvedApprovalStep {
+export function resolveStep(snapshot: PolicySnapshot, requester: DirectoryUser, step: StepDefinition): ResolvedApprovalStep {
   const emails = new Set<string>();
   for (const ref of step.approvers) {
     for (const email of expandRef(snapshot, requester, ref)) emails.add(email);

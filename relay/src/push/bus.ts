@@ -1,8 +1,8 @@
+import type { NoticeKind } from "@gatehouse/shared";
 import { sql } from "drizzle-orm";
+import { lockChain } from "../audit/chain.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { notices } from "../db/schema/index.ts";
-import { lockChain } from "../audit/chain.ts";
-import type { NoticeKind } from "@gatehouse/shared";
 
 const CHANNEL = "gatehouse_notices";
 
@@ -29,8 +29,8 @@ export class NoticeBus {
 
   /** Calls `fn` whenever `userId` may have new notices; returns the unsubscribe. */
   subscribe(userId: string, fn: () => void): () => void {
-    let set = this.#listeners.get(userId);
-    if (!set) this.#listeners.set(userId, (set = new Set()));
+    const set = this.#listeners.get(userId) ?? new Set();
+    this.#listeners.set(userId, set);
     set.add(fn);
     return () => {
       set.delete(fn);

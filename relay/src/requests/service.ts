@@ -1,13 +1,7 @@
-import {
-  type CreateRequestBody,
-  durationMs,
-  type PreviewBody,
-  type PreviewResponse,
-  type RequestView,
-} from "@gatehouse/shared";
+import type { CreateRequestBodySchema } from "@gatehouse/shared";
+import { durationMs, type PreviewBody, type PreviewResponse, type RequestView } from "@gatehouse/shared";
 import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
-import type { CreateRequestBodySchema } from "@gatehouse/shared";
 import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
@@ -58,8 +52,7 @@ export async function createRequest(
   meta: RequestMeta,
 ): Promise<RequestView> {
   const e = await evaluateFor(relay, p.user.email, body);
-  if (!e.durations.includes(body.duration))
-    throw new ApiError("duration_not_allowed", `Choose one of: ${e.durations.join(", ")}`);
+  if (!e.durations.includes(body.duration)) throw new ApiError("duration_not_allowed", `Choose one of: ${e.durations.join(", ")}`);
   if (e.requireReason && body.reason.trim() === "") throw new ApiError("reason_required", "This flow requires a reason");
 
   const now = relay.clock.now();
@@ -203,7 +196,10 @@ export interface LinkContext {
 }
 
 /** Checks a decision link without changing anything (what GET does). */
-export async function inspectLink(relay: Relay, token: string): Promise<{ ok: true; ctx: LinkContext } | { ok: false; problem: LinkProblem; request?: RequestRow }> {
+export async function inspectLink(
+  relay: Relay,
+  token: string,
+): Promise<{ ok: true; ctx: LinkContext } | { ok: false; problem: LinkProblem; request?: RequestRow }> {
   const verified = await verifyDecisionLink(relay.keys, relay.env.publicUrl, token, relay.clock.now());
   if (!verified.ok) return { ok: false, problem: verified.reason };
   const { claims } = verified;
@@ -217,10 +213,10 @@ export async function inspectLink(relay: Relay, token: string): Promise<{ ok: tr
     .select()
     .from(approvals)
     .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)));
-  if (!approval || approval.state !== "pending") return { ok: false, problem: "not_approver", request };
+  if (approval?.state !== "pending") return { ok: false, problem: "not_approver", request };
   const [requester] = await db.select().from(users).where(eq(users.id, request.requesterId));
   const [approver] = await db.select().from(users).where(eq(users.id, claims.approverId));
-  if (!requester || !approver || !approver.active) return { ok: false, problem: "not_approver", request };
+  if (!requester || !approver?.active) return { ok: false, problem: "not_approver", request };
   return { ok: true, ctx: { claims, request, requester, approver } };
 }
 
@@ -255,7 +251,7 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
       .from(approvals)
       .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)));
     const [approver] = await tx.select().from(users).where(eq(users.id, claims.approverId));
-    if (!approval || approval.state !== "pending" || !approver?.active || approver.id === request.requesterId)
+    if (approval?.state !== "pending" || !approver?.active || approver.id === request.requesterId)
       return { ok: false, problem: "not_approver" } as const;
 
     let duration = request.duration;
@@ -282,7 +278,12 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
     await appendAudit(tx, {
       ...audit,
       action: `approval.${state}`,
-      data: { step: claims.step, jti: claims.jti, channel: "email", ...(decision.action === "approve" ? { duration } : { note: decision.note }) },
+      data: {
+        step: claims.step,
+        jti: claims.jti,
+        channel: "email",
+        ...(decision.action === "approve" ? { duration } : { note: decision.note }),
+      },
     });
 
     if (decision.action === "reject") {
@@ -305,7 +306,10 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
     if (!stepDone) return { ok: true, outcome: "recorded", request, grant: null } as const;
     await closeStep(tx, request.id, claims.step, now);
     if (claims.step + 1 < request.steps.length) {
-      await tx.update(requests).set({ step: claims.step + 1, duration }).where(eq(requests.id, request.id));
+      await tx
+        .update(requests)
+        .set({ step: claims.step + 1, duration })
+        .where(eq(requests.id, request.id));
       await openStep(relay, tx, { ...request, duration }, claims.step + 1, now);
       return { ok: true, outcome: "advanced", request, grant: null } as const;
     }

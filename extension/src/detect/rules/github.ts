@@ -3,9 +3,34 @@ import type { AppRule } from "../types.ts";
 
 /** First path segments that are GitHub's own pages, not an owner. */
 const RESERVED = new Set([
-  "settings", "orgs", "organizations", "search", "marketplace", "explore", "topics", "notifications", "pulls",
-  "issues", "login", "logout", "signup", "sessions", "new", "features", "pricing", "about", "enterprise",
-  "sponsors", "codespaces", "apps", "users", "collections", "trending", "dashboard", "account", "security",
+  "settings",
+  "orgs",
+  "organizations",
+  "search",
+  "marketplace",
+  "explore",
+  "topics",
+  "notifications",
+  "pulls",
+  "issues",
+  "login",
+  "logout",
+  "signup",
+  "sessions",
+  "new",
+  "features",
+  "pricing",
+  "about",
+  "enterprise",
+  "sponsors",
+  "codespaces",
+  "apps",
+  "users",
+  "collections",
+  "trending",
+  "dashboard",
+  "account",
+  "security",
 ]);
 
 export function githubRepo(url: URL): string | null {

@@ -9,7 +9,9 @@ export const users = pgTable("users", {
   timezone: text("timezone").notNull().default("UTC"),
   active: boolean("active").notNull().default(true),
   isAdmin: boolean("is_admin").notNull().default(false),
-  source: text("source", { enum: ["config", "admin", "scim"] }).notNull().default("config"),
+  source: text("source", { enum: ["config", "admin", "scim"] })
+    .notNull()
+    .default("config"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
@@ -17,7 +19,9 @@ export const users = pgTable("users", {
 export const groups = pgTable("groups", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
-  source: text("source", { enum: ["config", "admin", "scim"] }).notNull().default("config"),
+  source: text("source", { enum: ["config", "admin", "scim"] })
+    .notNull()
+    .default("config"),
 });
 
 export const memberships = pgTable(

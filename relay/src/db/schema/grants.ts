@@ -1,5 +1,5 @@
-import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import type { GrantState } from "@gatehouse/shared";
+import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./directory.ts";
 import { requests } from "./requests.ts";
 

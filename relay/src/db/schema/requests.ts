@@ -1,5 +1,5 @@
-import { index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import type { RequestState } from "@gatehouse/shared";
+import { index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { users } from "./directory.ts";
 
 /** One resolved approval step, frozen on the request when it is created. */

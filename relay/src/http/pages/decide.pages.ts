@@ -1,20 +1,40 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../context.ts";
-import { type DecisionResult, decide, inspectLink, type LinkProblem } from "../../requests/service.ts";
 import { loadPolicySnapshot } from "../../policy/snapshot.ts";
+import { type DecisionResult, decide, inspectLink, type LinkProblem } from "../../requests/service.ts";
 import { requestMeta } from "../auth.ts";
 import { checkCsrfToken, issueCsrfToken } from "../csrf.ts";
 import { page } from "./layout.ts";
 
 const PROBLEMS: Record<LinkProblem | "duration_not_allowed" | "csrf", { status: 400 | 403 | 410; title: string; text: string }> = {
-  invalid: { status: 400, title: "Link not valid", text: "This link is not valid: it was changed or was not issued by this Gatehouse. Nothing was decided." },
+  invalid: {
+    status: 400,
+    title: "Link not valid",
+    text: "This link is not valid: it was changed or was not issued by this Gatehouse. Nothing was decided.",
+  },
   expired: { status: 410, title: "Link expired", text: "This link has expired. Nothing was decided." },
   used: { status: 410, title: "Link already used", text: "This link was already used to decide this request. A link works once." },
-  decided: { status: 410, title: "Already decided", text: "This request was already decided, or moved on, so this link no longer decides anything." },
-  not_approver: { status: 403, title: "Not your decision", text: "You are not (or no longer) an approver of this request at this step. Nothing was decided." },
-  duration_not_allowed: { status: 400, title: "Duration not allowed", text: "That duration is not allowed by the access flow. Nothing was decided." },
-  csrf: { status: 403, title: "Form expired", text: "The form expired or did not come from this page. Open the link from the mail again. Nothing was decided." },
+  decided: {
+    status: 410,
+    title: "Already decided",
+    text: "This request was already decided, or moved on, so this link no longer decides anything.",
+  },
+  not_approver: {
+    status: 403,
+    title: "Not your decision",
+    text: "You are not (or no longer) an approver of this request at this step. Nothing was decided.",
+  },
+  duration_not_allowed: {
+    status: 400,
+    title: "Duration not allowed",
+    text: "That duration is not allowed by the access flow. Nothing was decided.",
+  },
+  csrf: {
+    status: 403,
+    title: "Form expired",
+    text: "The form expired or did not come from this page. Open the link from the mail again. Nothing was decided.",
+  },
 };
 
 const safeHref = (url: string) => (/^https?:\/\//i.test(url) ? url : null);
@@ -28,7 +48,10 @@ export function decidePages(relay: Relay) {
   const secure = relay.env.publicUrl.startsWith("https:");
   const problemPage = (c: Context, key: keyof typeof PROBLEMS) => {
     const p = PROBLEMS[key];
-    return c.html(page(p.title, html`<h1>${p.title}</h1><p class="notice bad" data-testid="link-problem" data-problem="${key}">${p.text}</p>`), p.status);
+    return c.html(
+      page(p.title, html`<h1>${p.title}</h1><p class="notice bad" data-testid="link-problem" data-problem="${key}">${p.text}</p>`),
+      p.status,
+    );
   };
 
   return new Hono()

@@ -21,14 +21,18 @@ export function outboxPages(relay: Relay) {
 <p class="muted">Embedded mode with no SMTP_URL: mail is kept here instead of being sent. Newest first.</p>
 <table><thead><tr><th>When</th><th>To</th><th>Subject</th></tr></thead><tbody>
 ${rows.map(
-  (m) => html`<tr><td>${m.createdAt.toISOString().slice(0, 19).replace("T", " ")}</td><td>${m.to}</td><td><a href="/dev/outbox/${m.id}">${m.subject}</a></td></tr>`,
+  (m) =>
+    html`<tr><td>${m.createdAt.toISOString().slice(0, 19).replace("T", " ")}</td><td>${m.to}</td><td><a href="/dev/outbox/${m.id}">${m.subject}</a></td></tr>`,
 )}
 </tbody></table>`,
         ),
       );
     })
     .get("/dev/outbox/:id{[0-9a-f-]{36}}", async (c) => {
-      const [m] = await relay.database.db.select().from(outbox).where(eq(outbox.id, c.req.param("id")));
+      const [m] = await relay.database.db
+        .select()
+        .from(outbox)
+        .where(eq(outbox.id, c.req.param("id")));
       if (!m) return c.notFound();
       return c.html(
         page(

@@ -43,7 +43,10 @@ export function pairPages(relay: Relay) {
     .post("/pair/:token", async (c) => {
       const form = await c.req.parseBody();
       if (!checkCsrfToken(c, form.csrf) || form.confirm !== "yes") {
-        return c.html(page("Sign-in link", html`<h1>Sign-in link</h1><p class="notice bad">The form expired. Open the link from the mail again.</p>`), 403);
+        return c.html(
+          page("Sign-in link", html`<h1>Sign-in link</h1><p class="notice bad">The form expired. Open the link from the mail again.</p>`),
+          403,
+        );
       }
       const ok = await confirmPairing(relay, c.req.param("token"), requestMeta(c, relay.env.TRUST_PROXY));
       if (!ok) {

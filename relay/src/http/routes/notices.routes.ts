@@ -3,8 +3,8 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Relay } from "../../context.ts";
 import { listNotices } from "../../push/list.ts";
-import { ApiError } from "../errors.ts";
 import { type AppEnv, requireDevice } from "../auth.ts";
+import { ApiError } from "../errors.ts";
 
 const cursorSchema = z.coerce.number().int().min(0).default(0);
 /** Comment lines keep proxies and the extension's worker from idling the stream out. */
