@@ -42,7 +42,8 @@ async function notificationIds(): Promise<string[]> {
   const w = await worker();
   // Runs inside the extension's service worker, where `chrome` exists.
   return w.evaluate(() => {
-    const api = (globalThis as unknown as { chrome: { notifications: { getAll(cb: (all: Record<string, unknown>) => void): void } } }).chrome;
+    const api = (globalThis as unknown as { chrome: { notifications: { getAll(cb: (all: Record<string, unknown>) => void): void } } })
+      .chrome;
     return new Promise<string[]>((r) => api.notifications.getAll((all) => r(Object.keys(all))));
   });
 }
