@@ -105,7 +105,9 @@ async function main() {
   if (!script) throw new Error(`usage: bootstrap.mjs ${Object.keys(scripts).join("|")}`);
   const nodeBin = ensureNode();
   const pnpm = ensurePnpm();
-  const env = { ...process.env, PATH: [nodeBin, process.env.PATH].join(delimiter) };
+  // Scripts call `node` and `pnpm`: both must be the pinned ones.
+  const pnpmBin = join(dirname(dirname(dirname(pnpm))), ".bin");
+  const env = { ...process.env, PATH: [nodeBin, pnpmBin, process.env.PATH].join(delimiter) };
   delete env.npm_config_nodedir; // an npm-only setting that pnpm warns about
 
   const stamp = join(root, "node_modules", ".gatehouse-install");
