@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page, WebWorker } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,6 +34,13 @@ async function servePages(page: Page): Promise<void> {
 
 const panel = (sel: string) => `gatehouse-panel >>> ${sel}`;
 
+/** Screenshots for the docs (test-results/ is ignored by git; copy the good ones to docs/screenshots). */
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = join(ROOT, "test-results/screenshots");
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`) });
+}
+
 async function panelStep(page: Page): Promise<string | null> {
   return page.$eval(panel("[data-testid=gatehouse-panel]"), (el) => el.getAttribute("data-step")).catch(() => null);
 }
@@ -66,6 +73,7 @@ async function requestAccess(docId: string, duration: string, reason: string): P
   expect(await page.$eval(panel("[data-testid=gh-approvers]"), (el) => el.textContent)).toContain("Lee Okafor");
   await page.select(panel("[data-testid=gh-duration]"), duration);
   await page.type(panel("[data-testid=gh-reason]"), reason);
+  await shot(page, "panel-form");
   await page.click(panel("[data-testid=gh-submit]"));
   await waitFor("the panel to say the request was sent", async () => (await panelStep(page)) === "sent");
   return page;
@@ -129,6 +137,7 @@ describe("denied page → approval by mail → grant → expiry", () => {
     usedLink = link;
     expect(await decide.$eval("[data-testid=reason]", (el) => el.textContent)).toBe("Quarterly numbers for the board deck");
     expect(await decide.$eval("[data-testid=page-message]", (el) => el.textContent)).toContain("You need access");
+    await shot(decide, "approver-confirmation");
     await decide.select("#duration", "8s"); // the approver shortens it, within the flow
     await Promise.all([decide.waitForNavigation(), decide.click("button[value=approve]")]);
     expect(await decide.$eval("[data-testid=decision-result]", (el) => el.getAttribute("data-outcome"))).toBe("approved");
@@ -137,6 +146,7 @@ describe("denied page → approval by mail → grant → expiry", () => {
     await waitFor("the tab to show the approval", async () => (await panelStep(page)) === "approved", 10_000);
     const pushMs = Date.now() - approvedAt;
     expect(await page.$(panel("[data-testid=gh-reload]"))).not.toBeNull();
+    await shot(page, "panel-approved");
     expect(pushMs).toBeLessThan(5_000);
     await waitFor("an 'access granted' notification", async () => (await notificationIds()).some((id) => id.endsWith(":grant.started")));
 
@@ -145,6 +155,8 @@ describe("denied page → approval by mail → grant → expiry", () => {
     await popup.goto(`chrome-extension://${extensionId}/popup.html`);
     await popup.waitForSelector("[data-testid=grants] li");
     expect(await popup.$eval("[data-testid=grants]", (el) => el.textContent)).toMatch(/s left/);
+    await popup.setViewport({ width: 380, height: 420 });
+    await shot(popup, "popup");
     await popup.close();
 
     await waitFor("the tab to show the expiry", async () => (await panelStep(page)) === "ended", 20_000);
