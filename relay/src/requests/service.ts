@@ -4,8 +4,8 @@ import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
 import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
-import type { Tx } from "../db/client.ts";
-import { approvals, grants, magicLinkUses, type ResolvedStep, requests, users } from "../db/schema/index.ts";
+import type { Db, Tx } from "../db/client.ts";
+import { accessFlows, approvals, grants, magicLinkUses, type ResolvedStep, requests, users } from "../db/schema/index.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { ApiError } from "../http/errors.ts";
 import { signDecisionLink, verifyDecisionLink } from "../keys/signing.ts";
@@ -193,6 +193,44 @@ export interface LinkContext {
   request: RequestRow;
   requester: typeof users.$inferSelect;
   approver: typeof users.$inferSelect;
+  /** What the approver may grant (see `grantableDurations`). */
+  durations: string[];
+}
+
+type LinkCheck =
+  | { ok: true; request: RequestRow; approval: typeof approvals.$inferSelect; approver: typeof users.$inferSelect }
+  | { ok: false; problem: LinkProblem; request?: RequestRow };
+
+/**
+ * Whether a verified link may still decide its request, and if not, why. The
+ * one place these rules live: GET runs it to render, POST runs it again inside
+ * the decision's transaction with the request row locked.
+ */
+async function checkLink(q: Db | Tx, claims: LinkContext["claims"], lockRequest: boolean): Promise<LinkCheck> {
+  const byId = q.select().from(requests).where(eq(requests.id, claims.requestId));
+  const [request] = await (lockRequest ? byId.for("update") : byId);
+  if (!request) return { ok: false, problem: "invalid" };
+  const [used] = await q.select().from(magicLinkUses).where(eq(magicLinkUses.jti, claims.jti));
+  if (used) return { ok: false, problem: "used", request };
+  if (request.state !== "pending" || request.step !== claims.step) return { ok: false, problem: "decided", request };
+  const [approval] = await q
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)));
+  const [approver] = await q.select().from(users).where(eq(users.id, claims.approverId));
+  if (approval?.state !== "pending" || !approver?.active || approver.id === request.requesterId) {
+    return { ok: false, problem: "not_approver", request };
+  }
+  return { ok: true, request, approval, approver };
+}
+
+/**
+ * Durations an approver may grant: the flow's choices; only the duration asked
+ * for when the flow is built in (fallback) or no longer exists.
+ */
+async function grantableDurations(q: Db | Tx, request: RequestRow): Promise<string[]> {
+  const [flow] = await q.select({ definition: accessFlows.definition }).from(accessFlows).where(eq(accessFlows.id, request.flowId));
+  return flow?.definition.durations.choices ?? [request.duration];
 }
 
 /** Checks a decision link without changing anything (what GET does). */
@@ -204,20 +242,12 @@ export async function inspectLink(
   if (!verified.ok) return { ok: false, problem: verified.reason };
   const { claims } = verified;
   const { db } = relay.database;
-  const [used] = await db.select().from(magicLinkUses).where(eq(magicLinkUses.jti, claims.jti));
-  const [request] = await db.select().from(requests).where(eq(requests.id, claims.requestId));
-  if (!request) return { ok: false, problem: "invalid" };
-  if (used) return { ok: false, problem: "used", request };
-  if (request.state !== "pending" || request.step !== claims.step) return { ok: false, problem: "decided", request };
-  const [approval] = await db
-    .select()
-    .from(approvals)
-    .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)));
-  if (approval?.state !== "pending") return { ok: false, problem: "not_approver", request };
+  const check = await checkLink(db, claims, false);
+  if (!check.ok) return check;
+  const { request, approver } = check;
   const [requester] = await db.select().from(users).where(eq(users.id, request.requesterId));
-  const [approver] = await db.select().from(users).where(eq(users.id, claims.approverId));
-  if (!requester || !approver?.active) return { ok: false, problem: "not_approver", request };
-  return { ok: true, ctx: { claims, request, requester, approver } };
+  if (!requester) return { ok: false, problem: "not_approver", request };
+  return { ok: true, ctx: { claims, request, requester, approver, durations: await grantableDurations(db, request) } };
 }
 
 export type Decision = { action: "approve"; duration: string } | { action: "reject"; note: string };
@@ -237,28 +267,16 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
   if (!verified.ok) return { ok: false, problem: verified.reason };
   const { claims } = verified;
   const now = relay.clock.now();
-  // Read before the transaction: PGlite has one connection, so a query outside
-  // an open transaction would wait for it forever.
-  const snapshot = await loadPolicySnapshot(relay.database.db);
   return relay.database.db.transaction(async (tx) => {
-    const [request] = await tx.select().from(requests).where(eq(requests.id, claims.requestId)).for("update");
-    if (!request) return { ok: false, problem: "invalid" } as const;
-    const [used] = await tx.select().from(magicLinkUses).where(eq(magicLinkUses.jti, claims.jti));
-    if (used) return { ok: false, problem: "used" } as const;
-    if (request.state !== "pending" || request.step !== claims.step) return { ok: false, problem: "decided" } as const;
-    const [approval] = await tx
-      .select()
-      .from(approvals)
-      .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)));
-    const [approver] = await tx.select().from(users).where(eq(users.id, claims.approverId));
-    if (approval?.state !== "pending" || !approver?.active || approver.id === request.requesterId)
-      return { ok: false, problem: "not_approver" } as const;
+    const check = await checkLink(tx, claims, true);
+    if (!check.ok) return { ok: false, problem: check.problem } as const;
+    const { request, approval, approver } = check;
 
     let duration = request.duration;
     if (decision.action === "approve") {
-      const flow = snapshot.flows.find((f) => f.id === request.flowId);
-      const allowed = flow ? flow.definition.durations.choices : [request.duration];
-      if (!allowed.includes(decision.duration)) return { ok: false, problem: "duration_not_allowed" } as const;
+      if (!(await grantableDurations(tx, request)).includes(decision.duration)) {
+        return { ok: false, problem: "duration_not_allowed" } as const;
+      }
       duration = decision.duration;
     }
 

@@ -1,7 +1,6 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../context.ts";
-import { loadPolicySnapshot } from "../../policy/snapshot.ts";
 import { type DecisionResult, decide, inspectLink, type LinkProblem } from "../../requests/service.ts";
 import { requestMeta } from "../auth.ts";
 import { checkCsrfToken, issueCsrfToken } from "../csrf.ts";
@@ -58,10 +57,7 @@ export function decidePages(relay: Relay) {
     .get("/decide/:token", async (c) => {
       const result = await inspectLink(relay, c.req.param("token"));
       if (!result.ok) return problemPage(c, result.problem);
-      const { request, requester, approver } = result.ctx;
-      const snapshot = await loadPolicySnapshot(relay.database.db);
-      const flow = snapshot.flows.find((f) => f.id === request.flowId);
-      const choices = flow?.definition.durations.choices ?? [request.duration];
+      const { request, requester, approver, durations: choices } = result.ctx;
       const csrf = issueCsrfToken(c, secure);
       const href = safeHref(request.resourceUrl);
       return c.html(
