@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { durationMs } from "@gatehouse/shared";
 import { z } from "zod";
 
 /**
@@ -8,6 +9,16 @@ import { z } from "zod";
  * stops the relay with a message naming the variable (see README's table).
  */
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+/** A lifetime written like any Gatehouse duration (`72h`, `90d`), parsed once to milliseconds. */
+const lifetime = z.string().transform((text, ctx) => {
+  const ms = durationMs(text);
+  if (ms === null) {
+    ctx.addIssue({ code: "custom", message: "expected a duration like 15m, 72h or 90d" });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 export const EnvSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
@@ -24,14 +35,8 @@ export const EnvSchema = z.object({
     .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
     .optional(),
   MAIL_FROM: z.string().default("Gatehouse <gatehouse@localhost>"),
-  LINK_TTL: z
-    .string()
-    .regex(/^[0-9]+(s|m|h|d)$/)
-    .default("72h"),
-  DEVICE_TOKEN_TTL: z
-    .string()
-    .regex(/^[0-9]+(s|m|h|d)$/)
-    .default("90d"),
+  LINK_TTL: lifetime.prefault("72h"),
+  DEVICE_TOKEN_TTL: lifetime.prefault("90d"),
   EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   TRUST_PROXY: bool.default(false),

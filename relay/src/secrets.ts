@@ -18,10 +18,3 @@ export function userCode(): string {
   for (let i = 0; i < 8; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
   return `${code.slice(0, 4)}-${code.slice(4)}`;
 }
-
-/** Parses `90d`, `72h`, `15m`, `30s` into milliseconds. */
-export function ttlMs(text: string): number {
-  const m = /^([0-9]+)(s|m|h|d)$/.exec(text);
-  if (!m) throw new Error(`bad duration ${text}`);
-  return Number(m[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[m[2] as "s" | "m" | "h" | "d"];
-}

@@ -6,7 +6,7 @@ import { deviceAuthorizations, devices, users } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { signInMail } from "../mail/templates.ts";
-import { randomToken, sha256, ttlMs, userCode } from "../secrets.ts";
+import { randomToken, sha256, userCode } from "../secrets.ts";
 
 const AUTHORIZATION_TTL_MS = 15 * 60_000;
 const POLL_INTERVAL_S = 2;
@@ -74,7 +74,7 @@ export async function redeemDeviceCode(relay: Relay, deviceCode: string, meta: R
   if (auth.state === "pending") return { status: "pending" };
 
   const token = randomToken("ght_");
-  const expiresAt = new Date(now.getTime() + ttlMs(relay.env.DEVICE_TOKEN_TTL));
+  const expiresAt = new Date(now.getTime() + relay.env.DEVICE_TOKEN_TTL);
   const user = await db.transaction(async (tx) => {
     const [claimed] = await tx
       .update(deviceAuthorizations)

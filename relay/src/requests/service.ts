@@ -14,7 +14,7 @@ import { approvalMail } from "../mail/templates.ts";
 import { type Evaluation, evaluatePolicy } from "../policy/evaluate.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { addNotice } from "../push/bus.ts";
-import { randomToken, ttlMs } from "../secrets.ts";
+import { randomToken } from "../secrets.ts";
 import { requestView } from "./view.ts";
 
 type Matched = Extract<Evaluation, { outcome: "matched" }>;
@@ -113,7 +113,7 @@ async function openStep(relay: Relay, tx: Tx, request: RequestRow, step: number,
       relay.env.publicUrl,
       { approverId, requestId: request.id, step, jti: randomToken() },
       now,
-      ttlMs(relay.env.LINK_TTL) / 1000,
+      relay.env.LINK_TTL / 1000,
     );
     await enqueueMail(
       tx,
