@@ -2,7 +2,7 @@ import type { RequestView } from "@gatehouse/shared";
 import { render } from "preact";
 import { createShadowRootUi } from "wxt/utils/content-script-ui/shadow-root";
 import { defineContentScript } from "wxt/utils/define-content-script";
-import { detect } from "../../src/detect/index.ts";
+import { DETECTOR_MATCHES, detect } from "../../src/detect/index.ts";
 import { onMessage, sendMessage } from "../../src/messaging.ts";
 import { Panel, type PanelApi } from "../../src/ui/Panel.tsx";
 import "../../src/ui/panel.css";
@@ -12,7 +12,7 @@ import "../../src/ui/panel.css";
  * denied and the employee acts (opens the form, then submits).
  */
 export default defineContentScript({
-  matches: ["https://docs.google.com/*", "https://drive.google.com/*", "https://github.com/*"],
+  matches: DETECTOR_MATCHES,
   runAt: "document_idle",
   cssInjectionMode: "ui",
   async main(ctx) {

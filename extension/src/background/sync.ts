@@ -25,7 +25,7 @@ async function applyNotice(notice: Notice): Promise<void> {
   const next = [notice.request, ...requests.filter((r) => r.id !== notice.request.id)].slice(0, 50);
   await requestsItem.setValue(next);
   await scheduleExpiry(notice.request);
-  await announce(notice.request, notice.kind, `notice:${notice.id}`);
+  await announce(notice.request, notice.kind);
   if ((await cursorItem.getValue()) < notice.id) await cursorItem.setValue(notice.id);
 }
 
@@ -33,7 +33,7 @@ async function applyNotice(notice: Notice): Promise<void> {
  * Tells the person once per event: a system notification and the panel in
  * the tab the request came from (which offers "Reload to continue").
  */
-export async function announce(request: RequestView, kind: string, _source: string): Promise<void> {
+export async function announce(request: RequestView, kind: string): Promise<void> {
   const key = `${request.id}:${kind === "grant.ended" ? "ended" : kind}`;
   const shown = await shownItem.getValue();
   const tabs = await requestTabsItem.getValue();
@@ -61,7 +61,7 @@ export async function onExpiryAlarm(requestId: string): Promise<void> {
   if (!request || grant?.state !== "active") return;
   const ended: RequestView = { ...request, grant: { ...grant, state: "expired", endedAt: grant.endsAt } };
   await requestsItem.setValue(requests.map((r) => (r.id === requestId ? ended : r)));
-  await announce(ended, "grant.ended", "alarm");
+  await announce(ended, "grant.ended");
   void replay();
 }
 

@@ -1,6 +1,6 @@
 import type { GrantView, RequestView } from "@gatehouse/shared";
-import { desc, eq, inArray } from "drizzle-orm";
-import type { Db, Tx } from "../db/client.ts";
+import { desc, eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
 import { grants, requests } from "../db/schema/index.ts";
 
 type RequestRow = typeof requests.$inferSelect;
@@ -26,17 +26,6 @@ export function requestView(r: RequestRow, g: GrantRow | null): RequestView {
     decisionNote: r.decisionNote,
     grant: g ? grantView(g) : null,
   };
-}
-
-/** Views of the given requests (by id), with their grants. */
-export async function loadRequestViews(db: Db | Tx, ids: string[]): Promise<Map<string, RequestView>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db
-    .select({ r: requests, g: grants })
-    .from(requests)
-    .leftJoin(grants, eq(grants.requestId, requests.id))
-    .where(inArray(requests.id, ids));
-  return new Map(rows.map(({ r, g }) => [r.id, requestView(r, g)]));
 }
 
 /** A requester's most recent requests, newest first. */

@@ -24,9 +24,10 @@ function parseCursor(value: string | undefined): number {
  * server-sent events, woken by NOTIFY after each commit.
  */
 export function noticeRoutes(relay: Relay) {
+  const auth = requireDevice(relay);
   return new Hono<AppEnv>()
-    .use("/notices", requireDevice(relay))
-    .use("/notices/*", requireDevice(relay))
+    .use("/notices", auth)
+    .use("/notices/*", auth)
     .get("/notices", async (c) => {
       const after = parseCursor(c.req.query("after"));
       const list = await listNotices(relay.database.db, c.get("principal").user.id, after);

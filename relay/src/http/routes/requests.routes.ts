@@ -8,9 +8,10 @@ import { readJson } from "../validate.ts";
 
 /** The requester's side: preview, submit, list. */
 export function requestRoutes(relay: Relay) {
+  const auth = requireDevice(relay);
   return new Hono<AppEnv>()
-    .use("/requests", requireDevice(relay))
-    .use("/requests/*", requireDevice(relay))
+    .use("/requests", auth)
+    .use("/requests/*", auth)
     .post("/requests/preview", async (c) => {
       const body = await readJson(c, PreviewBodySchema);
       return c.json(await previewRequest(relay, c.get("principal"), body));
