@@ -1,31 +1,25 @@
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyChain } from "../src/audit/chain.ts";
 import { auditEvents, grants, requests } from "../src/db/schema/index.ts";
 import { expireDueGrants } from "../src/grants/expiry.ts";
-import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signIn, startTestRelay, submitForm, type TestRelay } from "./harness.ts";
+import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signedInSuite, submitForm } from "./harness.ts";
 
 describe.each(engines)("access loop through the API ($name)", (engine) => {
-  let t: TestRelay;
-  let token: string;
-  beforeAll(async () => {
-    t = await startTestRelay(engine);
-    token = await signIn(t, "dana@acme.test");
-  });
-  afterAll(() => t.close());
+  const suite = signedInSuite(engine, "dana@acme.test");
 
   it("identifies the device and keeps the token out of every stored row", async () => {
-    const me = await t.app.request("/api/v1/me", { headers: bearer(token) });
+    const me = await suite.t.app.request("/api/v1/me", { headers: bearer(suite.token) });
     expect(await me.json()).toMatchObject({ user: { email: "dana@acme.test", name: "Dana Whitfield" } });
-    const dump = JSON.stringify(await t.relay.database.db.execute("select * from devices"));
-    expect(dump).not.toContain(token);
+    const dump = JSON.stringify(await suite.t.relay.database.db.execute("select * from devices"));
+    expect(dump).not.toContain(suite.token);
   });
 
   it("previews without writing anything", async () => {
-    const before = await t.relay.database.db.select().from(requests);
-    const res = await t.app.request(
+    const before = await suite.t.relay.database.db.select().from(requests);
+    const res = await suite.t.app.request(
       "/api/v1/requests/preview",
-      json({ app: "google-docs", resource: docsRequest().resource }, bearer(token)),
+      json({ app: "google-docs", resource: docsRequest().resource }, bearer(suite.token)),
     );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
@@ -34,49 +28,49 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
       approvers: [{ email: "lee@acme.test", name: "Lee Okafor" }],
       durations: ["1h", "4h"],
     });
-    expect(await t.relay.database.db.select().from(requests)).toHaveLength(before.length);
+    expect(await suite.t.relay.database.db.select().from(requests)).toHaveLength(before.length);
   });
 
   it("requests, approves through the emailed link, grants, pushes and expires exactly once", async () => {
-    const created = await t.app.request("/api/v1/requests", json(docsRequest(), bearer(token)));
+    const created = await suite.t.app.request("/api/v1/requests", json(docsRequest(), bearer(suite.token)));
     expect(created.status).toBe(201);
     const view = (await created.json()) as { id: string; state: string };
     expect(view.state).toBe("pending");
 
-    const [mail] = await mailsTo(t, "lee@acme.test");
+    const [mail] = await mailsTo(suite.t, "lee@acme.test");
     expect(mail?.subject).toContain("Dana Whitfield");
     const link = linkFrom(mail?.text ?? "", "/decide/");
 
     // GET renders the confirmation page and changes nothing (link scanners).
-    for (let i = 0; i < 3; i++) expect((await t.app.request(link)).status).toBe(200);
-    const [still] = await t.relay.database.db.select().from(requests).where(eq(requests.id, view.id));
+    for (let i = 0; i < 3; i++) expect((await suite.t.app.request(link)).status).toBe(200);
+    const [still] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, view.id));
     expect(still?.state).toBe("pending");
 
-    const decided = await submitForm(t, link, { decision: "approve", duration: "4h" });
+    const decided = await submitForm(suite.t, link, { decision: "approve", duration: "4h" });
     expect(decided.status).toBe(200);
     expect(await decided.text()).toContain('data-outcome="approved"');
 
-    const [grant] = await t.relay.database.db.select().from(grants).where(eq(grants.requestId, view.id));
+    const [grant] = await suite.t.relay.database.db.select().from(grants).where(eq(grants.requestId, view.id));
     expect(grant?.state).toBe("active");
-    expect(grant?.endsAt?.getTime()).toBe(t.clock.now().getTime() + 4 * 3_600_000);
+    expect(grant?.endsAt?.getTime()).toBe(suite.t.clock.now().getTime() + 4 * 3_600_000);
 
-    const notices = await t.app.request("/api/v1/notices?after=0", { headers: bearer(token) });
+    const notices = await suite.t.app.request("/api/v1/notices?after=0", { headers: bearer(suite.token) });
     const list = (await notices.json()) as { notices: { kind: string; request: { id: string } }[]; cursor: number };
     expect(list.notices.map((n) => n.kind)).toEqual(["grant.started"]);
 
     // Not yet due: nothing ends.
-    t.clock.advance(4 * 3_600_000 - 1000);
-    expect(await expireDueGrants(t.relay)).toEqual([]);
-    t.clock.advance(1000);
-    const [a, b] = await Promise.all([expireDueGrants(t.relay), expireDueGrants(t.relay)]);
+    suite.t.clock.advance(4 * 3_600_000 - 1000);
+    expect(await expireDueGrants(suite.t.relay)).toEqual([]);
+    suite.t.clock.advance(1000);
+    const [a, b] = await Promise.all([expireDueGrants(suite.t.relay), expireDueGrants(suite.t.relay)]);
     expect([...(a ?? []), ...(b ?? [])]).toEqual([grant?.id]);
-    expect(await expireDueGrants(t.relay)).toEqual([]);
+    expect(await expireDueGrants(suite.t.relay)).toEqual([]);
 
-    const after = await t.app.request(`/api/v1/notices?after=${list.cursor}`, { headers: bearer(token) });
+    const after = await suite.t.app.request(`/api/v1/notices?after=${list.cursor}`, { headers: bearer(suite.token) });
     const rest = (await after.json()) as { notices: { kind: string; grant: { state: string } }[] };
     expect(rest.notices.map((n) => [n.kind, n.grant.state])).toEqual([["grant.ended", "expired"]]);
 
-    const expiredEvents = await t.relay.database.db
+    const expiredEvents = await suite.t.relay.database.db
       .select()
       .from(auditEvents)
       .where(and(eq(auditEvents.action, "grant.expired"), eq(auditEvents.grantId, grant?.id ?? "")));
@@ -84,11 +78,11 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
   });
 
   it("grants at once when the flow is auto, still through the server's policy", async () => {
-    const res = await t.app.request(
+    const res = await suite.t.app.request(
       "/api/v1/requests",
       json(
         { ...docsRequest(), app: "jira", resource: { id: "OPS-1", name: null, url: "https://acme.atlassian.net/browse/OPS-1" } },
-        bearer(token),
+        bearer(suite.token),
       ),
     );
     expect(res.status).toBe(201);
@@ -96,7 +90,7 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
   });
 
   it("records an audit event for every change, in a chain that verifies", async () => {
-    const actions = (await t.relay.database.db.select().from(auditEvents)).map((e) => e.action);
+    const actions = (await suite.t.relay.database.db.select().from(auditEvents)).map((e) => e.action);
     for (const a of [
       "config.applied",
       "device.sign_in_started",
@@ -111,19 +105,19 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
     ]) {
       expect(actions).toContain(a);
     }
-    expect(await verifyChain(t.relay.database.db)).toMatchObject({ ok: true });
+    expect(await verifyChain(suite.t.relay.database.db)).toMatchObject({ ok: true });
     // Tampering with any event breaks the chain at that event.
-    const [victim] = await t.relay.database.db.select().from(auditEvents).where(eq(auditEvents.action, "approval.approved"));
-    await t.relay.database.db
+    const [victim] = await suite.t.relay.database.db.select().from(auditEvents).where(eq(auditEvents.action, "approval.approved"));
+    await suite.t.relay.database.db
       .update(auditEvents)
       .set({ actor: "mallory@acme.test" })
       .where(eq(auditEvents.id, victim?.id ?? 0));
-    expect(await verifyChain(t.relay.database.db)).toEqual({ ok: false, brokenAt: victim?.id });
+    expect(await verifyChain(suite.t.relay.database.db)).toEqual({ ok: false, brokenAt: victim?.id });
   });
 
   it("signs the device out for good", async () => {
-    expect((await t.app.request("/api/v1/devices/current", { method: "DELETE", headers: bearer(token) })).status).toBe(204);
-    const res = await t.app.request("/api/v1/me", { headers: bearer(token) });
+    expect((await suite.t.app.request("/api/v1/devices/current", { method: "DELETE", headers: bearer(suite.token) })).status).toBe(204);
+    const res = await suite.t.app.request("/api/v1/me", { headers: bearer(suite.token) });
     expect(res.status).toBe(401);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
   });

@@ -1,17 +1,11 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { requests } from "../src/db/schema/index.ts";
-import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signIn, startTestRelay, submitForm, type TestRelay } from "./harness.ts";
+import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signedInSuite, submitForm } from "./harness.ts";
 
 describe.each(engines)("API errors and push ($name)", (engine) => {
-  let t: TestRelay;
-  let token: string;
-  beforeAll(async () => {
-    t = await startTestRelay(engine);
-    token = await signIn(t, "dana@acme.test");
-  });
-  afterAll(() => t.close());
+  const suite = signedInSuite(engine, "dana@acme.test");
 
   const expectProblem = async (res: Response, status: number, code: string) => {
     expect(res.status).toBe(status);
@@ -23,36 +17,40 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
   };
 
   it("answers bad input with problem+json and writes nothing", async () => {
-    const count = async () => (await t.relay.database.db.select().from(requests)).length;
+    const count = async () => (await suite.t.relay.database.db.select().from(requests)).length;
     const before = await count();
-    await expectProblem(await t.app.request("/api/v1/devices/authorize", json({ email: "not-an-email" })), 400, "validation_failed");
+    await expectProblem(await suite.t.app.request("/api/v1/devices/authorize", json({ email: "not-an-email" })), 400, "validation_failed");
     await expectProblem(
-      await t.app.request("/api/v1/devices/authorize", { method: "POST", body: "{", headers: { "content-type": "application/json" } }),
+      await suite.t.app.request("/api/v1/devices/authorize", {
+        method: "POST",
+        body: "{",
+        headers: { "content-type": "application/json" },
+      }),
       400,
       "validation_failed",
     );
-    await expectProblem(await t.app.request("/api/v1/devices/authorize", json({ email: "nobody@acme.test" })), 404, "unknown_user");
-    await expectProblem(await t.app.request("/api/v1/devices/authorize", json({ email: "old@acme.test" })), 403, "inactive_user");
-    await expectProblem(await t.app.request("/api/v1/requests", json(docsRequest())), 401, "unauthenticated");
+    await expectProblem(await suite.t.app.request("/api/v1/devices/authorize", json({ email: "nobody@acme.test" })), 404, "unknown_user");
+    await expectProblem(await suite.t.app.request("/api/v1/devices/authorize", json({ email: "old@acme.test" })), 403, "inactive_user");
+    await expectProblem(await suite.t.app.request("/api/v1/requests", json(docsRequest())), 401, "unauthenticated");
     await expectProblem(
-      await t.app.request("/api/v1/requests", json(docsRequest(), { authorization: "Bearer ght_forged" })),
+      await suite.t.app.request("/api/v1/requests", json(docsRequest(), { authorization: "Bearer ght_forged" })),
       401,
       "unauthenticated",
     );
     await expectProblem(
-      await t.app.request("/api/v1/requests", json({ ...docsRequest(), duration: "2h" }, bearer(token))),
+      await suite.t.app.request("/api/v1/requests", json({ ...docsRequest(), duration: "2h" }, bearer(suite.token))),
       400,
       "duration_not_allowed",
     );
     await expectProblem(
-      await t.app.request("/api/v1/requests", json({ ...docsRequest(), duration: "forever" }, bearer(token))),
+      await suite.t.app.request("/api/v1/requests", json({ ...docsRequest(), duration: "forever" }, bearer(suite.token))),
       400,
       "validation_failed",
     );
     await expectProblem(
-      await t.app.request(
+      await suite.t.app.request(
         "/api/v1/requests",
-        json({ ...docsRequest(), resource: { id: "x", name: null, url: "javascript:alert(1)" } }, bearer(token)),
+        json({ ...docsRequest(), resource: { id: "x", name: null, url: "javascript:alert(1)" } }, bearer(suite.token)),
       ),
       400,
       "validation_failed",
@@ -63,16 +61,16 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
       duration: "1h",
       reason: " ",
     };
-    await expectProblem(await t.app.request("/api/v1/requests", json(githubNoReason, bearer(token))), 400, "reason_required");
-    await expectProblem(await t.app.request("/api/v1/nope"), 404, "not_found");
+    await expectProblem(await suite.t.app.request("/api/v1/requests", json(githubNoReason, bearer(suite.token))), 400, "reason_required");
+    await expectProblem(await suite.t.app.request("/api/v1/nope"), 404, "not_found");
     expect(await count()).toBe(before);
   });
 
   it("serves an OpenAPI document and the JWKS", async () => {
-    const doc = (await (await t.app.request("/api/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await suite.t.app.request("/api/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/requests", "/notices", "/devices/authorize"]));
-    const jwks = (await (await t.app.request("/.well-known/jwks.json")).json()) as {
+    const jwks = (await (await suite.t.app.request("/.well-known/jwks.json")).json()) as {
       keys: { kty: string; crv: string; kid: string; d?: string }[];
     };
     expect(jwks.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519" });
@@ -81,15 +79,15 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
 
   it("escapes requester text on the approver's page and in the mail, under a strict CSP", async () => {
     const evil = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
-    const res = await t.app.request(
+    const res = await suite.t.app.request(
       "/api/v1/requests",
-      json({ ...docsRequest("evil-doc-123456"), reason: evil, message: evil }, bearer(token)),
+      json({ ...docsRequest("evil-doc-123456"), reason: evil, message: evil }, bearer(suite.token)),
     );
     expect(res.status).toBe(201);
-    const [mail] = await mailsTo(t, "lee@acme.test");
+    const [mail] = await mailsTo(suite.t, "lee@acme.test");
     expect(mail?.html).not.toContain("<script>alert");
     expect(mail?.html).toContain("&lt;script&gt;");
-    const page = await t.app.request(linkFrom(mail?.text ?? "", "/decide/"));
+    const page = await suite.t.app.request(linkFrom(mail?.text ?? "", "/decide/"));
     const html = await page.text();
     expect(html).not.toContain("<script>alert");
     expect(html).not.toContain("<img src=x");
@@ -98,12 +96,13 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
   });
 
   it("pushes a decision over a live SSE stream on real HTTP", async () => {
-    const server = serve({ fetch: t.app.fetch, hostname: "127.0.0.1", port: 0 });
+    const server = serve({ fetch: suite.t.app.fetch, hostname: "127.0.0.1", port: 0 });
     await new Promise((r) => server.once("listening", r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const cursor = ((await (await t.app.request("/api/v1/notices", { headers: bearer(token) })).json()) as { cursor: number }).cursor;
+    const cursor = ((await (await suite.t.app.request("/api/v1/notices", { headers: bearer(suite.token) })).json()) as { cursor: number })
+      .cursor;
     const controller = new AbortController();
-    const res = await fetch(`${base}/api/v1/notices/stream?after=${cursor}`, { headers: bearer(token), signal: controller.signal });
+    const res = await fetch(`${base}/api/v1/notices/stream?after=${cursor}`, { headers: bearer(suite.token), signal: controller.signal });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
     let received = "";
@@ -115,11 +114,11 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
       }
     })();
 
-    const created = await fetch(`${base}/api/v1/requests`, json(docsRequest("live-doc-123456"), bearer(token)));
+    const created = await fetch(`${base}/api/v1/requests`, json(docsRequest("live-doc-123456"), bearer(suite.token)));
     expect(created.status).toBe(201);
-    const [mail] = await mailsTo(t, "lee@acme.test");
+    const [mail] = await mailsTo(suite.t, "lee@acme.test");
     const started = Date.now();
-    await submitForm(t, linkFrom(mail?.text ?? "", "/decide/"), { decision: "approve", duration: "1h" });
+    await submitForm(suite.t, linkFrom(mail?.text ?? "", "/decide/"), { decision: "approve", duration: "1h" });
     await Promise.race([got, new Promise((r) => setTimeout(r, 5000))]);
     expect(received).toContain("event: notice");
     expect(received).toContain('"kind":"grant.started"');

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { desc, eq } from "drizzle-orm";
 import postgres from "postgres";
+import { afterAll, beforeAll } from "vitest";
 import { bootRelay } from "../src/boot.ts";
 import { ManualClock } from "../src/clock.ts";
 import type { Relay } from "../src/context.ts";
@@ -164,4 +165,19 @@ export async function postWithCsrf(t: TestRelay, path: string, fields: Record<st
     headers: { cookie: `gatehouse_csrf=${csrf}`, origin: PUBLIC_URL, "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ csrf, ...fields }).toString(),
   });
+}
+
+/**
+ * The usual suite set-up: a relay on `engine` started before the suite's tests
+ * with `email` signed in, closed after them. Read `suite.t` and `suite.token`
+ * inside tests (they are set once `beforeAll` has run).
+ */
+export function signedInSuite(engine: Engine, email: string, env: Record<string, string> = {}): { t: TestRelay; token: string } {
+  const suite = {} as { t: TestRelay; token: string };
+  beforeAll(async () => {
+    suite.t = await startTestRelay(engine, env);
+    suite.token = await signIn(suite.t, email);
+  });
+  afterAll(() => suite.t.close());
+  return suite;
 }

@@ -1,21 +1,9 @@
 import { eq } from "drizzle-orm";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { approvals, grants, magicLinkUses, requests } from "../src/db/schema/index.ts";
 import { LINK_AUDIENCE, signDecisionLink } from "../src/keys/signing.ts";
-import {
-  bearer,
-  engines,
-  json,
-  linkFrom,
-  mailsTo,
-  PUBLIC_URL,
-  postWithCsrf,
-  signIn,
-  startTestRelay,
-  submitForm,
-  type TestRelay,
-} from "./harness.ts";
+import { bearer, engines, json, linkFrom, mailsTo, PUBLIC_URL, postWithCsrf, signedInSuite, submitForm } from "./harness.ts";
 
 /** A GitHub request: the security group (Priya, Sam) approves, any one of them. */
 const githubRequest = (repo: string) => ({
@@ -27,20 +15,14 @@ const githubRequest = (repo: string) => ({
 });
 
 describe.each(engines)("decision links ($name)", (engine) => {
-  let t: TestRelay;
-  let token: string;
-  beforeAll(async () => {
-    t = await startTestRelay(engine, { LINK_TTL: "1h" });
-    token = await signIn(t, "dana@acme.test");
-  });
-  afterAll(() => t.close());
+  const suite = signedInSuite(engine, "dana@acme.test", { LINK_TTL: "1h" });
 
   async function newRequest(repo: string) {
-    const res = await t.app.request("/api/v1/requests", json(githubRequest(repo), bearer(token)));
+    const res = await suite.t.app.request("/api/v1/requests", json(githubRequest(repo), bearer(suite.token)));
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     const link = async (email: string) => {
-      const mails = await mailsTo(t, email);
+      const mails = await mailsTo(suite.t, email);
       const mail = mails.find((m) => m.text.includes(repo));
       return linkFrom(mail?.text ?? "", "/decide/");
     };
@@ -48,20 +30,20 @@ describe.each(engines)("decision links ($name)", (engine) => {
   }
 
   const problemOf = async (res: Response) => /data-problem="([a-z_]+)"/.exec(await res.text())?.[1];
-  const stateOf = async (id: string) => (await t.relay.database.db.select().from(requests).where(eq(requests.id, id)))[0]?.state;
+  const stateOf = async (id: string) => (await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, id)))[0]?.state;
 
   it("decides once; the link then says it was used, and the other approver's link died", async () => {
     const r = await newRequest("acme-corp/one");
-    expect((await submitForm(t, r.priya, { decision: "approve", duration: "1h" })).status).toBe(200);
-    const again = await t.app.request(r.priya);
+    expect((await submitForm(suite.t, r.priya, { decision: "approve", duration: "1h" })).status).toBe(200);
+    const again = await suite.t.app.request(r.priya);
     expect(again.status).toBe(410);
     expect(await problemOf(again)).toBe("used");
-    const other = await t.app.request(r.sam);
+    const other = await suite.t.app.request(r.sam);
     expect(await problemOf(other)).toBe("decided");
-    const replayed = await postWithCsrf(t, r.sam, { decision: "reject" });
+    const replayed = await postWithCsrf(suite.t, r.sam, { decision: "reject" });
     expect(replayed.status).toBe(410);
     expect(await problemOf(replayed)).toBe("decided");
-    expect(await t.relay.database.db.select().from(grants).where(eq(grants.requestId, r.id))).toHaveLength(1);
+    expect(await suite.t.relay.database.db.select().from(grants).where(eq(grants.requestId, r.id))).toHaveLength(1);
   });
 
   it("refuses a tampered link and changes nothing", async () => {
@@ -71,7 +53,7 @@ describe.each(engines)("decision links ($name)", (engine) => {
     const forged = Buffer.from(JSON.stringify({ ...claims, sub: "00000000-0000-4000-8000-000000000000" })).toString("base64url");
     const flipped = `${sig?.[0] === "A" ? "B" : "A"}${sig?.slice(1)}`;
     for (const bad of [`/decide/${head}.${forged}.${sig}`, `/decide/${head}.${payload}.${flipped}`, "/decide/not-a-jwt"]) {
-      const res = await t.app.request(bad);
+      const res = await suite.t.app.request(bad);
       expect(res.status).toBe(400);
       expect(await problemOf(res)).toBe("invalid");
     }
@@ -90,16 +72,16 @@ describe.each(engines)("decision links ($name)", (engine) => {
       .setJti("foreign")
       .setExpirationTime("1h")
       .sign(privateKey);
-    expect(await problemOf(await t.app.request(`/decide/${foreign}`))).toBe("invalid");
-    const res = await postWithCsrf(t, `/decide/${foreign}`, { decision: "approve", duration: "1h" });
+    expect(await problemOf(await suite.t.app.request(`/decide/${foreign}`))).toBe("invalid");
+    const res = await postWithCsrf(suite.t, `/decide/${foreign}`, { decision: "approve", duration: "1h" });
     expect(res.status).toBe(400);
     expect(await stateOf(r.id)).toBe("pending");
   });
 
   it("refuses an expired link", async () => {
     const r = await newRequest("acme-corp/four");
-    t.clock.advance(60 * 60_000 + 1000);
-    const res = await t.app.request(r.priya);
+    suite.t.clock.advance(60 * 60_000 + 1000);
+    const res = await suite.t.app.request(r.priya);
     expect(res.status).toBe(410);
     expect(await problemOf(res)).toBe("expired");
     expect(await stateOf(r.id)).toBe("pending");
@@ -108,17 +90,17 @@ describe.each(engines)("decision links ($name)", (engine) => {
   it("binds a link to its approver: one approver's link cannot decide as another", async () => {
     const r = await newRequest("acme-corp/five");
     // A validly signed link for Lee, who is not an approver of this request.
-    const [lee] = await t.relay.database.db
+    const [lee] = await suite.t.relay.database.db
       .execute<{ id: string }>("select id from users where email = 'lee@acme.test'")
       .then((x) => ("rows" in x ? (x.rows as { id: string }[]) : (x as unknown as { id: string }[])));
     const link = await signDecisionLink(
-      t.relay.keys,
+      suite.t.relay.keys,
       PUBLIC_URL,
       { approverId: lee?.id ?? "", requestId: r.id, step: 0, jti: "lee-link" },
-      t.clock.now(),
+      suite.t.clock.now(),
       3600,
     );
-    const res = await t.app.request(`/decide/${link}`);
+    const res = await suite.t.app.request(`/decide/${link}`);
     expect(res.status).toBe(403);
     expect(await problemOf(res)).toBe("not_approver");
     expect(await stateOf(r.id)).toBe("pending");
@@ -127,25 +109,25 @@ describe.each(engines)("decision links ($name)", (engine) => {
   it("needs the page's CSRF token: a cross-site POST decides nothing", async () => {
     const r = await newRequest("acme-corp/six");
     const path = r.priya;
-    const noToken = await t.app.request(path, {
+    const noToken = await suite.t.app.request(path, {
       method: "POST",
       headers: { origin: PUBLIC_URL, "content-type": "application/x-www-form-urlencoded" },
       body: "decision=approve&duration=1h",
     });
     expect(noToken.status).toBe(403);
-    const crossSite = await t.app.request(path, {
+    const crossSite = await suite.t.app.request(path, {
       method: "POST",
       headers: { origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" },
       body: "decision=approve&duration=1h",
     });
     expect(crossSite.status).toBe(403);
     expect(await stateOf(r.id)).toBe("pending");
-    expect(await t.relay.database.db.select().from(magicLinkUses).where(eq(magicLinkUses.requestId, r.id))).toHaveLength(0);
+    expect(await suite.t.relay.database.db.select().from(magicLinkUses).where(eq(magicLinkUses.requestId, r.id))).toHaveLength(0);
   });
 
   it("rejects a duration the flow does not allow", async () => {
     const r = await newRequest("acme-corp/seven");
-    const res = await submitForm(t, r.priya, { decision: "approve", duration: "1000d" });
+    const res = await submitForm(suite.t, r.priya, { decision: "approve", duration: "1000d" });
     expect(res.status).toBe(400);
     expect(await stateOf(r.id)).toBe("pending");
   });
@@ -153,16 +135,16 @@ describe.each(engines)("decision links ($name)", (engine) => {
   it("records a decision once when it arrives twice at the same moment", async () => {
     const r = await newRequest("acme-corp/race");
     const results = await Promise.all([
-      submitForm(t, r.priya, { decision: "approve", duration: "1h" }),
-      submitForm(t, r.priya, { decision: "approve", duration: "1h" }),
-      submitForm(t, r.sam, { decision: "reject" }),
-      submitForm(t, r.sam, { decision: "approve", duration: "1h" }),
+      submitForm(suite.t, r.priya, { decision: "approve", duration: "1h" }),
+      submitForm(suite.t, r.priya, { decision: "approve", duration: "1h" }),
+      submitForm(suite.t, r.sam, { decision: "reject" }),
+      submitForm(suite.t, r.sam, { decision: "approve", duration: "1h" }),
     ]);
     const ok = results.filter((x) => x.status === 200);
     expect(ok).toHaveLength(1);
-    const decided = await t.relay.database.db.select().from(approvals).where(eq(approvals.requestId, r.id));
+    const decided = await suite.t.relay.database.db.select().from(approvals).where(eq(approvals.requestId, r.id));
     expect(decided.filter((a) => a.state === "approved" || a.state === "rejected")).toHaveLength(1);
-    expect(await t.relay.database.db.select().from(magicLinkUses).where(eq(magicLinkUses.requestId, r.id))).toHaveLength(1);
-    expect((await t.relay.database.db.select().from(grants).where(eq(grants.requestId, r.id))).length).toBeLessThanOrEqual(1);
+    expect(await suite.t.relay.database.db.select().from(magicLinkUses).where(eq(magicLinkUses.requestId, r.id))).toHaveLength(1);
+    expect((await suite.t.relay.database.db.select().from(grants).where(eq(grants.requestId, r.id))).length).toBeLessThanOrEqual(1);
   });
 });
