@@ -2,8 +2,8 @@ import { browser } from "wxt/browser";
 import { onMessage, type Result } from "../messaging.ts";
 import { RelayError } from "./relay-client.ts";
 import { isSignedIn, pollSignIn, relayClient, signOut, startSignIn } from "./session.ts";
-import { lastErrorItem, pendingSignInItem, relayUrlItem, requestsItem, userItem } from "./state.ts";
-import { EXPIRY_ALARM_PREFIX, ensureLive, onExpiryAlarm, refreshRequests, rememberTab, replay, stopLive } from "./sync.ts";
+import { lastErrorItem, pendingSignInItem, relayUrlItem, userItem } from "./state.ts";
+import { cacheRequest, EXPIRY_ALARM_PREFIX, ensureLive, onExpiryAlarm, refreshRequests, rememberTab, replay, stopLive } from "./sync.ts";
 
 const SYNC_ALARM = "sync";
 
@@ -43,7 +43,7 @@ export function setupMessages(): void {
     result(async () => {
       const view = await (await relayClient()).createRequest(data);
       await rememberTab(view.id, sender.tab?.id);
-      await requestsItem.setValue([view, ...(await requestsItem.getValue())]);
+      await cacheRequest(view);
       void ensureLive();
       return view;
     }),
@@ -51,20 +51,24 @@ export function setupMessages(): void {
   onMessage("listRequests", () => result(refreshRequests));
 }
 
+/** Everything a wake-up does: resume a pending sign-in, replay from the cursor, reopen the live stream. */
+function wake(): void {
+  void pollSignIn(onSignedIn);
+  void replay();
+  void ensureLive();
+}
+
 /**
  * Wake-ups: every start of the worker, the periodic alarm and each grant's
- * local end alarm replay from the cursor and reopen the live stream.
+ * local end alarm. The onStartup listener is what starts the worker when the
+ * browser starts; the work itself is the same wake().
  */
 export function setupSync(): void {
   browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 });
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name.startsWith(EXPIRY_ALARM_PREFIX)) void onExpiryAlarm(alarm.name.slice(EXPIRY_ALARM_PREFIX.length));
-    void pollSignIn(onSignedIn);
-    void replay();
-    void ensureLive();
+    wake();
   });
-  browser.runtime.onStartup.addListener(() => void replay());
-  void pollSignIn(onSignedIn);
-  void replay();
-  void ensureLive();
+  browser.runtime.onStartup.addListener(wake);
+  wake();
 }

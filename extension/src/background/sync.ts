@@ -19,11 +19,15 @@ export const EXPIRY_ALARM_PREFIX = "grant-end:";
 let stream: AbortController | null = null;
 let backoffMs = 1000;
 
+/** Puts a request's latest view first in the cached list (newest first, at most 50). */
+export async function cacheRequest(request: RequestView): Promise<void> {
+  const requests = await requestsItem.getValue();
+  await requestsItem.setValue([request, ...requests.filter((r) => r.id !== request.id)].slice(0, 50));
+}
+
 /** Applies one notice: cache, tab, system notification, local expiry alarm. */
 async function applyNotice(notice: Notice): Promise<void> {
-  const requests = await requestsItem.getValue();
-  const next = [notice.request, ...requests.filter((r) => r.id !== notice.request.id)].slice(0, 50);
-  await requestsItem.setValue(next);
+  await cacheRequest(notice.request);
   await scheduleExpiry(notice.request);
   await announce(notice.request, notice.kind);
   if ((await cursorItem.getValue()) < notice.id) await cursorItem.setValue(notice.id);
