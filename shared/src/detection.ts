@@ -12,3 +12,51 @@ export const DetectionSchema = z.object({
   confidence: z.number().min(0).max(1),
 });
 export type Detection = z.infer<typeof DetectionSchema>;
+
+/**
+ * A detection rule written by an admin in the relay config, for internal
+ * tools no catalog knows. The extension fetches the rules after sign-in,
+ * validates them again (a rule from an older or newer relay must not break
+ * detection) and applies them before the generic detector.
+ */
+export const DetectionRuleSchema = z
+  .object({
+    /** App id the request is filed under; access flows match on it. */
+    app: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes"),
+    /** Display name shown in the panel. */
+    name: z.string().min(1).max(100).optional(),
+    /** Host patterns: `hr.acme.internal`, `*.acme.internal`, `tools-*.acme.io`. */
+    hosts: z
+      .array(z.string().regex(/^(\*\.)?[a-z0-9*-]+(\.[a-z0-9*-]+)*$/i, "a host name, optionally with * wildcards"))
+      .min(1)
+      .max(20),
+    /** Only paths matching this regular expression. */
+    path: z.string().min(1).max(300).optional(),
+    /** Any of these phrases on the page (case-insensitive) means denied. */
+    text: z.array(z.string().min(2).max(200)).max(20).optional(),
+    /** Any of these CSS selectors present and visible means denied. */
+    selectors: z.array(z.string().min(1).max(300)).max(20).optional(),
+    /** How the resource id is read from the URL; the first that matches wins. Default: the host name. */
+    resource: z
+      .array(
+        z.object({
+          from: z
+            .string()
+            .regex(/^(path|hash|host|href|\?[\w.-]+)$/, "path, hash, host, href or ?<query parameter>")
+            .default("path"),
+          pattern: z.string().min(1).max(300).optional(),
+          template: z.string().max(100).optional(),
+        }),
+      )
+      .max(10)
+      .optional(),
+  })
+  .strict();
+export type DetectionRule = z.infer<typeof DetectionRuleSchema>;
+
+export const DetectionRulesResponseSchema = z.object({
+  /** Changes whenever the rules change; the extension re-fetches when it differs. */
+  version: z.string(),
+  rules: z.array(z.unknown()),
+});
+export type DetectionRulesResponse = z.infer<typeof DetectionRulesResponseSchema>;

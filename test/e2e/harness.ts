@@ -129,26 +129,33 @@ export class RelayProcess {
   }
 }
 
-/** The system Chromium with the built extension loaded. */
-export async function launchWithExtension(): Promise<{ browser: Browser; extensionId: string; worker: () => Promise<WebWorker> }> {
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+/** The system Chromium (never a downloaded one), headless, optionally with an unpacked extension. */
+export async function launchChromium(extensionDir?: string): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
-  if (!existsSync(join(EXTENSION_DIR, "manifest.json"))) throw new Error(`extension not built at ${EXTENSION_DIR}`);
-  const browser = await puppeteer.launch({
+  if (extensionDir && !existsSync(join(extensionDir, "manifest.json"))) throw new Error(`extension not built at ${extensionDir}`);
+  return puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
     pipe: true,
-    enableExtensions: [EXTENSION_DIR],
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-    ],
+    ...(extensionDir ? { enableExtensions: [extensionDir] } : {}),
+    args: CHROMIUM_ARGS,
   });
+}
+
+/** The system Chromium with the built extension loaded. */
+export async function launchWithExtension(): Promise<{ browser: Browser; extensionId: string; worker: () => Promise<WebWorker> }> {
+  const browser = await launchChromium(EXTENSION_DIR);
   const target = await browser.waitForTarget((t) => t.type() === "service_worker" && t.url().endsWith("/background.js"), {
     timeout: 20_000,
   });

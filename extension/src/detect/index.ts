@@ -1,30 +1,132 @@
 import type { Detection } from "@gatehouse/shared";
-import { githubRule } from "./rules/github.ts";
-import { googleDocsRule } from "./rules/google-docs.ts";
-import type { AppRule } from "./types.ts";
+import type { CompiledRule } from "./admin-rules.ts";
+import { CATALOG, type CatalogApp } from "./catalog.ts";
+import { extract, humanize } from "./extract.ts";
+import { anyHost, hostPattern } from "./hosts.ts";
+import { findControl, hidden, messageAround, type PageView, readPage, squash } from "./page.ts";
+import { DENIAL, HELP_PATH, REQUEST_ACCESS } from "./phrases.ts";
+import { THRESHOLD, weigh } from "./score.ts";
 
 export type { Detection } from "@gatehouse/shared";
+export { type CompiledRule, compileRules } from "./admin-rules.ts";
+export { CATALOG } from "./catalog.ts";
 
-/** App rules, most specific first. The generic multilingual detector comes later. */
-export const APP_RULES: AppRule[] = [googleDocsRule, githubRule];
+/** Marks of a signed-in page in most apps: a way to sign out, or an account menu. */
+const SIGNED_IN =
+  'a[href*="sign_out" i], a[href*="signout" i], a[href*="logout" i], a[href*="log_out" i], form[action*="sign_out" i], form[action*="logout" i], [aria-label*="account menu" i], [aria-label*="user menu" i], [aria-label*="your profile" i]';
 
-function hostMatches(host: string, pattern: string): boolean {
-  return host === pattern || (pattern.startsWith("*.") && host.endsWith(pattern.slice(1)));
+interface KnownApp {
+  app: CatalogApp;
+  hosts: RegExp[];
+}
+
+const KNOWN: KnownApp[] = CATALOG.map((app) => ({ app, hosts: app.hosts.map(hostPattern) }));
+
+/** Which catalog app serves this page: by host, else by the marks of a self-hosted install. */
+export function identifyApp(doc: Document, url: URL): CatalogApp | null {
+  const host = url.hostname.toLowerCase();
+  for (const k of KNOWN) {
+    if (anyHost(k.hosts, host) && (!k.app.path || k.app.path.test(url.pathname))) return k.app;
+  }
+  const label = host.split(".")[0] ?? "";
+  const selfHosted = CATALOG.filter((a) => a.selfHosted);
+  for (const app of selfHosted) if (app.selfHosted?.marker && doc.querySelector(app.selfHosted.marker)) return app;
+  // A name like grafana.acme.io or a title suffix alone proves little; with a URL in the app's shape it does.
+  for (const app of selfHosted) if (app.selfHosted?.label?.test(label) && extract(url, app.resource)) return app;
+  for (const app of selfHosted) if (app.selfHosted?.title?.test(doc.title) && extract(url, app.resource)) return app;
+  return null;
+}
+
+function readableName(doc: Document, url: URL, app: CatalogApp | null): string | null {
+  const fromTitle = app?.resourceName?.title?.exec(squash(doc.title))?.[1];
+  if (fromTitle && !DENIAL.test(fromTitle)) return fromTitle;
+  const slug = extract(url, app?.resourceName?.slug);
+  return slug ? humanize(slug) : null;
+}
+
+function clip(text: string, max = 500): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** An admin rule's own signals: a phrase anywhere in the page's text, or a visible element. */
+function ruleSignal(rule: CompiledRule, doc: Document, page: PageView): string | null {
+  for (const sel of rule.selectors) {
+    const el = doc.querySelector(sel);
+    if (el && !hidden(el)) return squash(el.textContent) || sel;
+  }
+  if (rule.text.length === 0) return null;
+  for (const s of page.segments) {
+    const lower = s.text.toLowerCase();
+    const hit = rule.text.find((t) => lower.includes(t));
+    if (hit) return s.el && s.place !== "body" ? s.text : hit;
+  }
+  return null;
+}
+
+export interface DetectOptions {
+  /** Admin-defined rules from the relay, applied before the catalog and the generic detector. */
+  rules?: readonly CompiledRule[];
 }
 
 /**
  * Decides whether `doc` (shown at `url`) is an access-denied page and, if so,
  * what was denied. Pure: reads the page, changes nothing, sends nothing.
  */
-export function detect(doc: Document, url: URL): Detection | null {
+export function detect(doc: Document, url: URL, options: DetectOptions = {}): Detection | null {
+  if (url.protocol !== "https:" && url.protocol !== "http:") return null;
   const host = url.hostname.toLowerCase();
-  for (const rule of APP_RULES) {
-    if (!rule.hosts.some((p) => hostMatches(host, p))) continue;
-    const found = rule.detect(doc, url);
-    if (found) return found;
+  const page = readPage(doc);
+
+  // 1. Admin rules: an internal tool the company taught us about.
+  let ruled: CompiledRule | null = null;
+  for (const rule of options.rules ?? []) {
+    if (!anyHost(rule.hosts, host) || (rule.path && !rule.path.test(url.pathname))) continue;
+    ruled = rule;
+    const signal = ruleSignal(rule, doc, page);
+    if (signal) {
+      return {
+        app: rule.app,
+        resource: { id: extract(url, rule.resource) ?? host, name: rule.name ?? null, url: url.href },
+        message: clip(signal),
+        confidence: 0.95,
+      };
+    }
+    break;
   }
-  return null;
+
+  // 2. The catalog names the app and reads the resource; 3. the generic vocabulary decides.
+  const { app, resourceId, verdict } = assess(doc, url, page, ruled);
+  if (verdict.score < THRESHOLD) return null;
+
+  const best = verdict.best;
+  const message = best?.segment.el ? messageAround(best.segment.el, best.phrase) : (best?.segment.text ?? squash(doc.title));
+  return {
+    app: ruled?.app ?? app?.id ?? "generic",
+    resource: {
+      id: resourceId,
+      name: ruled ? (ruled.name ?? null) : readableName(doc, url, app),
+      url: url.href,
+    },
+    message: clip(message || "Access denied"),
+    confidence: Math.round(verdict.score * 100) / 100,
+  };
 }
 
-/** Hosts the content script must run on (used by the manifest). */
-export const DETECTOR_MATCHES = [...new Set(APP_RULES.flatMap((r) => r.hosts))].map((h) => `https://${h}/*`);
+function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | null) {
+  const app = ruled ? null : identifyApp(doc, url);
+  const resourceId = ruled ? (extract(url, ruled.resource) ?? url.hostname) : app ? extract(url, app.resource) : url.hostname;
+  const signedIn = doc.querySelector(app?.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN) !== null;
+  const verdict = weigh(page, {
+    appPhrases: app?.phrases,
+    notFoundMeansDenied: Boolean(app?.notFoundDenies && resourceId && signedIn),
+    helpPath: HELP_PATH.test(url.pathname),
+    requestControl: findControl(doc, REQUEST_ACCESS) !== null,
+  });
+  return { app, resourceId, verdict };
+}
+
+/** Why a page was or was not judged denied: for `pnpm eval:detect` and for debugging rules. */
+export function explain(doc: Document, url: URL): { app: string | null; score: number; reasons: string[] } {
+  const { app, verdict } = assess(doc, url, readPage(doc), null);
+  return { app: app?.id ?? null, score: verdict.score, reasons: verdict.reasons };
+}

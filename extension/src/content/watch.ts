@@ -1,0 +1,137 @@
+import type { Detection } from "@gatehouse/shared";
+
+/**
+ * Keeps the verdict for the page current as the page changes under it:
+ * single-page apps navigate with the history API and render their denial
+ * late, or in a modal. The rules:
+ *
+ * - check once when started (the content script runs at document_idle);
+ * - check again on every same-document navigation (Navigation API where the
+ *   browser has it, history events and a URL comparison otherwise);
+ * - while the URL is undecided, watch DOM mutations, throttled: at most one
+ *   check per `interval` ms, and one per `slowInterval` ms once the URL has
+ *   been shown for `patience` ms (a busy page that is not denied should cost
+ *   next to nothing);
+ * - stop watching mutations once the URL is decided (denied), resume on the
+ *   next navigation.
+ *
+ * The mutation callback does no work besides scheduling: a page inserting
+ * thousands of nodes per second triggers at most a few checks per second.
+ */
+export interface WatchOptions {
+  window: Window;
+  check(): Detection | null;
+  /** Called with a new verdict: a detection, or null when a denied URL is left. */
+  onChange(detection: Detection | null): void;
+  interval?: number;
+  slowInterval?: number;
+  patience?: number;
+}
+
+export interface Watcher {
+  /** Re-check now (e.g. the admin rules changed). */
+  recheck(): void;
+  stop(): void;
+}
+
+function sameDetection(a: Detection | null, b: Detection | null): boolean {
+  return a?.app === b?.app && a?.resource.id === b?.resource.id && a?.resource.url === b?.resource.url;
+}
+
+export function watchPage(opts: WatchOptions): Watcher {
+  const win = opts.window;
+  const doc = win.document;
+  const interval = opts.interval ?? 250;
+  const slowInterval = opts.slowInterval ?? 2000;
+  const patience = opts.patience ?? 15_000;
+
+  let url = win.location.href;
+  let urlSince = performance.now();
+  let current: Detection | null = null;
+  let lastCheck = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+
+  const observer = new MutationObserver(() => schedule());
+  let observing = false;
+  const observe = (on: boolean) => {
+    if (on === observing) return;
+    observing = on;
+    if (on) {
+      observer.observe(doc.documentElement, {
+        childList: true,
+        subtree: true,
+        attributes: true,
+        attributeFilter: ["hidden", "open", "aria-hidden", "class"],
+      });
+    } else {
+      observer.disconnect();
+    }
+  };
+
+  const run = () => {
+    timer = undefined;
+    if (stopped) return;
+    lastCheck = performance.now();
+    if (win.location.href !== url) {
+      url = win.location.href;
+      urlSince = lastCheck;
+    }
+    const found = opts.check();
+    if (!sameDetection(found, current)) {
+      // A denial that disappears without a navigation (the app re-rendered) is kept
+      // until the URL changes: flicker in the app must not flicker the panel.
+      if (found || win.location.href !== current?.resource.url) {
+        current = found;
+        opts.onChange(found);
+      }
+    }
+    observe(current === null);
+  };
+
+  function schedule(now = false) {
+    if (stopped || timer !== undefined) return;
+    const t = performance.now();
+    const gap = t - urlSince > patience ? slowInterval : interval;
+    const wait = now ? 0 : Math.max(0, lastCheck + gap - t);
+    timer = setTimeout(run, wait);
+  }
+
+  const navigated = () => {
+    if (win.location.href === url) return;
+    url = win.location.href;
+    urlSince = performance.now();
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    // Check at once, then keep watching: the new route usually renders a moment later.
+    schedule(true);
+    observe(true);
+  };
+
+  const nav = (win as Window & { navigation?: EventTarget }).navigation;
+  const onNavigate = () => setTimeout(navigated, 0);
+  nav?.addEventListener("currententrychange", onNavigate);
+  win.addEventListener("popstate", onNavigate);
+  win.addEventListener("hashchange", onNavigate);
+  // Without the Navigation API a pushState is invisible to an isolated world; the
+  // mutation observer and this slow poll catch it.
+  const poll = nav ? undefined : setInterval(navigated, 1000);
+
+  run();
+
+  return {
+    recheck: () => {
+      current = null;
+      schedule(true);
+    },
+    stop() {
+      stopped = true;
+      observe(false);
+      if (timer !== undefined) clearTimeout(timer);
+      if (poll !== undefined) clearInterval(poll);
+      nav?.removeEventListener("currententrychange", onNavigate);
+      win.removeEventListener("popstate", onNavigate);
+      win.removeEventListener("hashchange", onNavigate);
+    },
+  };
+}

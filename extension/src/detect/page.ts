@@ -1,0 +1,176 @@
+/**
+ * Reads what a denial detector needs from a page, cheaply and with a bound:
+ * the title, the headings, whatever sits in a dialog or alert, and up to a
+ * few thousand characters of body text. The cost does not grow with the
+ * page: a 2 MB document costs about what a 20 KB one does.
+ */
+
+export type Place = "title" | "heading" | "subheading" | "lead" | "overlay" | "body";
+
+export interface Segment {
+  place: Place;
+  text: string;
+  /** The element the text came from (null for the title). */
+  el: Element | null;
+}
+
+export interface PageView {
+  segments: Segment[];
+  /** Body text (bounded), used for "short page" and for admin text signals. */
+  body: string;
+  /** The body had more text than the bound. */
+  long: boolean;
+  /** A visible password field: a sign-in form, not a denial. */
+  passwordField: boolean;
+  /** A button or link labelled like "Request access", if any. */
+  requestControl: Element | null;
+  /** `alt` texts of images (GitHub draws its 404 as an image). */
+  imageAlts: string[];
+}
+
+const BODY_CHARS = 6000;
+const BODY_NODES = 4000;
+const SKIP = new Set([
+  "SCRIPT",
+  "STYLE",
+  "NOSCRIPT",
+  "TEMPLATE",
+  "SVG",
+  "svg",
+  "PRE",
+  "CODE",
+  "TEXTAREA",
+  "NAV",
+  "FOOTER",
+  "ASIDE",
+  "SELECT",
+  "OPTION",
+  "IFRAME",
+  "CANVAS",
+  "BLOCKQUOTE",
+  "Q",
+]);
+const OVERLAYS =
+  '[role="dialog"], [role="alertdialog"], [role="alert"], dialog[open], [aria-modal="true"], [class*="error" i], [class*="denied" i], [class*="forbidden" i], [class*="no-access" i], [class*="noaccess" i], [class*="empty-state" i], [class*="emptystate" i], [data-testid*="error" i], [data-testid*="no-access" i], [data-testid*="empty-state" i]';
+
+export function squash(text: string | null | undefined): string {
+  return (text ?? "").replace(/\s+/g, " ").trim();
+}
+
+/** Hidden by markup (cheap checks), or by style where the browser can tell us. */
+export function hidden(el: Element): boolean {
+  if (el.closest('[hidden], [aria-hidden="true"], template')) return true;
+  const check = (el as Element & { checkVisibility?: (o?: object) => boolean }).checkVisibility;
+  return typeof check === "function" ? !check.call(el, { visibilityProperty: true, opacityProperty: false }) : false;
+}
+
+function bodyText(root: Element): { text: string; long: boolean } {
+  const doc = root.ownerDocument;
+  // 1 = SHOW_ELEMENT, 4 = SHOW_TEXT (numbers, because linkedom has no NodeFilter global)
+  const walker = doc.createTreeWalker(root, 1 | 4, {
+    acceptNode(node: Node) {
+      if (node.nodeType === 1) {
+        const el = node as Element;
+        if (SKIP.has(el.tagName) || el.hasAttribute("hidden") || el.getAttribute("aria-hidden") === "true") return 2; // REJECT
+        return 3; // SKIP the element itself, visit its children
+      }
+      return 1; // ACCEPT
+    },
+  });
+  const parts: string[] = [];
+  let size = 0;
+  let nodes = 0;
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (++nodes > BODY_NODES) return { text: squash(parts.join(" ")), long: true };
+    const t = n.nodeValue;
+    if (!t) continue;
+    parts.push(t);
+    size += t.length;
+    if (size > BODY_CHARS) return { text: squash(parts.join(" ")), long: true };
+  }
+  return { text: squash(parts.join(" ")), long: false };
+}
+
+function firstN<T extends Element>(list: NodeListOf<T>, n: number): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < list.length && out.length < n; i++) {
+    const el = list[i];
+    if (el) out.push(el);
+  }
+  return out;
+}
+
+export function readPage(doc: Document): PageView {
+  const segments: Segment[] = [];
+  const title = squash(doc.title);
+  if (title) segments.push({ place: "title", text: title, el: null });
+
+  for (const h of firstN(doc.querySelectorAll("h1, h2, h3, h4, [role='heading']"), 24)) {
+    const text = squash(h.textContent);
+    if (!text || text.length > 300) continue;
+    const level = h.tagName === "H1" || h.tagName === "H2" || h.getAttribute("aria-level") === "1" ? "heading" : "subheading";
+    segments.push({ place: level, text, el: h });
+    // Empty states put the heading's explanation in the next block: "No access" + "You do not have …".
+    const next = h.nextElementSibling;
+    // Not when it holds code or quotes: that is the page showing someone else's words.
+    const plain = next && !next.matches("button, form, input, nav, ul, ol, table, pre") && !next.querySelector("pre, code, blockquote, q");
+    const lead = plain ? squash(next.textContent) : "";
+    if (next && lead && lead.length <= 400) segments.push({ place: "lead", text: lead, el: next });
+  }
+
+  for (const o of firstN(doc.querySelectorAll(OVERLAYS), 12)) {
+    const text = squash(o.textContent);
+    if (!text || text.length > 1500) continue;
+    segments.push({ place: "overlay", text, el: o });
+  }
+
+  const root = doc.querySelector("main, [role='main']") ?? doc.body ?? doc.documentElement;
+  const { text: body, long } = root ? bodyText(root) : { text: "", long: false };
+  if (body) segments.push({ place: "body", text: body, el: root });
+
+  let passwordField = false;
+  for (const input of firstN(doc.querySelectorAll('input[type="password"]'), 3)) {
+    if (!hidden(input)) passwordField = true;
+  }
+
+  return { segments, body, long, passwordField, requestControl: null, imageAlts: imageAlts(doc) };
+}
+
+function imageAlts(doc: Document): string[] {
+  return firstN(doc.querySelectorAll("img[alt]"), 12)
+    .map((i) => squash(i.getAttribute("alt")))
+    .filter(Boolean);
+}
+
+/** The first button or link whose label matches `label` (bounded: large pages have thousands of links). */
+export function findControl(doc: Document, label: RegExp): Element | null {
+  for (const el of firstN(doc.querySelectorAll('button, [role="button"], input[type="submit"], input[type="button"], a[href]'), 400)) {
+    const text = squash(el.textContent) || el.getAttribute("value") || el.getAttribute("aria-label") || "";
+    if (text.length <= 60 && label.test(text) && !hidden(el)) return el;
+  }
+  return null;
+}
+
+const BLOCKS = new Set(["P", "H1", "H2", "H3", "H4", "LI", "DIV", "SECTION", "DIALOG", "TD", "ARTICLE", "HEADER", "MAIN", "FORM", "SPAN"]);
+
+/**
+ * The page's own words for the denial: the block around the match, plus the
+ * paragraph after a heading ("You need access" + "Ask for access, or …").
+ */
+export function messageAround(el: Element, phrase: RegExp): string {
+  // Narrow down to the smallest descendant block that still holds the phrase.
+  let node: Element = el;
+  for (let depth = 0; depth < 12; depth++) {
+    const child = [...node.children].find((c) => phrase.test(squash(c.textContent)));
+    if (!child) break;
+    node = child;
+  }
+  while (!BLOCKS.has(node.tagName) && node.parentElement) node = node.parentElement;
+  let text = squash(node.textContent);
+  if (/^H[1-4]$/.test(node.tagName) || node.getAttribute("role") === "heading") {
+    const next = node.nextElementSibling;
+    const detail = next && !next.matches("button, form, input, nav") ? squash(next.textContent) : "";
+    if (detail && detail.length < 300) text = `${text.replace(/[.!]?$/, ".")} ${detail}`;
+  }
+  return text;
+}

@@ -1,0 +1,190 @@
+/**
+ * The vocabulary of denial, in the languages the generic detector reads:
+ * English, German, French, Spanish, Portuguese, Italian, Dutch and Japanese.
+ * Each list is joined into one case-insensitive regular expression so a page
+ * costs one scan per text, not one per phrase.
+ *
+ * Phrases say that *the reader* lacks access ("you don't have access",
+ * "Zugriff verweigert"). Words that merely talk about access ("Manage
+ * access", "permissions") are deliberately absent: settings pages and help
+ * articles use them all the time.
+ */
+const Q = "['’]"; // apostrophes as typed and as typeset
+const NOT = `(?:do(?:n${Q}t| not)|did(?:n${Q}t| not))`;
+
+function phrases(list: string[]): RegExp {
+  return new RegExp(list.join("|"), "iu");
+}
+
+export const DENIAL = phrases([
+  // English
+  `\\byou ${NOT} have (?:the )?(?:required |necessary |sufficient |enough )?(?:access|permissions?|rights|privileges|authori[sz]ation)\\b`,
+  `\\byou ${NOT} have (?:the )?(?:level of )?access\\b`,
+  `\\byou (?:currently )?(?:have|got) no (?:access|permissions?)\\b`,
+  `\\b(?:you|this account|that account|your account|your role|your user) (?:does|do)(?:n${Q}t| not) have (?:access|permission)`,
+  `\\byou(?:${Q}ll)? need (?:to have |to request )?(?:additional |more |the right |edit |view )?(?:access|permissions?|authori[sz]ation)\\b`,
+  `\\b(?:you(?:${Q}re| are)|user is|you have not been|you haven${Q}t been) not (?:authori[sz]ed|allowed|permitted)\\b`,
+  `\\b(?:you(?:${Q}re| are)|user is) not (?:authori[sz]ed|allowed|permitted)\\b`,
+  `\\bis not authori[sz]ed to\\b`,
+  `\\bnot authori[sz]ed to (?:access|view|see|perform|open|use)\\b`,
+  `\\baccess (?:is )?(?:denied|refused|forbidden|restricted|not allowed)\\b`,
+  `\\bpermission (?:denied|required|violation)\\b`,
+  `\\b(?:insufficient|missing|lacking) (?:privileges|permissions?|access|rights)\\b`,
+  `\\byou(?:${Q}re| are) not (?:a member|part) of (?:this|the|that)\\b`,
+  `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
+  `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open) (?:this|that|the)\\b`,
+  `\\bcan${Q}t let you see\\b`,
+  `\\byou may not have (?:access|permission)\\b`,
+  `\\bunavailable to you\\b`,
+  `\\brestricted (?:content|page|file|resource|area)\\b`,
+  `\\b(?:this|the) (?:page|file|doc|document|board|channel|space|project|repository|item|folder|sheet|dashboard|record|vault|site|app|video|base|view|workbook|task|ticket) is (?:private|restricted)\\b`,
+  `\\bno access to (?:this|that|the)\\b`,
+  `\\bask (?:the |an? |your )?(?:owner|admin|administrator|workspace admin|site admin|organi[sz]ation admin)s? (?:for|to grant you) (?:access|permission)`,
+  `\\bnot assigned to (?:this|the) (?:app|application)\\b`,
+  `\\brequired permissions?:`,
+  `\\bdo(?:es)?n${Q}t have permission\\b`,
+  `\\bwithout (?:the )?(?:required )?permission\\b`,
+  // German
+  `\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`,
+  `\\bkeine (?:berechtigung|zugriffsberechtigung|zugriffsrechte|rechte)\\b`,
+  `\\bkeinen (?:zugriff|zugang)\\b`,
+  `\\bnicht (?:berechtigt|autorisiert)\\b`,
+  `\\bfehlende (?:berechtigung|rechte)`,
+  // French
+  `\\bacc[eè]s (?:refus[ée]|interdit|non autoris[ée]|restreint)`,
+  `\\bn${Q}(?:avez|a|êtes) pas (?:accès|l${Q}autorisation|les autorisations|les droits|la permission|les permissions|autoris[ée])`,
+  `\\bvous (?:n${Q}avez|ne disposez) pas (?:de |des |d${Q})?(?:accès|droits|autorisations?|permissions?)`,
+  `\\bautorisation (?:requise|refus[ée]e)\\b`,
+  `\\bpermission (?:refus[ée]e|requise)\\b`,
+  // Spanish
+  `\\bacceso (?:denegado|restringido|no autorizado)`,
+  `\\bno (?:tienes|tiene|tienen|dispone de|dispones de) (?:acceso|permisos?|autorizaci[oó]n)`,
+  `\\bno (?:est[aá]s?|est[aá]n) autorizad[oa]s?\\b`,
+  `\\bpermiso denegado\\b`,
+  `\\bnecesitas? (?:acceso|permisos?)\\b`,
+  // Portuguese
+  `\\bacesso (?:negado|restrito|não autorizado)`,
+  `\\b(?:você|voce|vc) não (?:tem|possui) (?:acesso|permiss[aã]o|autoriza[cç][aã]o)`,
+  `\\bnão (?:tem|possui|tens) (?:acesso|permiss[aã]o)`,
+  `\\bsem permiss[aã]o\\b`,
+  `\\bnão (?:está|estás) autorizad[oa]\\b`,
+  `\\bprecisa de (?:acesso|permiss[aã]o)\\b`,
+  `\\bpermiss[aã]o negada\\b`,
+  // Italian
+  `\\baccesso (?:negato|non consentito|non autorizzato|limitato)`,
+  `\\bnon (?:hai|ha|avete|disponi|dispone) (?:di )?(?:accesso|l${Q}accesso|l${Q}autorizzazione|autorizzazioni|i permessi|il permesso|permessi|i diritti)`,
+  `\\bnon (?:sei|è) autorizzat[oa]\\b`,
+  `\\b(?:autorizzazione|permesso) negat[oa]\\b`,
+  // Dutch
+  `\\btoegang (?:geweigerd|verboden|niet toegestaan)`,
+  `\\bgeen (?:toegang|toestemming|rechten|machtiging|bevoegdheid|toegangsrechten)\\b`,
+  `\\bniet (?:gemachtigd|bevoegd|geautoriseerd)\\b`,
+  // Japanese (no word boundaries in Japanese text)
+  "アクセス(?:が|は)?拒否",
+  "(?:アクセス|閲覧|表示|編集)?(?:する)?権限(?:が|は)(?:ありません|ない)",
+  "アクセス権(?:限)?(?:が|は)(?:ありません|ない)",
+  "アクセスできません",
+  "許可されていません",
+  "権限が必要です",
+]);
+
+/** The label of a button or link that asks for access. */
+export const REQUEST_ACCESS = phrases([
+  `\\b(?:request|ask for|get|send (?:a )?request for|request edit|request view) (?:edit |view |viewer |editor )?(?:access|permission)\\b`,
+  `\\brequest to (?:join|access|view)\\b`,
+  `\\b(?:zugriff|zugang|berechtigung) (?:anfordern|beantragen)\\b`,
+  `\\bdemander (?:l${Q}|un )?(?:accès|autorisation)`,
+  `\\b(?:solicitar|pedir) (?:el )?acceso\\b`,
+  `\\b(?:solicitar|pedir) acesso\\b`,
+  `\\brichied(?:i|ere) (?:l${Q})?accesso\\b`,
+  `\\btoegang (?:aanvragen|vragen)\\b`,
+  "アクセス(?:権)?を(?:リクエスト|申請|要求)",
+]);
+
+/** HTTP-like wording a denial page often shows as its heading or title. */
+export const HTTP_DENIAL =
+  /\b(?:403|401)\b|\bforbidden\b|\bunauthori[sz]ed\b|\bverboten\b|\binterdit\b|\bprohibido\b|\bproibido\b|\bvietato\b|\bverboden\b|禁止/iu;
+
+export const NOT_FOUND = phrases([
+  `\\b404\\b`,
+  `\\bnot found\\b`,
+  `\\b(?:page|file|item|board|repository|project) (?:doesn${Q}t|does not|could not|couldn${Q}t|can${Q}t|cannot) (?:exist|be found|be located)`,
+  `\\bnot the web page you are looking for\\b`,
+  `\\bcouldn${Q}t find\\b`,
+  `\\bnicht gefunden\\b`,
+  `\\bintrouvable\\b`,
+  `\\bno (?:se )?(?:ha )?encontr(?:ad[oa]|ó)\\b`,
+  `\\bnão encontrad[oa]\\b`,
+  `\\bnon trovat[oa]\\b`,
+  `\\bniet gevonden\\b`,
+  "見つかりません",
+]);
+
+/** Situations that look like a denial but want something else from the reader. */
+export const SIGN_IN = phrases([
+  `\\b(?:sign|log) ?in to (?:continue|access|view|see|open|your account)\\b`,
+  `\\b(?:please )?(?:sign|log) ?in(?: again)?\\b.{0,30}\\b(?:continue|account|password)\\b`,
+  `\\bneed to (?:sign|log) ?in\\b`,
+  `\\bsession (?:has )?expired\\b`,
+  `\\bverify your email\\b`,
+  `\\bbitte (?:melden sie sich|anmelden)\\b`,
+  `\\bconnectez-vous\\b`,
+  `\\binicia(?:r)? sesi[oó]n\\b`,
+  `\\bfaça login\\b`,
+  `\\baccedi\\b`,
+  `\\blog (?:opnieuw )?in\\b`,
+  "ログインしてください",
+]);
+
+export const RATE_LIMIT = phrases([
+  `\\btoo many requests\\b`,
+  `\\brate[- ]limit`,
+  `\\b429\\b`,
+  `\\bslow down\\b`,
+  `\\bzu viele anfragen\\b`,
+  `\\btrop de requêtes\\b`,
+  `\\bdemasiadas solicitudes\\b`,
+]);
+
+export const SERVER_ERROR = phrases([
+  `\\b(?:500|502|503|504)\\b`,
+  `\\binternal server error\\b`,
+  `\\bbad gateway\\b`,
+  `\\bservice (?:temporarily )?unavailable\\b`,
+  `\\bgateway time-?out\\b`,
+  `\\bsomething went wrong\\b`,
+  `\\b(?:under|scheduled) maintenance\\b`,
+]);
+
+export const PAYWALL = phrases([
+  `\\bupgrade (?:to|your|now)\\b`,
+  `\\b(?:free )?trial (?:has )?(?:ended|expired)\\b`,
+  `\\bavailable on (?:the )?\\w+ plans?\\b`,
+  `\\b(?:requires|on) an? (?:paid|higher|business|enterprise|pro|premium) plan\\b`,
+]);
+
+export const GONE = phrases([
+  `\\b(?:has been|was|been) (?:deleted|removed|archived|trashed)\\b`,
+  `\\bin the trash\\b`,
+  `\\b(?:link|invitation|invite) (?:has )?expired\\b`,
+  `\\bno longer (?:exists|available)\\b`,
+]);
+
+/** Paths of help centres and documentation: they describe denials rather than enact them. */
+export const HELP_PATH = /\/(?:help|hc|docs?|support|kb|knowledge(?:-?base)?|articles?|learn|guides?|faq|community|blog|academy)(?:\/|$)/i;
+
+/** A phrase right after "will see", "the error", "says" is reported speech, not the page speaking. */
+export const REPORTED_BEFORE =
+  /\b(?:see|sees|seeing|saw|shows?|showing|displays?|get|gets|getting|receive|receives|message|error|errors|reads?|says?|saying|like|text|called)\s*[:,]?\s*$/i;
+
+/** Offers to switch accounts are part of denial pages, not sign-in prompts. */
+export const SWITCH_ACCOUNT = /\b(?:different|another|other) account\b|\bswitch (?:accounts?|users?)\b|\bsign(?:ed)? out\b/i;
+
+/** A denial phrase directly after an opening quote is being quoted, not said. */
+export const OPEN_QUOTE = /["“„«‘'「『]\s*$/u;
+
+/** A heading that starts with an exception name ("PermissionDenied: …") is a log, not a refusal. */
+const EXCEPTION = "(?:[\\w$]+\\.)*[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*(?:Error|Exception|Denied|Forbidden|Fault)";
+export const EXCEPTION_TITLE = new RegExp(`^\\s*${EXCEPTION}\\b`);
+/** …and a phrase right after one is the exception's message. */
+export const EXCEPTION_BEFORE = new RegExp(`${EXCEPTION}\\s*[:(-]?\\s*$`);

@@ -1,0 +1,174 @@
+import type { PageView, Place, Segment } from "./page.ts";
+import {
+  DENIAL,
+  EXCEPTION_BEFORE,
+  EXCEPTION_TITLE,
+  GONE,
+  HTTP_DENIAL,
+  NOT_FOUND,
+  OPEN_QUOTE,
+  PAYWALL,
+  RATE_LIMIT,
+  REPORTED_BEFORE,
+  SERVER_ERROR,
+  SIGN_IN,
+  SWITCH_ACCOUNT,
+} from "./phrases.ts";
+
+/**
+ * Weighs the evidence that a page refuses its reader. Pure: takes what
+ * page.ts read and returns a score in [0, 1] plus the segment that carried
+ * the denial. Weights were set on the development fixtures and checked on a
+ * separate corpus (docs/detection.md has the figures).
+ */
+export const THRESHOLD = 0.5;
+
+/** How much a denial phrase counts, by where it appears. */
+const PLACE_WEIGHT: Record<Place, number> = { title: 0.45, heading: 0.55, subheading: 0.45, lead: 0.45, overlay: 0.5, body: 0.25 };
+const SHORT_PAGE = 1500;
+const TINY_PAGE = 400;
+
+export interface Context {
+  /** Extra denial wording for this app. */
+  appPhrases?: RegExp | undefined;
+  /** The app hides forbidden resources behind "not found", the URL names a resource and someone is signed in. */
+  notFoundMeansDenied?: boolean;
+  /** The URL is a help centre or documentation page. */
+  helpPath?: boolean;
+  /** A "Request access" control is on the page. */
+  requestControl?: boolean;
+}
+
+export interface Verdict {
+  score: number;
+  /** The segment holding the denial, and the phrase that matched in it. */
+  best: { segment: Segment; phrase: RegExp } | null;
+  reasons: string[];
+}
+
+/** Is the text that follows `before` inside quotation marks? */
+function quoted(before: string): boolean {
+  const open = Math.max(before.lastIndexOf("“"), before.lastIndexOf("«"), before.lastIndexOf("「"), before.lastIndexOf("『"));
+  const close = Math.max(before.lastIndexOf("”"), before.lastIndexOf("»"), before.lastIndexOf("」"), before.lastIndexOf("』"));
+  if (open > close) return true;
+  if ((before.match(/"/g)?.length ?? 0) % 2 === 1) return true;
+  return OPEN_QUOTE.test(before.slice(-3));
+}
+
+/** A match that is being said, not quoted or logged. */
+function said(text: string, phrase: RegExp, place: Place): boolean {
+  const m = phrase.exec(text);
+  if (!m) return false;
+  const before = text.slice(Math.max(0, m.index - 160), m.index);
+  if (quoted(before) || EXCEPTION_BEFORE.test(before) || REPORTED_BEFORE.test(before.slice(-24))) {
+    // Quoted once; a second, unquoted occurrence still counts.
+    const rest = text.slice(m.index + m[0].length);
+    return rest.length > 0 && said(rest, phrase, place);
+  }
+  if (place !== "body" && EXCEPTION_TITLE.test(text)) return false;
+  return true;
+}
+
+export function weigh(page: PageView, ctx: Context = {}): Verdict {
+  const reasons: string[] = [];
+  let score = 0;
+  let best: Verdict["best"] = null;
+  let bestWeight = 0;
+  const places = new Set<Place>();
+  const short = !page.long && page.body.length < SHORT_PAGE;
+
+  for (const segment of page.segments) {
+    for (const phrase of ctx.appPhrases ? [DENIAL, ctx.appPhrases] : [DENIAL]) {
+      if (!said(segment.text, phrase, segment.place)) continue;
+      let w = PLACE_WEIGHT[segment.place];
+      // On a page with hardly any text besides the app's chrome, the sentence is the message.
+      if (segment.place === "body" && short) w += page.body.length < TINY_PAGE ? 0.25 : 0.1;
+      places.add(segment.place);
+      if (w > bestWeight) {
+        bestWeight = w;
+        best = { segment, phrase };
+      }
+    }
+  }
+  if (best) {
+    score += bestWeight;
+    reasons.push(`denial in ${best.segment.place}`);
+    // Said twice, in different places (title and heading, heading and body), it is meant.
+    if (places.size > 1) {
+      score += 0.15;
+      reasons.push("repeated");
+    }
+  }
+
+  const prominent = page.segments.filter((s) => s.place !== "body");
+  const inProminent = (re: RegExp) => prominent.some((s) => re.test(s.text));
+
+  if (ctx.notFoundMeansDenied && (inProminent(NOT_FOUND) || page.imageAlts.some((a) => NOT_FOUND.test(a)))) {
+    score += 0.6;
+    reasons.push("not found on a private-by-default resource");
+    if (!best) {
+      const seg = prominent.find((s) => NOT_FOUND.test(s.text)) ?? page.segments[0];
+      if (seg) best = { segment: seg, phrase: NOT_FOUND };
+    }
+  }
+
+  if (prominent.some((s) => s.place !== "overlay" && HTTP_DENIAL.test(s.text))) {
+    score += best ? 0.15 : 0.3;
+    reasons.push("HTTP 401/403 wording");
+  }
+  if (ctx.requestControl && (best || score > 0)) {
+    score += 0.2;
+    reasons.push("request-access control");
+  } else if (ctx.requestControl && short) {
+    score += 0.15;
+    reasons.push("request-access control on a short page");
+  }
+  if (score > 0 && short) {
+    score += 0.05;
+    reasons.push("short page");
+  }
+
+  // Pages that look like a denial but are something else.
+  if (page.passwordField) {
+    score -= 0.5;
+    reasons.push("password field");
+  }
+  const headline = prominent.filter((s) => s.place === "title" || s.place === "heading" || s.place === "overlay");
+  const unlessDenial = (re: RegExp) => headline.some((s) => re.test(s.text) && !DENIAL.test(s.text));
+  const signInHeadline = page.segments.some(
+    (s) => (s.place === "title" || s.place === "heading") && SIGN_IN.test(s.text) && !DENIAL.test(s.text) && !SWITCH_ACCOUNT.test(s.text),
+  );
+  if (signInHeadline) {
+    score -= 0.4;
+    reasons.push("sign-in wording");
+  }
+  if (unlessDenial(RATE_LIMIT)) {
+    score -= 0.6;
+    reasons.push("rate limit");
+  }
+  if (unlessDenial(SERVER_ERROR) && !inProminent(HTTP_DENIAL)) {
+    score -= 0.5;
+    reasons.push("server error");
+  }
+  if (unlessDenial(PAYWALL)) {
+    score -= 0.5;
+    reasons.push("plan limit");
+  }
+  if (unlessDenial(GONE)) {
+    score -= 0.4;
+    reasons.push("deleted or expired");
+  }
+  if (!ctx.notFoundMeansDenied && unlessDenial(NOT_FOUND)) {
+    score -= 0.3;
+    reasons.push("not found");
+  }
+  if (ctx.helpPath) {
+    score -= 0.35;
+    reasons.push("help or docs URL");
+  }
+  if (page.long) {
+    score -= 0.2;
+    reasons.push("long page");
+  }
+  return { score: Math.max(0, Math.min(1, score)), best, reasons };
+}

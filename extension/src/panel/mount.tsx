@@ -1,0 +1,65 @@
+import type { Detection, RequestView } from "@gatehouse/shared";
+import { render } from "preact";
+import { onMessage, sendMessage } from "../messaging.ts";
+import { Panel, type PanelApi } from "../ui/Panel.tsx";
+import css from "../ui/panel.css?inline";
+
+/** What the lazily loaded panel chunk offers the content script. */
+export interface PanelModule {
+  show(detection: Detection): void;
+  hide(): void;
+}
+
+const listeners = new Set<(u: { request: RequestView; kind: string }) => void>();
+onMessage("requestUpdate", ({ data }) => {
+  for (const fn of listeners) fn(data);
+});
+
+const api: PanelApi = {
+  getSession: () => sendMessage("getSession"),
+  preview: (body) => sendMessage("preview", body),
+  submit: (body) => sendMessage("submitRequest", body),
+  openOptions: () => sendMessage("openOptions"),
+  reload: () => location.reload(),
+  onUpdate: (fn) => {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  },
+};
+
+let host: HTMLElement | null = null;
+let root: HTMLElement | null = null;
+
+/**
+ * The panel lives in a shadow root on its own host element, so the page's
+ * styles cannot reach in. The root is open (as WXT's shadow-root UI makes
+ * them) so end-to-end tests can drive the form; it holds nothing the page
+ * does not already know except the reason being typed.
+ */
+function mountPoint(): HTMLElement {
+  if (host?.isConnected && root) return root;
+  host = document.createElement("gatehouse-panel");
+  const shadow = host.attachShadow({ mode: "open" });
+  const style = document.createElement("style");
+  style.textContent = css;
+  root = document.createElement("div");
+  shadow.append(style, root);
+  document.documentElement.append(host);
+  return root;
+}
+
+function hide(): void {
+  if (root) render(null, root);
+  host?.remove();
+  host = null;
+  root = null;
+}
+
+function show(detection: Detection): void {
+  // A new detection (another resource after a navigation) starts a fresh panel.
+  const at = mountPoint();
+  render(null, at);
+  render(<Panel key={detection.resource.url} detection={detection} api={api} onClose={hide} />, at);
+}
+
+(globalThis as unknown as { __gatehousePanel: PanelModule }).__gatehousePanel = { show, hide };

@@ -1,0 +1,31 @@
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ENTRY = fileURLToPath(new URL("../../extension/src/detect/index.ts", import.meta.url));
+
+/**
+ * The extension's detector, bundled the way the content script runs it, as
+ * one script that sets `globalThis.__gatehouseDetect`. The evaluation and the
+ * benchmark inject it into pages so they measure the real code, not a copy.
+ */
+export async function detectorBundle(): Promise<string> {
+  const out = await build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    write: false,
+    format: "iife",
+    globalName: "__gatehouseDetect",
+    minify: true,
+    target: "chrome120",
+    logLevel: "silent",
+  });
+  const file = out.outputFiles[0];
+  if (!file) throw new Error("esbuild produced no output");
+  return file.text;
+}
+
+/** What the injected bundle exposes in the page. */
+export interface DetectorGlobal {
+  detect(doc: Document, url: URL): import("@gatehouse/shared").Detection | null;
+  explain(doc: Document, url: URL): { app: string | null; score: number; reasons: string[] };
+}
