@@ -10,6 +10,8 @@ export interface SessionState {
   /** Set while a sign-in waits for the emailed link to be confirmed. */
   pendingSignIn: { email: string; userCode: string; expiresAt: number } | null;
   lastError: string | null;
+  /** The admin's detection rules in use, and the ones left out with the reason. */
+  detectionRules: { active: number; problems: { app: string; message: string }[] } | null;
 }
 
 /**

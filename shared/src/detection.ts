@@ -3,6 +3,8 @@ import { z } from "zod";
 /** What the detector found on a denied page (DESIGN.md, "Contracts"). */
 export const DetectionSchema = z.object({
   app: z.string().min(1).max(64),
+  /** The app's display name where the detector knows it (catalog, admin rule). */
+  appName: z.string().max(100).optional(),
   resource: z.object({
     id: z.string().max(512).nullable(),
     name: z.string().max(512).nullable(),
@@ -55,8 +57,14 @@ export const DetectionRuleSchema = z
 export type DetectionRule = z.infer<typeof DetectionRuleSchema>;
 
 export const DetectionRulesResponseSchema = z.object({
-  /** Changes whenever the rules change; the extension re-fetches when it differs. */
+  /** Changes whenever the rules change; also the response's ETag. */
   version: z.string(),
-  rules: z.array(z.unknown()),
+  rules: z.array(DetectionRuleSchema),
 });
 export type DetectionRulesResponse = z.infer<typeof DetectionRulesResponseSchema>;
+
+/**
+ * How the extension reads that response: each rule on its own, so one rule a
+ * newer relay wrote in a shape this extension does not know costs that rule only.
+ */
+export const DetectionRulesEnvelopeSchema = z.object({ version: z.string(), rules: z.array(z.unknown()) });

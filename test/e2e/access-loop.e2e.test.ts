@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page, WebWorker } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchWithExtension, linkIn, MailCatcher, RelayProcess, ROOT, waitFor } from "./harness.ts";
+import { launchWithExtension, linkIn, MailCatcher, RelayProcess, ROOT, signInExtension, waitFor } from "./harness.ts";
 
 /**
  * The thin loop end to end: sign-in by emailed link, a Google Docs denied page
@@ -97,27 +97,7 @@ beforeAll(async () => {
   });
   ({ browser, extensionId, worker } = await launchWithExtension());
 
-  // Sign in: options page → mail → pairing page → signed in.
-  const options = await browser.newPage();
-  await options.goto(`chrome-extension://${extensionId}/options.html`);
-  await options.waitForSelector("[data-testid=relay-url]");
-  await options.$eval("[data-testid=relay-url]", (el) => ((el as HTMLInputElement).value = ""));
-  await options.type("[data-testid=relay-url]", relay.url);
-  await options.type("[data-testid=email]", "dana@acme.test");
-  await options.click("[data-testid=sign-in]");
-  await options.waitForSelector("[data-testid=user-code]");
-  const code = await options.$eval("[data-testid=user-code]", (el) => el.textContent?.trim());
-  const signInMail = await mail.waitForMail("dana@acme.test", /Sign in to Gatehouse/);
-  expect(signInMail.subject).toContain(code);
-  const pair = await browser.newPage();
-  await pair.goto(linkIn(signInMail, "/pair/"));
-  expect(await pair.$eval("[data-testid=user-code]", (el) => el.textContent)).toBe(code);
-  await Promise.all([pair.waitForNavigation(), pair.click("button[type=submit]")]);
-  await pair.waitForSelector("[data-testid=paired]");
-  await options.waitForSelector("[data-testid=signed-in]", { timeout: 15_000 });
-  expect(await options.$eval("[data-testid=signed-in]", (el) => el.textContent)).toContain("Dana Whitfield");
-  await pair.close();
-  await options.close();
+  await signInExtension(browser, extensionId, relay, mail, "dana@acme.test", "Dana Whitfield");
 }, 120_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ParsedMail, simpleParser } from "mailparser";
-import puppeteer, { type Browser, type WebWorker } from "puppeteer-core";
+import puppeteer, { type Browser, type Target, type WebWorker } from "puppeteer-core";
 import { SMTPServer } from "smtp-server";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -170,4 +170,81 @@ export async function launchWithExtension(): Promise<{ browser: Browser; extensi
     return w;
   };
   return { browser, extensionId, worker };
+}
+
+/** Signs the extension in the way a person does: options page → mailed link → pairing page. */
+export async function signInExtension(
+  browser: Browser,
+  extensionId: string,
+  relay: RelayProcess,
+  mail: MailCatcher,
+  email: string,
+  name: string,
+): Promise<void> {
+  const options = await browser.newPage();
+  await options.goto(`chrome-extension://${extensionId}/options.html`);
+  await options.waitForSelector("[data-testid=relay-url]");
+  await options.$eval("[data-testid=relay-url]", (el) => ((el as HTMLInputElement).value = ""));
+  await options.type("[data-testid=relay-url]", relay.url);
+  await options.type("[data-testid=email]", email);
+  await options.click("[data-testid=sign-in]");
+  await options.waitForSelector("[data-testid=user-code]");
+  const code = await options.$eval("[data-testid=user-code]", (el) => el.textContent?.trim());
+  const signInMail = await mail.waitForMail(email, /Sign in to Gatehouse/);
+  if (!code || !signInMail.subject?.includes(code)) throw new Error(`sign-in mail does not show the code ${code}`);
+  const pair = await browser.newPage();
+  await pair.goto(linkIn(signInMail, "/pair/"));
+  const shown = await pair.$eval("[data-testid=user-code]", (el) => el.textContent);
+  if (shown !== code) throw new Error(`pairing page shows ${shown}, options page ${code}`);
+  await Promise.all([pair.waitForNavigation(), pair.click("button[type=submit]")]);
+  await pair.waitForSelector("[data-testid=paired]");
+  await options.waitForSelector("[data-testid=signed-in]", { timeout: 15_000 });
+  const who = await options.$eval("[data-testid=signed-in]", (el) => el.textContent);
+  if (!who?.includes(name)) throw new Error(`options page says: ${who}`);
+  await pair.close();
+  await options.close();
+}
+
+export interface SeenRequest {
+  /** The kind of target that made it: page, service_worker … */
+  from: string;
+  url: string;
+  method: string;
+  body: string;
+  at: number;
+}
+
+/**
+ * Watches every request the browser makes, from every page and from the
+ * extension's service worker (including one that starts later), through the
+ * DevTools protocol's Network domain rather than puppeteer's page events,
+ * which do not see workers.
+ */
+export async function recordNetwork(browser: Browser): Promise<{ requests: SeenRequest[]; stop(): void }> {
+  const requests: SeenRequest[] = [];
+  const sessions: { detach(): Promise<void> }[] = [];
+  const attach = async (target: Target) => {
+    const kind = target.type();
+    if (kind !== "page" && kind !== "service_worker" && kind !== "other") return;
+    try {
+      const session = await target.createCDPSession();
+      sessions.push(session);
+      session.on("Network.requestWillBeSent", (e) => {
+        requests.push({ from: kind, url: e.request.url, method: e.request.method, body: e.request.postData ?? "", at: Date.now() });
+      });
+      await session.send("Network.enable", { maxPostDataSize: 65_536 });
+    } catch {
+      // The target went away while attaching.
+    }
+  };
+  const onCreated = (t: Target) => void attach(t);
+  browser.on("targetcreated", onCreated);
+  await Promise.all(browser.targets().map(attach));
+  return {
+    requests,
+    stop() {
+      browser.off("targetcreated", onCreated);
+      for (const s of sessions) void s.detach().catch(() => {});
+    },
+  };
 }

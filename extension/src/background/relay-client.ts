@@ -1,5 +1,6 @@
 import {
   type CreateRequestBody,
+  DetectionRulesEnvelopeSchema,
   type DeviceAuthorizeResponse,
   DeviceAuthorizeResponseSchema,
   type DeviceTokenResponse,
@@ -38,8 +39,14 @@ export class RelayClient {
     this.#token = token;
   }
 
-  async #call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown): Promise<z.output<S>> {
-    const headers: Record<string, string> = { accept: "application/json" };
+  async #call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S | null,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<z.output<S>> {
+    const headers: Record<string, string> = { accept: "application/json", ...extraHeaders };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     let res: Response;
@@ -48,6 +55,7 @@ export class RelayClient {
     } catch (err) {
       throw new RelayError("network", 0, "Cannot reach the Gatehouse relay", `${this.baseUrl}: ${(err as Error).message}`);
     }
+    if (res.status === 304) return null as z.output<S>;
     if (!res.ok) {
       const problem = (await res.json().catch(() => null)) as Partial<Problem> | null;
       throw new RelayError(problem?.code ?? "http_error", res.status, problem?.title ?? `HTTP ${res.status}`, problem?.detail);
@@ -76,6 +84,16 @@ export class RelayClient {
   }
   notices(after: number): Promise<NoticeList> {
     return this.#call("GET", `/notices?after=${after}`, NoticeListSchema);
+  }
+  /** The admin's detection rules, or null when `version` is still current (304). */
+  detectionRules(version?: string): Promise<z.output<typeof DetectionRulesEnvelopeSchema> | null> {
+    return this.#call(
+      "GET",
+      "/detection-rules",
+      DetectionRulesEnvelopeSchema,
+      undefined,
+      version ? { "if-none-match": `"${version}"` } : {},
+    );
   }
   /** Opens the live SSE stream (fetch-based, so the token goes in a header). */
   async openStream(after: number, signal: AbortSignal): Promise<ReadableStream<BufferSource>> {

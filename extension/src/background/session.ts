@@ -1,6 +1,6 @@
 import type { UserSummary } from "@gatehouse/shared";
 import { RelayClient, RelayError } from "./relay-client.ts";
-import { cursorItem, lastErrorItem, pendingSignInItem, relayUrlItem, requestsItem, userItem } from "./state.ts";
+import { cursorItem, detectionRulesItem, lastErrorItem, pendingSignInItem, relayUrlItem, requestsItem, userItem } from "./state.ts";
 import { tokenStore } from "./token-store.ts";
 
 /** A client for the configured relay, signed in when a token is stored. */
@@ -88,4 +88,5 @@ export async function signOut(): Promise<void> {
   await userItem.setValue(null);
   await requestsItem.setValue([]);
   await cursorItem.setValue(0);
+  await detectionRulesItem.setValue(null); // another relay may have other rules
 }

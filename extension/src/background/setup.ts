@@ -1,8 +1,9 @@
 import { browser } from "wxt/browser";
 import { onMessage, type Result } from "../messaging.ts";
 import { RelayError } from "./relay-client.ts";
+import { syncDetectionRules } from "./rules.ts";
 import { isSignedIn, pollSignIn, relayClient, signOut, startSignIn } from "./session.ts";
-import { lastErrorItem, pendingSignInItem, relayUrlItem, userItem } from "./state.ts";
+import { detectionRulesItem, lastErrorItem, pendingSignInItem, relayUrlItem, userItem } from "./state.ts";
 import { cacheRequest, EXPIRY_ALARM_PREFIX, ensureLive, onExpiryAlarm, refreshRequests, rememberTab, replay, stopLive } from "./sync.ts";
 
 const SYNC_ALARM = "sync";
@@ -17,6 +18,7 @@ async function result<T>(fn: () => Promise<T>): Promise<Result<T>> {
 }
 
 const onSignedIn = () => {
+  void syncDetectionRules();
   void replay();
   void ensureLive();
 };
@@ -25,11 +27,13 @@ const onSignedIn = () => {
 export function setupMessages(): void {
   onMessage("getSession", async () => {
     const pending = await pendingSignInItem.getValue();
+    const rules = await detectionRulesItem.getValue();
     return {
       relayUrl: await relayUrlItem.getValue(),
       user: (await isSignedIn()) ? await userItem.getValue() : null,
       pendingSignIn: pending ? { email: pending.email, userCode: pending.userCode, expiresAt: pending.expiresAt } : null,
       lastError: await lastErrorItem.getValue(),
+      detectionRules: rules ? { active: rules.rules.length, problems: rules.problems.map(({ app, message }) => ({ app, message })) } : null,
     };
   });
   onMessage("startSignIn", ({ data }) => result(() => startSignIn(data.relayUrl, data.email, onSignedIn)));

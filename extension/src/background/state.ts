@@ -12,6 +12,19 @@ export const requestsItem = storage.defineItem<RequestView[]>("local:requests", 
 /** Notices already shown as system notifications, so a replay never repeats one. */
 export const shownItem = storage.defineItem<string[]>("local:shownNotices", { fallback: [] });
 
+/**
+ * The admin's detection rules as last fetched, with the ones this extension
+ * could not use and why (shown on the options page). The content script
+ * reads the same key (src/content/rules.ts).
+ */
+export interface StoredDetectionRules {
+  version: string;
+  rules: unknown[];
+  problems: { index: number; app: string; message: string }[];
+  fetchedAt: number;
+}
+export const detectionRulesItem = storage.defineItem<StoredDetectionRules | null>("local:detectionRules", { fallback: null });
+
 /** Session-only: which tab each request came from, and a sign-in in progress. */
 export const requestTabsItem = storage.defineItem<Record<string, number>>("session:requestTabs", { fallback: {} });
 export const pendingSignInItem = storage.defineItem<{

@@ -5,6 +5,7 @@ import { browser } from "wxt/browser";
 import { sendMessage } from "../messaging.ts";
 import { describeNotice } from "./notice-text.ts";
 import { RelayError } from "./relay-client.ts";
+import { syncDetectionRules } from "./rules.ts";
 import { isSignedIn, relayClient, signOut } from "./session.ts";
 import { cursorItem, requestsItem, requestTabsItem, shownItem } from "./state.ts";
 
@@ -109,6 +110,11 @@ export async function ensureLive(): Promise<void> {
       let draining: Promise<void> = Promise.resolve();
       const parser = createParser({
         onEvent(event) {
+          if (event.event === "ready") {
+            const version = (JSON.parse(event.data) as { rulesVersion?: unknown }).rulesVersion;
+            if (typeof version === "string") void syncDetectionRules(version);
+            return;
+          }
           if (event.event !== "notice") return;
           const parsed = NoticeSchema.safeParse(JSON.parse(event.data));
           if (!parsed.success) return;

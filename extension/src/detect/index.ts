@@ -86,8 +86,9 @@ export function detect(doc: Document, url: URL, options: DetectOptions = {}): De
     if (signal) {
       return {
         app: rule.app,
-        resource: { id: extract(url, rule.resource) ?? host, name: rule.name ?? null, url: url.href },
-        message: clip(signal),
+        ...(rule.name ? { appName: rule.name } : {}),
+        resource: { id: extract(url, rule.resource) ?? host, name: null, url: url.href },
+        message: clip(squash(signal)),
         confidence: 0.95,
       };
     }
@@ -100,14 +101,16 @@ export function detect(doc: Document, url: URL, options: DetectOptions = {}): De
 
   const best = verdict.best;
   const message = best?.segment.el ? messageAround(best.segment.el, best.phrase) : (best?.segment.text ?? squash(doc.title));
+  const appName = ruled ? ruled.name : app?.name;
   return {
     app: ruled?.app ?? app?.id ?? "generic",
+    ...(appName ? { appName } : {}),
     resource: {
       id: resourceId,
-      name: ruled ? (ruled.name ?? null) : readableName(doc, url, app),
+      name: ruled ? null : readableName(doc, url, app),
       url: url.href,
     },
-    message: clip(message || "Access denied"),
+    message: clip(squash(message) || "Access denied"),
     confidence: Math.round(verdict.score * 100) / 100,
   };
 }

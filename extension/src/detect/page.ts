@@ -64,7 +64,47 @@ export function hidden(el: Element): boolean {
   return typeof check === "function" ? !check.call(el, { visibilityProperty: true, opacityProperty: false }) : false;
 }
 
-function bodyText(root: Element): { text: string; long: boolean } {
+/** Elements whose edges separate words: `<div>Failed</div><div>Access denied</div>` is two sentences, not "FailedAccess". */
+const BREAKS = new Set([
+  "DIV",
+  "P",
+  "LI",
+  "TD",
+  "TH",
+  "TR",
+  "H1",
+  "H2",
+  "H3",
+  "H4",
+  "H5",
+  "H6",
+  "BR",
+  "SECTION",
+  "ARTICLE",
+  "HEADER",
+  "MAIN",
+  "DT",
+  "DD",
+  "BUTTON",
+  "LABEL",
+  "A",
+]);
+
+/** Whitespace collapsed, but block edges kept as line breaks (a sentence ends there). */
+function lines(parts: string[]): string {
+  return parts
+    .join("")
+    .replace(/[^\S\n]+/g, " ")
+    .replace(/ *\n[\s]*/g, "\n")
+    .trim();
+}
+
+/**
+ * The readable text under `root`, words kept apart at block edges, skipping
+ * code, scripts, navigation and hidden subtrees; at most `maxChars`
+ * characters and `maxNodes` nodes are read.
+ */
+export function readText(root: Element, maxChars = 1500, maxNodes = 400): { text: string; long: boolean } {
   const doc = root.ownerDocument;
   // 1 = SHOW_ELEMENT, 4 = SHOW_TEXT (numbers, because linkedom has no NodeFilter global)
   const walker = doc.createTreeWalker(root, 1 | 4, {
@@ -72,7 +112,6 @@ function bodyText(root: Element): { text: string; long: boolean } {
       if (node.nodeType === 1) {
         const el = node as Element;
         if (SKIP.has(el.tagName) || el.hasAttribute("hidden") || el.getAttribute("aria-hidden") === "true") return 2; // REJECT
-        return 3; // SKIP the element itself, visit its children
       }
       return 1; // ACCEPT
     },
@@ -81,14 +120,18 @@ function bodyText(root: Element): { text: string; long: boolean } {
   let size = 0;
   let nodes = 0;
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (++nodes > BODY_NODES) return { text: squash(parts.join(" ")), long: true };
+    if (++nodes > maxNodes) return { text: lines(parts), long: true };
+    if (n.nodeType === 1) {
+      if (BREAKS.has((n as Element).tagName)) parts.push("\n");
+      continue;
+    }
     const t = n.nodeValue;
     if (!t) continue;
     parts.push(t);
     size += t.length;
-    if (size > BODY_CHARS) return { text: squash(parts.join(" ")), long: true };
+    if (size > maxChars) return { text: lines(parts), long: true };
   }
-  return { text: squash(parts.join(" ")), long: false };
+  return { text: lines(parts), long: false };
 }
 
 function firstN<T extends Element>(list: NodeListOf<T>, n: number): T[] {
@@ -106,7 +149,7 @@ export function readPage(doc: Document): PageView {
   if (title) segments.push({ place: "title", text: title, el: null });
 
   for (const h of firstN(doc.querySelectorAll("h1, h2, h3, h4, [role='heading']"), 24)) {
-    const text = squash(h.textContent);
+    const text = readText(h, 300, 60).text;
     if (!text || text.length > 300) continue;
     const level = h.tagName === "H1" || h.tagName === "H2" || h.getAttribute("aria-level") === "1" ? "heading" : "subheading";
     segments.push({ place: level, text, el: h });
@@ -114,18 +157,18 @@ export function readPage(doc: Document): PageView {
     const next = h.nextElementSibling;
     // Not when it holds code or quotes: that is the page showing someone else's words.
     const plain = next && !next.matches("button, form, input, nav, ul, ol, table, pre") && !next.querySelector("pre, code, blockquote, q");
-    const lead = plain ? squash(next.textContent) : "";
+    const lead = plain ? readText(next, 400, 80).text : "";
     if (next && lead && lead.length <= 400) segments.push({ place: "lead", text: lead, el: next });
   }
 
   for (const o of firstN(doc.querySelectorAll(OVERLAYS), 12)) {
-    const text = squash(o.textContent);
-    if (!text || text.length > 1500) continue;
+    const { text, long } = readText(o, 1500, 300);
+    if (!text || long) continue;
     segments.push({ place: "overlay", text, el: o });
   }
 
   const root = doc.querySelector("main, [role='main']") ?? doc.body ?? doc.documentElement;
-  const { text: body, long } = root ? bodyText(root) : { text: "", long: false };
+  const { text: body, long } = root ? readText(root, BODY_CHARS, BODY_NODES) : { text: "", long: false };
   if (body) segments.push({ place: "body", text: body, el: root });
 
   let passwordField = false;
@@ -161,15 +204,15 @@ export function messageAround(el: Element, phrase: RegExp): string {
   // Narrow down to the smallest descendant block that still holds the phrase.
   let node: Element = el;
   for (let depth = 0; depth < 12; depth++) {
-    const child = [...node.children].find((c) => phrase.test(squash(c.textContent)));
+    const child = [...node.children].find((c) => phrase.test(readText(c, 600, 200).text));
     if (!child) break;
     node = child;
   }
   while (!BLOCKS.has(node.tagName) && node.parentElement) node = node.parentElement;
-  let text = squash(node.textContent);
+  let text = readText(node, 600, 200).text;
   if (/^H[1-4]$/.test(node.tagName) || node.getAttribute("role") === "heading") {
     const next = node.nextElementSibling;
-    const detail = next && !next.matches("button, form, input, nav") ? squash(next.textContent) : "";
+    const detail = next && !next.matches("button, form, input, nav") ? readText(next, 400, 100).text : "";
     if (detail && detail.length < 300) text = `${text.replace(/[.!]?$/, ".")} ${detail}`;
   }
   return text;

@@ -12,11 +12,41 @@
 const Q = "['’]"; // apostrophes as typed and as typeset
 const NOT = `(?:do(?:n${Q}t| not)|did(?:n${Q}t| not))`;
 
+/** Spaces in the phrases match any whitespace, line breaks between blocks included. */
+const spaced = (list: string[]) => list.map((p) => p.replace(/ /g, "\\s+"));
+
 function phrases(list: string[]): RegExp {
-  return new RegExp(list.join("|"), "iu");
+  return new RegExp(spaced(list).join("|"), "iu");
 }
 
+/**
+ * Denials stated as a status, not addressed to anyone ("Access denied",
+ * "Zugriff verweigert"). Running text mentions them all the time ("I got
+ * access denied yesterday"), so outside titles and headings they count only
+ * where a sentence starts with them.
+ */
+const STATUS_PHRASES = [
+  `\\baccess (?:is )?(?:denied|refused|forbidden|restricted|not allowed)\\b`,
+  `\\bpermission (?:denied|required|violation)\\b`,
+  `\\b(?:insufficient|missing|lacking) (?:privileges|permissions?|access|rights)\\b`,
+  `\\brestricted (?:content|page|file|resource|area)\\b`,
+  `\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`,
+  `\\bacc[eè]s (?:refus[ée]|interdit|non autoris[ée]|restreint)`,
+  `\\bautorisation (?:requise|refus[ée]e)\\b`,
+  `\\bpermission (?:refus[ée]e|requise)\\b`,
+  `\\bacceso (?:denegado|restringido|no autorizado)`,
+  `\\bpermiso denegado\\b`,
+  `\\bacesso (?:negado|restrito|não autorizado)`,
+  `\\bpermiss[aã]o negada\\b`,
+  `\\baccesso (?:negato|non consentito|non autorizzato|limitato)`,
+  `\\b(?:autorizzazione|permesso) negat[oa]\\b`,
+  `\\btoegang (?:geweigerd|verboden|niet toegestaan)`,
+  "アクセス(?:が|は)?拒否",
+];
+export const STATUS = new RegExp(`^(?:${spaced(STATUS_PHRASES).join("|")})`, "iu");
+
 export const DENIAL = phrases([
+  ...STATUS_PHRASES,
   // English
   `\\byou ${NOT} have (?:the )?(?:required |necessary |sufficient |enough )?(?:access|permissions?|rights|privileges|authori[sz]ation)\\b`,
   `\\byou ${NOT} have (?:the )?(?:level of )?access\\b`,
@@ -27,16 +57,12 @@ export const DENIAL = phrases([
   `\\b(?:you(?:${Q}re| are)|user is) not (?:authori[sz]ed|allowed|permitted)\\b`,
   `\\bis not authori[sz]ed to\\b`,
   `\\bnot authori[sz]ed to (?:access|view|see|perform|open|use)\\b`,
-  `\\baccess (?:is )?(?:denied|refused|forbidden|restricted|not allowed)\\b`,
-  `\\bpermission (?:denied|required|violation)\\b`,
-  `\\b(?:insufficient|missing|lacking) (?:privileges|permissions?|access|rights)\\b`,
   `\\byou(?:${Q}re| are) not (?:a member|part) of (?:this|the|that)\\b`,
   `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
   `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open) (?:this|that|the)\\b`,
   `\\bcan${Q}t let you see\\b`,
   `\\byou may not have (?:access|permission)\\b`,
   `\\bunavailable to you\\b`,
-  `\\brestricted (?:content|page|file|resource|area)\\b`,
   `\\b(?:this|the) (?:page|file|doc|document|board|channel|space|project|repository|item|folder|sheet|dashboard|record|vault|site|app|video|base|view|workbook|task|ticket) is (?:private|restricted)\\b`,
   `\\bno access to (?:this|that|the)\\b`,
   `\\bask (?:the |an? |your )?(?:owner|admin|administrator|workspace admin|site admin|organi[sz]ation admin)s? (?:for|to grant you) (?:access|permission)`,
@@ -45,42 +71,30 @@ export const DENIAL = phrases([
   `\\bdo(?:es)?n${Q}t have permission\\b`,
   `\\bwithout (?:the )?(?:required )?permission\\b`,
   // German
-  `\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`,
   `\\bkeine (?:berechtigung|zugriffsberechtigung|zugriffsrechte|rechte)\\b`,
   `\\bkeinen (?:zugriff|zugang)\\b`,
   `\\bnicht (?:berechtigt|autorisiert)\\b`,
   `\\bfehlende (?:berechtigung|rechte)`,
   // French
-  `\\bacc[eè]s (?:refus[ée]|interdit|non autoris[ée]|restreint)`,
   `\\bn${Q}(?:avez|a|êtes) pas (?:accès|l${Q}autorisation|les autorisations|les droits|la permission|les permissions|autoris[ée])`,
   `\\bvous (?:n${Q}avez|ne disposez) pas (?:de |des |d${Q})?(?:accès|droits|autorisations?|permissions?)`,
-  `\\bautorisation (?:requise|refus[ée]e)\\b`,
-  `\\bpermission (?:refus[ée]e|requise)\\b`,
   // Spanish
-  `\\bacceso (?:denegado|restringido|no autorizado)`,
   `\\bno (?:tienes|tiene|tienen|dispone de|dispones de) (?:acceso|permisos?|autorizaci[oó]n)`,
   `\\bno (?:est[aá]s?|est[aá]n) autorizad[oa]s?\\b`,
-  `\\bpermiso denegado\\b`,
   `\\bnecesitas? (?:acceso|permisos?)\\b`,
   // Portuguese
-  `\\bacesso (?:negado|restrito|não autorizado)`,
   `\\b(?:você|voce|vc) não (?:tem|possui) (?:acesso|permiss[aã]o|autoriza[cç][aã]o)`,
   `\\bnão (?:tem|possui|tens) (?:acesso|permiss[aã]o)`,
   `\\bsem permiss[aã]o\\b`,
   `\\bnão (?:está|estás) autorizad[oa]\\b`,
   `\\bprecisa de (?:acesso|permiss[aã]o)\\b`,
-  `\\bpermiss[aã]o negada\\b`,
   // Italian
-  `\\baccesso (?:negato|non consentito|non autorizzato|limitato)`,
   `\\bnon (?:hai|ha|avete|disponi|dispone) (?:di )?(?:accesso|l${Q}accesso|l${Q}autorizzazione|autorizzazioni|i permessi|il permesso|permessi|i diritti)`,
   `\\bnon (?:sei|è) autorizzat[oa]\\b`,
-  `\\b(?:autorizzazione|permesso) negat[oa]\\b`,
   // Dutch
-  `\\btoegang (?:geweigerd|verboden|niet toegestaan)`,
   `\\bgeen (?:toegang|toestemming|rechten|machtiging|bevoegdheid|toegangsrechten)\\b`,
   `\\bniet (?:gemachtigd|bevoegd|geautoriseerd)\\b`,
   // Japanese (no word boundaries in Japanese text)
-  "アクセス(?:が|は)?拒否",
   "(?:アクセス|閲覧|表示|編集)?(?:する)?権限(?:が|は)(?:ありません|ない)",
   "アクセス権(?:限)?(?:が|は)(?:ありません|ない)",
   "アクセスできません",
@@ -175,7 +189,7 @@ export const HELP_PATH = /\/(?:help|hc|docs?|support|kb|knowledge(?:-?base)?|art
 
 /** A phrase right after "will see", "the error", "says" is reported speech, not the page speaking. */
 export const REPORTED_BEFORE =
-  /\b(?:see|sees|seeing|saw|shows?|showing|displays?|get|gets|getting|receive|receives|message|error|errors|reads?|says?|saying|like|text|called)\s*[:,]?\s*$/i;
+  /\b(?:see|sees|seeing|saw|shows?|showing|displays?|get|gets|getting|got|receive|receives|message|error|errors|reads?|says?|saying|like|text|called)\s*[:,]?\s*$/i;
 
 /** Offers to switch accounts are part of denial pages, not sign-in prompts. */
 export const SWITCH_ACCOUNT = /\b(?:different|another|other) account\b|\bswitch (?:accounts?|users?)\b|\bsign(?:ed)? out\b/i;

@@ -12,6 +12,7 @@ import {
   REPORTED_BEFORE,
   SERVER_ERROR,
   SIGN_IN,
+  STATUS,
   SWITCH_ACCOUNT,
 } from "./phrases.ts";
 
@@ -46,6 +47,9 @@ export interface Verdict {
   reasons: string[];
 }
 
+/** Nothing before, or the end of a sentence, a label's colon, or an icon. */
+const SENTENCE_START = /(?:^|[.!?:;。！？\n]|[^\p{L}\p{N}\s,'’"“(-])[^\S\n]*$/u;
+
 /** Is the text that follows `before` inside quotation marks? */
 function quoted(before: string): boolean {
   const open = Math.max(before.lastIndexOf("“"), before.lastIndexOf("«"), before.lastIndexOf("「"), before.lastIndexOf("『"));
@@ -66,6 +70,11 @@ function said(text: string, phrase: RegExp, place: Place): boolean {
     return rest.length > 0 && said(rest, phrase, place);
   }
   if (place !== "body" && EXCEPTION_TITLE.test(text)) return false;
+  // "Access denied" as a status: a statement in a title or heading, a mention mid-sentence elsewhere.
+  if (place !== "title" && place !== "heading" && place !== "subheading" && STATUS.test(m[0]) && !SENTENCE_START.test(before)) {
+    const rest = text.slice(m.index + m[0].length);
+    return rest.length > 0 && said(rest, phrase, place);
+  }
   return true;
 }
 

@@ -61,6 +61,23 @@ export function Options(props: {
           >
             Sign out
           </button>
+          {session.detectionRules && (
+            <p data-testid="detection-rules">
+              {session.detectionRules.active} detection rule{session.detectionRules.active === 1 ? "" : "s"} from your relay in use.
+            </p>
+          )}
+          {session.detectionRules?.problems.length ? (
+            <div class="error" role="alert" data-testid="detection-rule-problems">
+              <p>These detection rules from your relay were ignored (ask your Gatehouse admin to fix them):</p>
+              <ul>
+                {session.detectionRules.problems.map((p) => (
+                  <li key={p.app}>
+                    <strong>{p.app}</strong>: {p.message}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
         </section>
       ) : session.pendingSignIn ? (
         <section data-testid="pending">

@@ -87,8 +87,14 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
         </button>
       </header>
       <p class="gh-what">
-        No access to <strong data-testid="gh-resource">{resourceLabel}</strong> in{" "}
-        <span data-testid="gh-app">{appLabel(detection.app)}</span>.
+        No access to <strong data-testid="gh-resource">{resourceLabel}</strong>
+        {detection.resource.name && detection.resource.id && detection.resource.name !== detection.resource.id && (
+          <span class="gh-muted" data-testid="gh-resource-id">
+            {" "}
+            ({detection.resource.id})
+          </span>
+        )}{" "}
+        in <span data-testid="gh-app">{detection.appName ?? appLabel(detection.app)}</span>.
       </p>
       {detection.message && (
         <blockquote class="gh-message" data-testid="gh-message">

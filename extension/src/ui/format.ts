@@ -1,7 +1,10 @@
-const APP_LABELS: Record<string, string> = { "google-docs": "Google Docs", github: "GitHub", generic: "this site" };
+import { CATALOG } from "../detect/catalog.ts";
 
+const APP_LABELS = new Map<string, string>([...CATALOG.map((a): [string, string] => [a.id, a.name]), ["generic", "this site"]]);
+
+/** The app's display name: the catalog's, else the id (an admin-defined app). */
 export function appLabel(app: string): string {
-  return APP_LABELS[app] ?? app;
+  return APP_LABELS.get(app) ?? app;
 }
 
 /** "until 14:30", "until revoked". */

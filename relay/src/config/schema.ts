@@ -1,5 +1,6 @@
-import { DurationTextSchema, durationMs } from "@gatehouse/shared";
+import { DetectionRuleSchema, DurationTextSchema, durationMs } from "@gatehouse/shared";
 import { z } from "zod";
+import { ruleProblems } from "../detection/rules.ts";
 import { FALLBACK_MAX_CEILING } from "../policy/model.ts";
 
 /**
@@ -58,6 +59,12 @@ export const ConfigSchema = z.strictObject({
       max: DurationTextSchema.default(FALLBACK_MAX_CEILING),
     })
     .default({ enabled: true, max: FALLBACK_MAX_CEILING }),
+  /** Detection rules for internal tools the extension's catalog does not know. */
+  detection: z
+    .strictObject({
+      rules: z.array(DetectionRuleSchema).max(200).default([]),
+    })
+    .default({ rules: [] }),
 });
 export type GatehouseConfig = z.infer<typeof ConfigSchema>;
 
@@ -104,6 +111,9 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     }
     if (f.durations.default && !f.durations.choices.includes(f.durations.default))
       issues.push({ path: ["flows", fi, "durations", "default"], message: "the default must be one of the choices" });
+  });
+  config.detection.rules.forEach((rule, ri) => {
+    for (const p of ruleProblems(rule)) issues.push({ path: ["detection", "rules", ri, ...p.path], message: p.message });
   });
   const max = durationMs(config.fallback.max);
   if (max === null || max > (durationMs(FALLBACK_MAX_CEILING) ?? 0))

@@ -3,13 +3,15 @@ import { appendAudit } from "../audit/chain.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
+import { saveDetectionRules } from "../detection/rules.ts";
 import { FALLBACK_SETTING } from "../policy/snapshot.ts";
 import type { GatehouseConfig } from "./schema.ts";
 
 /**
  * Makes the database match the config file, in one transaction. People are
  * never deleted (requests and audit events name them): a person dropped from
- * the file is deactivated. Flows and the fallback setting are replaced.
+ * the file is deactivated. Flows, the fallback setting and the detection
+ * rules are replaced.
  */
 export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock): Promise<void> {
   const now = clock.now();
@@ -65,11 +67,17 @@ export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock)
       .insert(settings)
       .values({ key: FALLBACK_SETTING, value: config.fallback, updatedAt: now })
       .onConflictDoUpdate({ target: settings.key, set: { value: config.fallback, updatedAt: now } });
+    await saveDetectionRules(tx, config.detection.rules, now);
     await appendAudit(tx, {
       at: now,
       actor: "config",
       action: "config.applied",
-      data: { users: emails.length, groups: groupIds.length, flows: config.flows.map((f) => f.id) },
+      data: {
+        users: emails.length,
+        groups: groupIds.length,
+        flows: config.flows.map((f) => f.id),
+        detectionRules: config.detection.rules.length,
+      },
     });
   });
 }

@@ -10,6 +10,7 @@ import { decidePages } from "./pages/decide.pages.ts";
 import { page, RELAY_CSS } from "./pages/layout.ts";
 import { outboxPages } from "./pages/outbox.pages.ts";
 import { pairPages } from "./pages/pair.pages.ts";
+import { detectionRoutes } from "./routes/detection.routes.ts";
 import { deviceRoutes } from "./routes/devices.routes.ts";
 import { noticeRoutes } from "./routes/notices.routes.ts";
 import { requestRoutes } from "./routes/requests.routes.ts";
@@ -45,6 +46,7 @@ export function createApp(relay: Relay) {
   api.route("/", deviceRoutes(relay));
   api.route("/", requestRoutes(relay));
   api.route("/", noticeRoutes(relay));
+  api.route("/", detectionRoutes(relay));
   api.all("*", () => {
     throw new ApiError("not_found");
   });

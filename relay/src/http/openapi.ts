@@ -1,5 +1,6 @@
 import {
   CreateRequestBodySchema,
+  DetectionRulesResponseSchema,
   DeviceAuthorizeBodySchema,
   DeviceAuthorizeResponseSchema,
   DeviceTokenBodySchema,
@@ -19,6 +20,7 @@ const schemas = {
   DeviceTokenBody: DeviceTokenBodySchema,
   DeviceTokenResponse: DeviceTokenResponseSchema,
   Me: MeResponseSchema,
+  DetectionRules: DetectionRulesResponseSchema,
   PreviewBody: PreviewBodySchema,
   PreviewResponse: PreviewResponseSchema,
   CreateRequestBody: CreateRequestBodySchema,
@@ -124,9 +126,17 @@ export function openApiDocument(serverUrl: string) {
           responses: { 200: { description: "OK", ...json("NoticeList") }, default: problem },
         },
       },
+      "/detection-rules": {
+        get: {
+          summary: "The admin's detection rules for internal tools (ETag = version; send If-None-Match)",
+          security: bearer,
+          responses: { 200: { description: "OK", ...json("DetectionRules") }, 304: { description: "Unchanged" }, default: problem },
+        },
+      },
       "/notices/stream": {
         get: {
-          summary: "Live notices as server-sent events (event `notice`, data = one notice)",
+          summary:
+            "Live notices as server-sent events (event `ready` with the cursor and the detection rules' version, then `notice` events)",
           security: bearer,
           parameters: [{ name: "after", in: "query", schema: { type: "integer", minimum: 0 } }],
           responses: { 200: { description: "text/event-stream" }, default: problem },

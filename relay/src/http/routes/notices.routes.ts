@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Relay } from "../../context.ts";
+import { loadDetectionRules } from "../../detection/rules.ts";
 import { listNotices } from "../../push/list.ts";
 import { type AppEnv, requireDevice } from "../auth.ts";
 import { ApiError } from "../errors.ts";
@@ -49,7 +50,9 @@ export function noticeRoutes(relay: Relay) {
         });
         const endAt = Date.now() + STREAM_LIFETIME_MS;
         try {
-          await stream.writeSSE({ event: "ready", data: JSON.stringify({ cursor }) });
+          // The rules' version rides on every (re)connect, so the extension refetches only when they changed.
+          const { version: rulesVersion } = await loadDetectionRules(relay.database.db);
+          await stream.writeSSE({ event: "ready", data: JSON.stringify({ cursor, rulesVersion }) });
           while (!stream.aborted && !stream.closed && Date.now() < endAt) {
             if (dirty) {
               dirty = false;

@@ -1,0 +1,53 @@
+import { createHash } from "node:crypto";
+import type { DetectionRule } from "@gatehouse/shared";
+import { eq } from "drizzle-orm";
+import type { Db, Tx } from "../db/client.ts";
+import { settings } from "../db/schema/index.ts";
+
+/** The admin's detection rules, as the extension fetches them. */
+export const DETECTION_RULES_SETTING = "detection_rules";
+
+export interface StoredDetectionRules {
+  version: string;
+  rules: DetectionRule[];
+}
+
+/** A version that changes exactly when the rules do (the extension compares it, and it is the ETag). */
+export function rulesVersion(rules: readonly DetectionRule[]): string {
+  return createHash("sha256").update(JSON.stringify(rules)).digest("base64url").slice(0, 22);
+}
+
+export async function saveDetectionRules(tx: Db | Tx, rules: DetectionRule[], now: Date): Promise<void> {
+  const value: StoredDetectionRules = { version: rulesVersion(rules), rules };
+  await tx
+    .insert(settings)
+    .values({ key: DETECTION_RULES_SETTING, value, updatedAt: now })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
+}
+
+export async function loadDetectionRules(db: Db): Promise<StoredDetectionRules> {
+  const [row] = await db.select().from(settings).where(eq(settings.key, DETECTION_RULES_SETTING));
+  return (row?.value as StoredDetectionRules | undefined) ?? { version: rulesVersion([]), rules: [] };
+}
+
+/**
+ * What a schema cannot check about a rule on the relay: that its regular
+ * expressions compile. (CSS selectors are checked by the extension, which has
+ * a DOM; the relay reports them there.)
+ */
+export function ruleProblems(rule: DetectionRule): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const check = (source: string | undefined, path: (string | number)[]) => {
+    if (source === undefined) return;
+    try {
+      new RegExp(source, "i");
+    } catch (e) {
+      out.push({ path, message: `not a valid regular expression: ${(e as Error).message}` });
+    }
+  };
+  check(rule.path, ["path"]);
+  rule.resource?.forEach((r, i) => {
+    check(r.pattern, ["resource", i, "pattern"]);
+  });
+  return out;
+}
