@@ -3,6 +3,7 @@ import { parseHTML } from "linkedom";
 import { describe, expect, it } from "vitest";
 import { extract } from "../src/detect/extract.ts";
 import { CATALOG, compileRules, detect, identifyApp } from "../src/detect/index.ts";
+import { DENIAL, HINTS } from "../src/detect/phrases.ts";
 
 const page = (html: string) => parseHTML(html).document as unknown as Document;
 const fixture = readFileSync(new URL("../../test/e2e/fixtures/google-docs-you-need-access.html", import.meta.url), "utf8");
@@ -255,6 +256,25 @@ describe("admin-defined rules", () => {
       "good",
     );
     expect(detect(denial("Access denied"), new URL("https://a.acme.io/"), { rules: compiled })?.app).toBe("generic");
+  });
+});
+
+describe("the cheap first look (HINTS)", () => {
+  it("lets through every denial the big expression would find", () => {
+    const manifest = JSON.parse(readFileSync(new URL("../../test/fixtures/denied-pages/manifest.json", import.meta.url), "utf8")) as {
+      message: string | null;
+    }[];
+    const samples = [
+      ...manifest.map((e) => e.message ?? ""),
+      "You're not part of this workspace",
+      "Vous ne disposez pas des droits nécessaires",
+      "Non hai i permessi per questa pagina",
+      "Você não tem permissão",
+      "You can't see this file",
+      "Leider keine Rechte",
+    ];
+    for (const text of samples) if (DENIAL.test(text)) expect(HINTS.test(text), text).toBe(true);
+    expect(samples.filter((t) => DENIAL.test(t)).length).toBeGreaterThan(50);
   });
 });
 

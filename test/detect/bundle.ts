@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const ENTRY = fileURLToPath(new URL("../../extension/src/detect/index.ts", import.meta.url));
+const DETECT = fileURLToPath(new URL("../../extension/src/detect/", import.meta.url));
 
 /**
  * The extension's detector, bundled the way the content script runs it, as
@@ -10,7 +10,11 @@ const ENTRY = fileURLToPath(new URL("../../extension/src/detect/index.ts", impor
  */
 export async function detectorBundle(): Promise<string> {
   const out = await build({
-    entryPoints: [ENTRY],
+    stdin: {
+      contents: `export { detect, explain } from "./index.ts"; export { DENIAL } from "./phrases.ts";`,
+      resolveDir: DETECT,
+      loader: "ts",
+    },
     bundle: true,
     write: false,
     format: "iife",
@@ -28,4 +32,6 @@ export async function detectorBundle(): Promise<string> {
 export interface DetectorGlobal {
   detect(doc: Document, url: URL): import("@gatehouse/shared").Detection | null;
   explain(doc: Document, url: URL): { app: string | null; score: number; reasons: string[] };
+  /** The denial vocabulary, for the benchmark's naive baseline. */
+  DENIAL: RegExp;
 }

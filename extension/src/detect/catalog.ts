@@ -17,7 +17,7 @@ export interface CatalogApp {
   selfHosted?: {
     /** First label of the host, e.g. `gitlab` in gitlab.acme-corp.io. */
     label?: RegExp;
-    /** A selector only this app's pages carry. */
+    /** A selector only this app's pages carry, matched in <head> and against <body> itself. */
     marker?: string;
     /** The app's title suffix, counted only together with a resource URL. */
     title?: RegExp;
@@ -226,7 +226,7 @@ export const CATALOG: CatalogApp[] = [
     id: "grafana",
     name: "Grafana",
     hosts: ["*.grafana.net"],
-    selfHosted: { label: /^(grafana|metrics|dashboards?)$/, marker: 'body.app-grafana, [class*="grafana-app"]', title: / - Grafana$/ },
+    selfHosted: { label: /^(grafana|metrics|dashboards?)$/, marker: "body.app-grafana", title: / - Grafana$/ },
     resource: [{ re: /^\/d(?:-solo)?\/([\w-]+)/ }],
     resourceName: { slug: [{ re: /^\/d\/[\w-]+\/([^/?#]+)/ }] },
   },
@@ -370,7 +370,7 @@ export const CATALOG: CatalogApp[] = [
   {
     id: "pagerduty",
     name: "PagerDuty",
-    hosts: ["*.pagerduty.com", "*.eu.pagerduty.com"],
+    hosts: ["*.pagerduty.com"],
     resource: [
       { re: /\/(?:service-directory|services|incidents|schedules|escalation_policies)\/([A-Z0-9]{5,})/ },
       { from: "hash", re: /^\/?(P[A-Z0-9]{5,})$/ },

@@ -22,6 +22,11 @@ interface KnownApp {
 
 const KNOWN: KnownApp[] = CATALOG.map((app) => ({ app, hosts: app.hosts.map(hostPattern) }));
 
+/** A self-hosted app's mark: in <head> (meta tags) or on <body> itself, never a scan of the whole page. */
+function hasMarker(doc: Document, selector: string): boolean {
+  return Boolean(doc.head?.querySelector(selector) || doc.body?.matches(selector));
+}
+
 /** Which catalog app serves this page: by host, else by the marks of a self-hosted install. */
 export function identifyApp(doc: Document, url: URL): CatalogApp | null {
   const host = url.hostname.toLowerCase();
@@ -30,7 +35,7 @@ export function identifyApp(doc: Document, url: URL): CatalogApp | null {
   }
   const label = host.split(".")[0] ?? "";
   const selfHosted = CATALOG.filter((a) => a.selfHosted);
-  for (const app of selfHosted) if (app.selfHosted?.marker && doc.querySelector(app.selfHosted.marker)) return app;
+  for (const app of selfHosted) if (app.selfHosted?.marker && hasMarker(doc, app.selfHosted.marker)) return app;
   // A name like grafana.acme.io or a title suffix alone proves little; with a URL in the app's shape it does.
   for (const app of selfHosted) if (app.selfHosted?.label?.test(label) && extract(url, app.resource)) return app;
   for (const app of selfHosted) if (app.selfHosted?.title?.test(doc.title) && extract(url, app.resource)) return app;
@@ -118,12 +123,13 @@ export function detect(doc: Document, url: URL, options: DetectOptions = {}): De
 function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | null) {
   const app = ruled ? null : identifyApp(doc, url);
   const resourceId = ruled ? (extract(url, ruled.resource) ?? url.hostname) : app ? extract(url, app.resource) : url.hostname;
-  const signedIn = doc.querySelector(app?.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN) !== null;
+  // Only apps that hide forbidden resources behind "not found" need to know who is signed in.
+  const signedIn = () => doc.querySelector(app?.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN) !== null;
   const verdict = weigh(page, {
     appPhrases: app?.phrases,
-    notFoundMeansDenied: Boolean(app?.notFoundDenies && resourceId && signedIn),
+    notFoundMeansDenied: Boolean(app?.notFoundDenies && resourceId && signedIn()),
     helpPath: HELP_PATH.test(url.pathname),
-    requestControl: findControl(doc, REQUEST_ACCESS) !== null,
+    requestControl: () => findControl(page, REQUEST_ACCESS) !== null,
   });
   return { app, resourceId, verdict };
 }

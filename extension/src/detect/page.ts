@@ -22,14 +22,14 @@ export interface PageView {
   long: boolean;
   /** A visible password field: a sign-in form, not a denial. */
   passwordField: boolean;
-  /** A button or link labelled like "Request access", if any. */
-  requestControl: Element | null;
   /** `alt` texts of images (GitHub draws its 404 as an image). */
   imageAlts: string[];
+  /** Buttons and links, for a "Request access" control (read only when it can matter). */
+  controls: Element[];
 }
 
-const BODY_CHARS = 6000;
-const BODY_NODES = 4000;
+const BODY_CHARS = 5000;
+const BODY_NODES = 2000;
 const SKIP = new Set([
   "SCRIPT",
   "STYLE",
@@ -50,8 +50,6 @@ const SKIP = new Set([
   "BLOCKQUOTE",
   "Q",
 ]);
-const OVERLAYS =
-  '[role="dialog"], [role="alertdialog"], [role="alert"], dialog[open], [aria-modal="true"], [class*="error" i], [class*="denied" i], [class*="forbidden" i], [class*="no-access" i], [class*="noaccess" i], [class*="empty-state" i], [class*="emptystate" i], [data-testid*="error" i], [data-testid*="no-access" i], [data-testid*="empty-state" i]';
 
 export function squash(text: string | null | undefined): string {
   return (text ?? "").replace(/\s+/g, " ").trim();
@@ -134,13 +132,78 @@ export function readText(root: Element, maxChars = 1500, maxNodes = 400): { text
   return { text: lines(parts), long: false };
 }
 
-function firstN<T extends Element>(list: NodeListOf<T>, n: number): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < list.length && out.length < n; i++) {
-    const el = list[i];
-    if (el) out.push(el);
+/** What one bounded pass over the document's elements collects. */
+interface Structure {
+  headings: Element[];
+  overlays: Element[];
+  controls: Element[];
+  passwordField: boolean;
+  imageAlts: string[];
+  /** The pass stopped before the end of the document. */
+  cut: boolean;
+}
+
+const STRUCTURE_NODES = 3000;
+const OVERLAY_ROLES = new Set(["dialog", "alertdialog", "alert"]);
+const OVERLAY_HINT = /error|denied|forbidden|no-?access|empty-?state/i;
+const HEADINGS = new Set(["H1", "H2", "H3", "H4"]);
+
+function visitElement(el: Element, into: Structure): void {
+  const tag = el.tagName;
+  if (HEADINGS.has(tag)) {
+    if (into.headings.length < 24) into.headings.push(el);
+  } else if (tag === "INPUT") {
+    const type = (el.getAttribute("type") ?? "").toLowerCase();
+    if (type === "password" && !hidden(el)) into.passwordField = true;
+    else if ((type === "submit" || type === "button") && into.controls.length < 400) into.controls.push(el);
+  } else if (tag === "BUTTON" || tag === "A") {
+    if (into.controls.length < 400) into.controls.push(el);
+  } else if (tag === "IMG") {
+    const alt = el.getAttribute("alt");
+    if (alt && into.imageAlts.length < 12) into.imageAlts.push(squash(alt));
   }
-  return out;
+  if (into.overlays.length >= 12) return;
+  const role = el.getAttribute("role");
+  if (
+    (role && OVERLAY_ROLES.has(role)) ||
+    el.getAttribute("aria-modal") === "true" ||
+    (tag === "DIALOG" && el.hasAttribute("open")) ||
+    OVERLAY_HINT.test(el.getAttribute("class") ?? "") ||
+    OVERLAY_HINT.test(el.getAttribute("data-testid") ?? "")
+  ) {
+    into.overlays.push(el);
+  } else if (role === "button" && into.controls.length < 400) {
+    into.controls.push(el);
+  }
+}
+
+function walkElements(root: Element, budget: number, into: Structure): number {
+  const walker = root.ownerDocument.createTreeWalker(root, 1, {
+    acceptNode: (n: Node) => (SKIP_STRUCTURE.has((n as Element).tagName) ? 2 : 1),
+  });
+  let seen = 0;
+  for (let n = walker.currentNode as Element | null; n && seen < budget; n = walker.nextNode() as Element | null, seen++)
+    visitElement(n, into);
+  return seen;
+}
+const SKIP_STRUCTURE = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "svg", "SVG", "PRE", "CODE", "SELECT", "IFRAME", "CANVAS"]);
+
+/**
+ * One pass over at most STRUCTURE_NODES elements, never a selector over the
+ * whole page. When a long page is cut short, the last children of <body> are
+ * read too: that is where apps mount their modals.
+ */
+function readStructure(doc: Document): Structure {
+  const into: Structure = { headings: [], overlays: [], controls: [], passwordField: false, imageAlts: [], cut: false };
+  const body = doc.body ?? doc.documentElement;
+  if (!body) return into;
+  const seen = walkElements(body, STRUCTURE_NODES, into);
+  if (seen >= STRUCTURE_NODES) {
+    into.cut = true;
+    let tail = body.lastElementChild;
+    for (let i = 0; tail && i < 6; i++, tail = tail.previousElementSibling) walkElements(tail, 300, into);
+  }
+  return into;
 }
 
 export function readPage(doc: Document): PageView {
@@ -148,10 +211,14 @@ export function readPage(doc: Document): PageView {
   const title = squash(doc.title);
   if (title) segments.push({ place: "title", text: title, el: null });
 
-  for (const h of firstN(doc.querySelectorAll("h1, h2, h3, h4, [role='heading']"), 24)) {
+  const root = doc.querySelector("main") ?? doc.body ?? doc.documentElement;
+  const { text: body, long } = root ? readText(root, BODY_CHARS, BODY_NODES) : { text: "", long: false };
+  const structure = readStructure(doc);
+
+  for (const h of structure.headings) {
     const text = readText(h, 300, 60).text;
     if (!text || text.length > 300) continue;
-    const level = h.tagName === "H1" || h.tagName === "H2" || h.getAttribute("aria-level") === "1" ? "heading" : "subheading";
+    const level = h.tagName === "H1" || h.tagName === "H2" ? "heading" : "subheading";
     segments.push({ place: level, text, el: h });
     // Empty states put the heading's explanation in the next block: "No access" + "You do not have …".
     const next = h.nextElementSibling;
@@ -161,33 +228,26 @@ export function readPage(doc: Document): PageView {
     if (next && lead && lead.length <= 400) segments.push({ place: "lead", text: lead, el: next });
   }
 
-  for (const o of firstN(doc.querySelectorAll(OVERLAYS), 12)) {
-    const { text, long } = readText(o, 1500, 300);
-    if (!text || long) continue;
+  for (const o of structure.overlays) {
+    const { text, long: tooLong } = readText(o, 1500, 300);
+    if (!text || tooLong) continue;
     segments.push({ place: "overlay", text, el: o });
   }
 
-  const root = doc.querySelector("main, [role='main']") ?? doc.body ?? doc.documentElement;
-  const { text: body, long } = root ? readText(root, BODY_CHARS, BODY_NODES) : { text: "", long: false };
   if (body) segments.push({ place: "body", text: body, el: root });
-
-  let passwordField = false;
-  for (const input of firstN(doc.querySelectorAll('input[type="password"]'), 3)) {
-    if (!hidden(input)) passwordField = true;
-  }
-
-  return { segments, body, long, passwordField, requestControl: null, imageAlts: imageAlts(doc) };
+  return {
+    segments,
+    body,
+    long: long || structure.cut,
+    passwordField: structure.passwordField,
+    imageAlts: structure.imageAlts,
+    controls: structure.controls,
+  };
 }
 
-function imageAlts(doc: Document): string[] {
-  return firstN(doc.querySelectorAll("img[alt]"), 12)
-    .map((i) => squash(i.getAttribute("alt")))
-    .filter(Boolean);
-}
-
-/** The first button or link whose label matches `label` (bounded: large pages have thousands of links). */
-export function findControl(doc: Document, label: RegExp): Element | null {
-  for (const el of firstN(doc.querySelectorAll('button, [role="button"], input[type="submit"], input[type="button"], a[href]'), 400)) {
+/** The first button or link whose label matches `label`. */
+export function findControl(page: PageView, label: RegExp): Element | null {
+  for (const el of page.controls) {
     const text = squash(el.textContent) || el.getAttribute("value") || el.getAttribute("aria-label") || "";
     if (text.length <= 60 && label.test(text) && !hidden(el)) return el;
   }

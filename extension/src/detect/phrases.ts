@@ -16,7 +16,7 @@ const NOT = `(?:do(?:n${Q}t| not)|did(?:n${Q}t| not))`;
 const spaced = (list: string[]) => list.map((p) => p.replace(/ /g, "\\s+"));
 
 function phrases(list: string[]): RegExp {
-  return new RegExp(spaced(list).join("|"), "iu");
+  return new RegExp(spaced(list).join("|"), "i");
 }
 
 /**
@@ -43,7 +43,7 @@ const STATUS_PHRASES = [
   `\\btoegang (?:geweigerd|verboden|niet toegestaan)`,
   "アクセス(?:が|は)?拒否",
 ];
-export const STATUS = new RegExp(`^(?:${spaced(STATUS_PHRASES).join("|")})`, "iu");
+export const STATUS = new RegExp(`^(?:${spaced(STATUS_PHRASES).join("|")})`, "i");
 
 export const DENIAL = phrases([
   ...STATUS_PHRASES,
@@ -102,6 +102,14 @@ export const DENIAL = phrases([
   "権限が必要です",
 ]);
 
+/**
+ * A cheap first look: every DENIAL phrase contains one of these stems. Pages
+ * without any (most of the web) never run, or even compile, the big
+ * expressions. test/detect.test.ts checks the two stay in step.
+ */
+export const HINTS =
+  /acce|accè|acess|permi|perme|autori|authori|allow|privileg|right|droit|diritt|member|part of|restrict|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:view|see|open)|zugriff|zugang|berechtig|rechte|toegang|toestemming|machtig|bevoegd|geautoriseerd|権限|アクセス|拒否|許可/i;
+
 /** The label of a button or link that asks for access. */
 export const REQUEST_ACCESS = phrases([
   `\\b(?:request|ask for|get|send (?:a )?request for|request edit|request view) (?:edit |view |viewer |editor )?(?:access|permission)\\b`,
@@ -117,7 +125,7 @@ export const REQUEST_ACCESS = phrases([
 
 /** HTTP-like wording a denial page often shows as its heading or title. */
 export const HTTP_DENIAL =
-  /\b(?:403|401)\b|\bforbidden\b|\bunauthori[sz]ed\b|\bverboten\b|\binterdit\b|\bprohibido\b|\bproibido\b|\bvietato\b|\bverboden\b|禁止/iu;
+  /\b(?:403|401)\b|\bforbidden\b|\bunauthori[sz]ed\b|\bverboten\b|\binterdit\b|\bprohibido\b|\bproibido\b|\bvietato\b|\bverboden\b|禁止/i;
 
 export const NOT_FOUND = phrases([
   `\\b404\\b`,

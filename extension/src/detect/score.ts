@@ -4,6 +4,7 @@ import {
   EXCEPTION_BEFORE,
   EXCEPTION_TITLE,
   GONE,
+  HINTS,
   HTTP_DENIAL,
   NOT_FOUND,
   OPEN_QUOTE,
@@ -36,8 +37,8 @@ export interface Context {
   notFoundMeansDenied?: boolean;
   /** The URL is a help centre or documentation page. */
   helpPath?: boolean;
-  /** A "Request access" control is on the page. */
-  requestControl?: boolean;
+  /** Whether a "Request access" control is on the page (asked only when it can matter). */
+  requestControl?: () => boolean;
 }
 
 export interface Verdict {
@@ -87,6 +88,7 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   const short = !page.long && page.body.length < SHORT_PAGE;
 
   for (const segment of page.segments) {
+    if (!HINTS.test(segment.text)) continue;
     for (const phrase of ctx.appPhrases ? [DENIAL, ctx.appPhrases] : [DENIAL]) {
       if (!said(segment.text, phrase, segment.place)) continue;
       let w = PLACE_WEIGHT[segment.place];
@@ -125,10 +127,11 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     score += best ? 0.15 : 0.3;
     reasons.push("HTTP 401/403 wording");
   }
-  if (ctx.requestControl && (best || score > 0)) {
+  const control = (best !== null || score > 0 || short) && ctx.requestControl?.() === true;
+  if (control && (best || score > 0)) {
     score += 0.2;
     reasons.push("request-access control");
-  } else if (ctx.requestControl && short) {
+  } else if (control) {
     score += 0.15;
     reasons.push("request-access control on a short page");
   }
@@ -136,6 +139,9 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     score += 0.05;
     reasons.push("short page");
   }
+
+  // Nothing points to a denial: no need to ask what else the page might be.
+  if (score === 0) return { score, best, reasons };
 
   // Pages that look like a denial but are something else.
   if (page.passwordField) {
