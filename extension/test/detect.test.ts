@@ -221,6 +221,7 @@ describe("admin-defined rules", () => {
     const doc = page(`<html><body><div class="x">Dieser Bereich ist nicht freigegeben.</div></body></html>`);
     const d = detect(doc, new URL("https://hr.acme-corp.internal/compensation/bands/2025"), { rules: compiled });
     expect(d).toMatchObject({ app: "acme-hr", appName: "Acme HR", resource: { id: "comp:bands", name: null } });
+    expect(d?.message).toBe("Dieser Bereich ist nicht freigegeben.");
     // The generic detector alone would not call this page denied.
     expect(detect(doc, new URL("https://hr.acme-corp.internal/compensation/bands/2025"))).toBeNull();
   });

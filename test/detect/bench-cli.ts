@@ -63,6 +63,7 @@ function bigPage(): Page {
 async function timing(browser: Browser, pages: Page[]): Promise<void> {
   const bundle = await detectorBundle();
   const first: number[] = [];
+  const firstOrdinary: number[] = [];
   const warm: number[] = [];
   const naive: number[] = [];
   let big: { warm: number; naive: number } | null = null;
@@ -97,6 +98,7 @@ async function timing(browser: Browser, pages: Page[]): Promise<void> {
     if (page.file.startsWith("(synthetic")) big = { warm: t.warm, naive: t.naive };
     else {
       first.push(t.firstCall);
+      if (!page.denied) firstOrdinary.push(t.firstCall);
       warm.push(t.warm);
       naive.push(t.naive);
     }

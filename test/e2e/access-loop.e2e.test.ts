@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page, WebWorker } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchWithExtension, linkIn, MailCatcher, RelayProcess, ROOT, signInExtension, waitFor } from "./harness.ts";
+import { launchWithExtension, linkIn, MailCatcher, RelayProcess, ROOT, shot, signInExtension, waitFor } from "./harness.ts";
 
 /**
  * The thin loop end to end: sign-in by emailed link, a Google Docs denied page
@@ -33,13 +33,6 @@ async function servePages(page: Page): Promise<void> {
 }
 
 const panel = (sel: string) => `gatehouse-panel >>> ${sel}`;
-
-/** Screenshots for the docs (test-results/ is ignored by git; copy the good ones to docs/screenshots). */
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = join(ROOT, "test-results/screenshots");
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`) });
-}
 
 async function panelStep(page: Page): Promise<string | null> {
   return page.$eval(panel("[data-testid=gatehouse-panel]"), (el) => el.getAttribute("data-step")).catch(() => null);

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ParsedMail, simpleParser } from "mailparser";
-import puppeteer, { type Browser, type Target, type WebWorker } from "puppeteer-core";
+import puppeteer, { type Browser, type Page, type Target, type WebWorker } from "puppeteer-core";
 import { SMTPServer } from "smtp-server";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -247,4 +247,11 @@ export async function recordNetwork(browser: Browser): Promise<{ requests: SeenR
       for (const s of sessions) void s.detach().catch(() => {});
     },
   };
+}
+
+/** Screenshots for the docs (test-results/ is ignored by git; copy the good ones to docs/screenshots). */
+export async function shot(page: Page, name: string): Promise<void> {
+  const dir = join(ROOT, "test-results/screenshots");
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`) });
 }

@@ -9,6 +9,7 @@ import {
   ROOT,
   recordNetwork,
   type SeenRequest,
+  shot,
   signInExtension,
   waitFor,
 } from "./harness.ts";
@@ -147,10 +148,11 @@ describe("single-page apps", () => {
     await page.evaluate(() => (window as unknown as { go(p: string): void }).go("/acme/issue/ENG-9/pricing-experiments"));
     await page.waitForSelector(panel("[data-testid=gh-open]"), { timeout: 5_000 });
     const shownAfter = Date.now() - started;
-    expect(await panelText(page, "gh-resource")).toBe("pricing experiments");
+    expect(await panelText(page, "gh-resource")).toBe("Pricing experiments");
     expect(await panelText(page, "gh-resource-id")).toContain("ENG-9");
     expect(await panelText(page, "gh-app")).toBe("Linear");
     expect(shownAfter).toBeLessThan(2_000);
+    await shot(page, "panel-spa-linear");
 
     await page.goBack();
     await waitFor("the panel to go away", async () => !(await hasPanel(page)), 5_000);
@@ -173,6 +175,7 @@ describe("admin-defined rules", () => {
     await page.waitForSelector(panel("[data-testid=gh-open]"), { timeout: 10_000 });
     expect(await panelText(page, "gh-app")).toBe("Acme HR");
     expect(await panelText(page, "gh-resource")).toBe("comp:bands");
+    await shot(page, "panel-admin-rule");
     await page.close();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The few extension APIs the always-loaded content script needs, taken from
- * the browser's own `chrome` namespace (promise-based in MV3 on Chromium and
- * Firefox) rather than through the webextension polyfill, which would add
+ * the browser's own namespace (`browser` in Firefox, `chrome` in Chromium;
+ * both promise-based in MV3) rather than through a polyfill, which would add
  * several kilobytes to every page load.
  */
 interface StorageChange {
@@ -19,4 +19,5 @@ interface ContentApis {
   };
 }
 
-export const ext: ContentApis = (globalThis as unknown as { chrome: ContentApis }).chrome;
+const g = globalThis as unknown as { browser?: ContentApis; chrome: ContentApis };
+export const ext: ContentApis = g.browser ?? g.chrome;

@@ -61,8 +61,10 @@ export function extract(url: URL, steps: readonly Extract[] | undefined): string
 
 /** `Q3-Pricing-Experiments` → `Q3 Pricing Experiments`: a URL slug made readable. */
 export function humanize(slug: string): string {
-  return safeDecode(slug)
+  const words = safeDecode(slug)
     .replace(/[-_+]+/g, " ")
     .replace(/\s+/g, " ")
     .trim();
+  // An all-lower-case slug reads better with a capital: "pricing-experiments" → "Pricing experiments".
+  return words === words.toLowerCase() ? words.charAt(0).toUpperCase() + words.slice(1) : words;
 }

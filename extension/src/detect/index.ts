@@ -61,9 +61,12 @@ function ruleSignal(rule: CompiledRule, doc: Document, page: PageView): string |
   }
   if (rule.text.length === 0) return null;
   for (const s of page.segments) {
-    const lower = s.text.toLowerCase();
+    const lower = s.text.toLowerCase().replace(/\s+/g, " ");
     const hit = rule.text.find((t) => lower.includes(t));
-    if (hit) return s.el && s.place !== "body" ? s.text : hit;
+    if (!hit) continue;
+    // The page's own sentence around the phrase, not just the phrase.
+    const phrase = new RegExp(hit.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i");
+    return s.el ? messageAround(s.el, phrase) : s.text;
   }
   return null;
 }
