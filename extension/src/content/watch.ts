@@ -5,7 +5,8 @@ import type { Detection } from "@gatehouse/shared";
  * single-page apps navigate with the history API and render their denial
  * late, or in a modal. The rules:
  *
- * - check once when started (the content script runs at document_idle);
+ * - check once when started (the content script runs at document_idle), in
+ *   the next idle moment;
  * - check again on every same-document navigation (Navigation API where the
  *   browser has it, history events and a URL comparison otherwise);
  * - while the URL is undecided, watch DOM mutations, throttled: at most one
@@ -133,7 +134,13 @@ export function watchPage(opts: WatchOptions): Watcher {
   // mutation observer and this slow poll catch it.
   const poll = nav ? undefined : setInterval(navigated, 1000);
 
-  run();
+  // The first check also waits for an idle moment (at most half a second): it
+  // compiles the vocabulary, and a page still busy loading should not wait for that.
+  if (typeof win.requestIdleCallback === "function") {
+    timer = setTimeout(() => win.requestIdleCallback(run, { timeout: 500 }), 0);
+  } else {
+    run();
+  }
 
   return {
     recheck: () => {
