@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../src/config/load.ts";
-
-const errorsOf = (text: string): string[] => {
-  try {
-    parseConfig(text);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-};
+import { parseConfig } from "../src/config/load.ts";
+import { configErrors } from "./harness.ts";
 
 describe("gatehouse.yaml", () => {
   it("accepts the shipped example", async () => {
@@ -21,7 +12,7 @@ describe("gatehouse.yaml", () => {
   });
 
   it("lists every error with its path and line", () => {
-    const issues = errorsOf(`admins: [ops@acme.test]
+    const issues = configErrors(`admins: [ops@acme.test]
 directory:
   users:
     - { email: dana@acme.test, name: Dana, manager: nobody@acme.test }
@@ -39,7 +30,7 @@ fallback: { max: 8h }
 `);
     expect(issues).toEqual(expect.arrayContaining([expect.stringMatching(/^flows\[0\]\.durations\.choices\[1\]: .*\(line 14\)$/)]));
     // Reference errors are reported once the shape is right.
-    const refs = errorsOf(`admins: [ops@acme.test]
+    const refs = configErrors(`admins: [ops@acme.test]
 directory:
   users:
     - { email: dana@acme.test, name: Dana, manager: nobody@acme.test }
@@ -62,6 +53,6 @@ fallback: { max: 8h }
   });
 
   it("reports YAML syntax errors with a line", () => {
-    expect(errorsOf("flows: [\n  - id: x\n")[0]).toMatch(/^line \d+: /);
+    expect(configErrors("flows: [\n  - id: x\n")[0]).toMatch(/^line \d+: /);
   });
 });

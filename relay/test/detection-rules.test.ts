@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../src/config/load.ts";
-import { bearer, engines, signedInSuite } from "./harness.ts";
+
+import { bearer, configErrors, engines, signedInSuite } from "./harness.ts";
 
 describe.each(engines)("detection rules for the extension ($name)", (engine) => {
   const suite = signedInSuite(engine, "dana@acme.test");
@@ -48,20 +48,10 @@ describe.each(engines)("detection rules for the extension ($name)", (engine) => 
 });
 
 describe("detection rules in gatehouse.yaml", () => {
-  const errorsOf = (text: string): string[] => {
-    try {
-      parseConfig(text);
-    } catch (err) {
-      if (err instanceof ConfigError) return err.issues;
-      throw err;
-    }
-    return [];
-  };
-
   it("reports a broken rule by path and line", () => {
     // Schema errors first (the file does not parse into rules)…
     expect(
-      errorsOf(`detection:
+      configErrors(`detection:
   rules:
     - app: Not An Id
       hosts: ["http://x"]
@@ -74,7 +64,7 @@ describe("detection rules in gatehouse.yaml", () => {
     );
     // …then what only compiling tells.
     expect(
-      errorsOf(`detection:
+      configErrors(`detection:
   rules:
     - app: acme-hr
       hosts: ["hr.acme.internal"]

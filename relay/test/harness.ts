@@ -6,6 +6,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
 import { bootRelay } from "../src/boot.ts";
 import { ManualClock } from "../src/clock.ts";
+import { ConfigError, parseConfig } from "../src/config/load.ts";
 import type { Relay } from "../src/context.ts";
 import { type Database, openPglite, openPostgres } from "../src/db/client.ts";
 import { outbox } from "../src/db/schema/index.ts";
@@ -180,4 +181,15 @@ export function signedInSuite(engine: Engine, email: string, env: Record<string,
   });
   afterAll(() => suite.t.close());
   return suite;
+}
+
+/** The problems `parseConfig` reports for a gatehouse.yaml text (empty when it is valid). */
+export function configErrors(text: string): string[] {
+  try {
+    parseConfig(text);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  return [];
 }
