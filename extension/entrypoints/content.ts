@@ -23,12 +23,20 @@ export default defineContentScript({
       panel ??= import(/* @vite-ignore */ ext.runtime.getURL("/panel.js")).then(
         () => (globalThis as unknown as { __gatehousePanel: PanelModule }).__gatehousePanel,
       );
+      // A failed load (the extension was updated, say) is tried again next time.
+      panel.catch(() => {
+        panel = null;
+      });
       return panel;
     };
 
     const show = async (detection: Detection | null) => {
-      if (detection) (await loadPanel()).show(detection);
-      else if (panel) (await panel).hide();
+      try {
+        if (detection) (await loadPanel()).show(detection);
+        else if (panel) (await panel).hide();
+      } catch (err) {
+        console.warn("Gatehouse: could not show the panel", err);
+      }
     };
 
     const watcher = watchPage({

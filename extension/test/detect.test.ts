@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { DetectionRuleSchema } from "@gatehouse/shared";
 import { parseHTML } from "linkedom";
 import { describe, expect, it } from "vitest";
 import { extract } from "../src/detect/extract.ts";
@@ -194,6 +195,31 @@ describe("the generic detector", () => {
     expect(detect(doc, new URL("https://app.example-saas.com/workspace/42"))).toBeNull();
   });
 
+  it("ignores a phrase quoted twice (a forum post repeating an error)", () => {
+    const doc = page(
+      `<html><head><title>Forum</title></head><body><main><h1>Question</h1><p>Every time I get “You don't have access to this page. You don't have access to this page.” – help?</p></main></body></html>`,
+    );
+    expect(detect(doc, new URL("https://forum.example.org/t/123"))).toBeNull();
+  });
+
+  it("reads a lone 403 status line in an alert as a refusal", () => {
+    const doc = page(
+      `<html><head><title>Pods - Dashboard</title></head><body><main><h1>Pods</h1><p>Workloads in this namespace.</p><div role="alert"><span>⚠</span><div>403 Forbidden</div><code>pods is forbidden</code></div></main></body></html>`,
+    );
+    expect(detect(doc, new URL("https://k8s.ops.acme.internal/#/pod"))?.app).toBe("generic");
+  });
+
+  it("keeps what it reports within the relay's limits", () => {
+    const long = `https://hr.acme-corp.internal/x?${"q=1&".repeat(1200)}`;
+    const d = detect(denial("Access denied"), new URL(long));
+    expect(d?.resource.url).toBe("https://hr.acme-corp.internal/x");
+    const named = detect(
+      denial("You don't have access", "", `${"Budget ".repeat(100)} - Google Docs`),
+      new URL("https://docs.google.com/document/d/1AbCdEfGhIjKlMn/edit"),
+    );
+    expect(named?.resource.name?.length).toBeLessThanOrEqual(200);
+  });
+
   it("ignores help-centre URLs that describe denials", () => {
     const doc = denial("Access denied", "Here is what to do when you see this message.", "Access denied errors | Help Center");
     expect(detect(doc, new URL("https://support.example-saas.com/hc/en-us/articles/1234-access-denied"))).toBeNull();
@@ -238,6 +264,35 @@ describe("admin-defined rules", () => {
     const hiddenEl = page(`<html><body><div id="no-permission" hidden>Nope</div></body></html>`);
     expect(detect(visible, new URL("https://crm.acme.io/a"), { rules: compiled })?.app).toBe("acme-crm");
     expect(detect(hiddenEl, new URL("https://crm.acme.io/a"), { rules: compiled })).toBeNull();
+  });
+
+  it("ask every rule for the host, not only the first", () => {
+    const { rules: compiled } = rules([
+      { app: "hr-payroll", hosts: ["hr.acme.io"], text: ["payroll is locked"] },
+      { app: "hr-reviews", hosts: ["hr.acme.io"], text: ["reviews are private"] },
+    ]);
+    const doc = page("<html><body><p>Sorry, reviews are private.</p></body></html>");
+    expect(detect(doc, new URL("https://hr.acme.io/reviews"), { rules: compiled })?.app).toBe("hr-reviews");
+  });
+
+  it("use the first visible match of a selector", () => {
+    const { rules: compiled } = rules([{ app: "acme-crm", hosts: ["crm.acme.io"], selectors: [".denied"] }]);
+    const doc = page(
+      `<html><body><template><div class="denied">x</div></template><div class="denied" hidden>Old</div><div class="denied">No entry</div></body></html>`,
+    );
+    expect(detect(doc, new URL("https://crm.acme.io/"), { rules: compiled })?.message).toBe("No entry");
+  });
+
+  it("refuse patterns that could freeze a browser", () => {
+    const { rules: compiled, problems } = rules([
+      { app: "nested", hosts: ["a.acme.io"], path: "^/(\\w+/?)*$" },
+      { app: "stars", hosts: ["*-*-*-*-x.acme.io"] },
+    ]);
+    expect(compiled).toEqual([]);
+    expect(problems.map((p) => p.app)).toEqual(["nested", "stars"]);
+    expect(DetectionRuleSchema.safeParse({ app: "x", hosts: ["a.io"], path: "(a+)+$" }).success).toBe(false);
+    expect(DetectionRuleSchema.safeParse({ app: "x", hosts: ["*-*.a.io"] }).success).toBe(false);
+    expect(DetectionRuleSchema.safeParse({ app: "x", hosts: ["tools-*.a.io", "*.b.io"], path: "^/(admin|hr)/" }).success).toBe(true);
   });
 
   it("report a broken rule and keep the others", () => {

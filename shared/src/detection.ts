@@ -16,6 +16,27 @@ export const DetectionSchema = z.object({
 export type Detection = z.infer<typeof DetectionSchema>;
 
 /**
+ * Patterns that can take exponential time on a crafted input ("catastrophic
+ * backtracking"): a quantified group that itself holds a quantifier, like
+ * `(a+)+` or `(\w+/?)*`. Admin rules run on every matching page in every
+ * employee's browser, where a regular expression cannot be timed out, so
+ * such patterns are refused outright.
+ */
+export function backtrackingRisk(source: string): boolean {
+  return /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/.test(source);
+}
+
+const safePattern = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(300)
+    .refine((p) => !backtrackingRisk(p), `${what} has a quantified group that holds a quantifier (like (a+)+): it could freeze browsers`);
+
+/** Host patterns: at most one `*` inside a label, besides a leading `*.`, and a real host name's length. */
+export const HOST_PATTERN = /^(\*\.)?(?:[a-z0-9-]*\*?[a-z0-9-]*)(\.[a-z0-9-]*\*?[a-z0-9-]*)*$/i;
+
+/**
  * A detection rule written by an admin in the relay config, for internal
  * tools no catalog knows. The extension fetches the rules after sign-in,
  * validates them again (a rule from an older or newer relay must not break
@@ -29,11 +50,17 @@ export const DetectionRuleSchema = z
     name: z.string().min(1).max(100).optional(),
     /** Host patterns: `hr.acme.internal`, `*.acme.internal`, `tools-*.acme.io`. */
     hosts: z
-      .array(z.string().regex(/^(\*\.)?[a-z0-9*-]+(\.[a-z0-9*-]+)*$/i, "a host name, optionally with * wildcards"))
+      .array(
+        z
+          .string()
+          .max(253)
+          .regex(HOST_PATTERN, "a host name, optionally with a leading *. and at most one * in a label")
+          .refine((h) => !h.split(".").some((l) => l === ""), "a host name, optionally with * wildcards"),
+      )
       .min(1)
       .max(20),
     /** Only paths matching this regular expression. */
-    path: z.string().min(1).max(300).optional(),
+    path: safePattern("path").optional(),
     /** Any of these phrases on the page (case-insensitive) means denied. */
     text: z.array(z.string().min(2).max(200)).max(20).optional(),
     /** Any of these CSS selectors present and visible means denied. */
@@ -46,7 +73,7 @@ export const DetectionRuleSchema = z
             .string()
             .regex(/^(path|hash|host|href|\?[\w.-]+)$/, "path, hash, host, href or ?<query parameter>")
             .default("path"),
-          pattern: z.string().min(1).max(300).optional(),
+          pattern: safePattern("pattern").optional(),
           template: z.string().max(100).optional(),
         }),
       )

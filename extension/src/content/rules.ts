@@ -12,12 +12,19 @@ export interface StoredRules {
 /**
  * The admin rules for the detector, compiled, and a subscription to changes.
  * A rule that fails to compile here (say, a selector this browser rejects) is
- * left out; the background has already reported it on the options page.
+ * left out; the background reports the rules it can check on the options page.
  */
 export async function loadRules(): Promise<CompiledRule[]> {
-  const got = await ext.storage.local.get(RULES_KEY);
-  const stored = got[RULES_KEY] as StoredRules | undefined;
-  return Array.isArray(stored?.rules) ? compileRules(stored.rules, document).rules : [];
+  try {
+    const got = await ext.storage.local.get(RULES_KEY);
+    const stored = got[RULES_KEY] as StoredRules | undefined;
+    // Selectors are checked against an empty fragment: it tells a syntax error
+    // as well as the page would, at no cost on large pages.
+    return Array.isArray(stored?.rules) ? compileRules(stored.rules, document.createDocumentFragment()).rules : [];
+  } catch (err) {
+    console.warn("Gatehouse: detection rules unavailable", err);
+    return []; // detection goes on with the catalog and the generic vocabulary
+  }
 }
 
 export function onRulesChanged(fn: () => void): () => void {

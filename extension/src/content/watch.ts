@@ -13,8 +13,11 @@ import type { Detection } from "@gatehouse/shared";
  *   check per `interval` ms, and one per `slowInterval` ms once the URL has
  *   been shown for `patience` ms (a busy page that is not denied should cost
  *   next to nothing);
- * - stop watching mutations once the URL is decided (denied), resume on the
- *   next navigation.
+ * - stop watching mutations once the URL is decided (denied) and settled,
+ *   resume on the next navigation. For SETTLE_MS after a navigation the
+ *   verdict stays revisable: the old route's DOM may still be on screen when
+ *   the URL changes, and a denial read from it must be withdrawn once the new
+ *   route renders.
  *
  * The observer is disconnected as soon as it reports a change and
  * reconnected after the throttled check has run: the check reads the page as
@@ -42,6 +45,9 @@ function sameDetection(a: Detection | null, b: Detection | null): boolean {
   return a?.app === b?.app && a?.resource.id === b?.resource.id && a?.resource.url === b?.resource.url;
 }
 
+/** After a navigation the old route's DOM may still be on screen: verdicts stay revisable this long. */
+const SETTLE_MS = 3000;
+
 export function watchPage(opts: WatchOptions): Watcher {
   const win = opts.window;
   const doc = win.document;
@@ -51,10 +57,13 @@ export function watchPage(opts: WatchOptions): Watcher {
 
   let url = win.location.href;
   let urlSince = performance.now();
+  let settleUntil = 0;
   let current: Detection | null = null;
   let lastCheck = 0;
   let lastCost = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The one scheduled check; clearing it cancels a check already queued for an idle moment. */
+  let pending: object | null = null;
+  let force = false;
   let stopped = false;
 
   const observer = new MutationObserver(() => {
@@ -63,7 +72,7 @@ export function watchPage(opts: WatchOptions): Watcher {
   });
   let observing = false;
   const observe = (on: boolean) => {
-    if (on === observing) return;
+    if (on === observing || (on && stopped)) return;
     observing = on;
     if (on) {
       observer.observe(doc.documentElement, {
@@ -77,30 +86,45 @@ export function watchPage(opts: WatchOptions): Watcher {
     }
   };
 
+  const check = (): Detection | null => {
+    try {
+      return opts.check();
+    } catch (err) {
+      // A bug in one check must not end the watching.
+      console.warn("Gatehouse: detection failed", err);
+      return null;
+    }
+  };
+
   const run = () => {
-    timer = undefined;
+    pending = null;
     if (stopped) return;
     lastCheck = performance.now();
     if (win.location.href !== url) {
       url = win.location.href;
       urlSince = lastCheck;
     }
-    const found = opts.check();
+    const found = check();
     lastCost = performance.now() - lastCheck;
+    const young = lastCheck < settleUntil;
     if (!sameDetection(found, current)) {
-      // A denial that disappears without a navigation (the app re-rendered) is kept
-      // until the URL changes: flicker in the app must not flicker the panel.
-      if (found || win.location.href !== current?.resource.url) {
+      // Once settled, a denial that disappears without a navigation (the app
+      // re-rendered) is kept until the URL changes: flicker in the app must not
+      // flicker the panel. Right after a navigation, or when the rules changed,
+      // the new verdict stands.
+      if (found || young || force || win.location.href !== current?.resource.url) {
         current = found;
         opts.onChange(found);
       }
     }
-    observe(current === null);
+    force = false;
+    observe(current === null || young);
   };
 
   function schedule(now = false) {
-    if (stopped || timer !== undefined) return;
-    // The check after this one decides whether to watch again (see run()).
+    if (stopped || pending) return;
+    const token = {};
+    pending = token;
     const t = performance.now();
     // A duty cycle of at most 2 %: on a huge page where a check costs 8 ms, the gap grows to 400 ms.
     const gap = Math.max(t - urlSince > patience ? slowInterval : interval, lastCost * 50);
@@ -108,18 +132,22 @@ export function watchPage(opts: WatchOptions): Watcher {
     // Checks caused by mutations wait for an idle moment (at most a second): a
     // page busy rendering finishes its work first, and the check then reads
     // the settled page once instead of competing with every burst.
-    timer = setTimeout(() => {
-      if (now || typeof win.requestIdleCallback !== "function") run();
-      else win.requestIdleCallback(run, { timeout: 1000 });
+    const go = () => {
+      if (pending === token) run();
+    };
+    setTimeout(() => {
+      if (pending !== token) return;
+      if (now || typeof win.requestIdleCallback !== "function") go();
+      else win.requestIdleCallback(go, { timeout: 1000 });
     }, wait);
   }
 
   const navigated = () => {
-    if (win.location.href === url) return;
+    if (stopped || win.location.href === url) return;
     url = win.location.href;
     urlSince = performance.now();
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    settleUntil = urlSince + SETTLE_MS;
+    pending = null;
     // Check at once, then keep watching: the new route usually renders a moment later.
     schedule(true);
     observe(true);
@@ -137,20 +165,23 @@ export function watchPage(opts: WatchOptions): Watcher {
   // The first check also waits for an idle moment (at most half a second): it
   // compiles the vocabulary, and a page still busy loading should not wait for that.
   if (typeof win.requestIdleCallback === "function") {
-    timer = setTimeout(() => win.requestIdleCallback(run, { timeout: 500 }), 0);
+    const token = {};
+    pending = token;
+    setTimeout(() => win.requestIdleCallback(() => pending === token && run(), { timeout: 500 }), 0);
   } else {
     run();
   }
 
   return {
-    recheck: () => {
-      current = null;
+    recheck() {
+      force = true;
+      pending = null;
       schedule(true);
     },
     stop() {
       stopped = true;
+      pending = null;
       observe(false);
-      if (timer !== undefined) clearTimeout(timer);
       if (poll !== undefined) clearInterval(poll);
       nav?.removeEventListener("currententrychange", onNavigate);
       win.removeEventListener("popstate", onNavigate);

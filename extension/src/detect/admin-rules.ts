@@ -1,4 +1,4 @@
-import type { DetectionRule } from "@gatehouse/shared";
+import { backtrackingRisk, type DetectionRule } from "@gatehouse/shared";
 import type { Extract } from "./extract.ts";
 import { hostPattern } from "./hosts.ts";
 
@@ -24,6 +24,7 @@ const MAX_PATTERN = 300;
 
 function regex(source: string, what: string): RegExp {
   if (source.length > MAX_PATTERN) throw new Error(`${what} is longer than ${MAX_PATTERN} characters`);
+  if (backtrackingRisk(source)) throw new Error(`${what} has a quantified group that holds a quantifier: it could freeze the page`);
   try {
     return new RegExp(source, "i");
   } catch (e) {

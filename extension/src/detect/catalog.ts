@@ -136,6 +136,8 @@ export const CATALOG: CatalogApp[] = [
     resource: [
       { re: /\/browse\/([A-Z][A-Z0-9_]+-\d+)/i, map: (s) => s.toUpperCase() },
       { from: "?selectedIssue", re: /^([A-Z][A-Z0-9_]+-\d+)$/i },
+      // Jira Service Management's customer portal: /servicedesk/customer/portal/<n>/<KEY-123>
+      { re: /\/portal\/\d+\/([A-Z][A-Z0-9_]+-\d+)/i, map: (s) => s.toUpperCase() },
       { re: /\/projects\/([A-Z][A-Z0-9_]+)(?:\/|$)/i, map: (s) => s.toUpperCase() },
       { re: /\/browse\/([A-Z][A-Z0-9_]+)\/?$/i, map: (s) => s.toUpperCase() },
     ],
@@ -179,7 +181,7 @@ export const CATALOG: CatalogApp[] = [
     id: "slack",
     name: "Slack",
     hosts: ["app.slack.com", "*.slack.com"],
-    resource: [{ re: /^\/client\/[A-Z0-9]+\/([A-Z0-9]{8,})/ }, { re: /^\/archives\/([A-Z0-9]{8,})/ }],
+    resource: [{ re: /^\/(?:client|huddle)\/[A-Z0-9]+\/([A-Z0-9]{8,})/ }, { re: /^\/archives\/([A-Z0-9]{8,})/ }],
   },
   {
     id: "dropbox",

@@ -41,13 +41,16 @@ function safeDecode(value: string): string {
 
 export function extract(url: URL, steps: readonly Extract[] | undefined): string | null {
   for (const step of steps ?? []) {
-    const part = urlPart(url, step.from);
+    // Bounded input: patterns run on every matching page, and URLs can be very long.
+    const part = urlPart(url, step.from)?.slice(0, 2048);
     if (!part) continue;
     let value: string;
     if (step.re) {
       const m = step.re.exec(part);
       if (!m) continue;
-      value = (step.to ?? "$1").replace(/\$(\d)/g, (_, i: string) => m[Number(i)] ?? "");
+      // Without a capture group (and no template) the whole match is the id.
+      const template = step.to ?? (m.length > 1 ? "$1" : "$0");
+      value = template.replace(/\$(\d)/g, (_, i: string) => m[Number(i)] ?? "");
     } else {
       value = part;
     }

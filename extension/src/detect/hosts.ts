@@ -1,3 +1,5 @@
+import { HOST_PATTERN } from "@gatehouse/shared";
+
 /**
  * Host patterns are lower-case host names where `*` stands for any run of
  * characters inside one label and a leading `*.` for one or more labels:
@@ -8,7 +10,8 @@
  */
 export function hostPattern(pattern: string): RegExp {
   const p = pattern.trim().toLowerCase();
-  if (!/^(\*\.)?[a-z0-9*-]+(\.[a-z0-9*-]+)*$/.test(p)) throw new Error(`invalid host pattern "${pattern}"`);
+  // At most one `*` per label: `*-*-*-x` would backtrack exponentially on a long host name.
+  if (p.length > 253 || !HOST_PATTERN.test(p) || p.split(".").some((l) => l === "")) throw new Error(`invalid host pattern "${pattern}"`);
   const anyLabels = p.startsWith("*.");
   const rest = (anyLabels ? p.slice(2) : p)
     .split(".")

@@ -13,7 +13,7 @@ export { CATALOG } from "./catalog.ts";
 
 /** Marks of a signed-in page in most apps: a way to sign out, or an account menu. */
 const SIGNED_IN =
-  'a[href*="sign_out" i], a[href*="signout" i], a[href*="logout" i], a[href*="log_out" i], form[action*="sign_out" i], form[action*="logout" i], [aria-label*="account menu" i], [aria-label*="user menu" i], [aria-label*="your profile" i]';
+  'a[href*="sign_out" i], a[href*="signout" i], a[href*="logout" i], a[href*="log_out" i], form[action*="sign_out" i], form[action*="logout" i], [aria-label*="account menu" i], [aria-label*="user menu" i], [aria-label*="your profile" i], [class*="avatar" i][title], img[class*="avatar" i], [data-testid*="avatar" i]';
 
 interface KnownApp {
   app: CatalogApp;
@@ -49,6 +49,13 @@ function readableName(doc: Document, url: URL, app: CatalogApp | null): string |
   return slug ? humanize(slug) : null;
 }
 
+/** The relay accepts URLs up to 4,096 characters: a longer one loses its query and fragment first. */
+function boundedUrl(url: URL): string {
+  if (url.href.length <= 4096) return url.href;
+  const bare = `${url.origin}${url.pathname}`;
+  return bare.length <= 4096 ? bare : bare.slice(0, 4096);
+}
+
 function clip(text: string, max = 500): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -56,8 +63,12 @@ function clip(text: string, max = 500): string {
 /** An admin rule's own signals: a phrase anywhere in the page's text, or a visible element. */
 function ruleSignal(rule: CompiledRule, doc: Document, page: PageView): string | null {
   for (const sel of rule.selectors) {
-    const el = doc.querySelector(sel);
-    if (el && !hidden(el)) return squash(el.textContent) || sel;
+    // The first visible match: apps keep hidden templates of their error states.
+    const matches = doc.querySelectorAll(sel);
+    for (let i = 0; i < matches.length && i < 20; i++) {
+      const el = matches[i];
+      if (el && !hidden(el)) return squash(el.textContent) || sel;
+    }
   }
   if (rule.text.length === 0) return null;
   for (const s of page.segments) {
@@ -65,7 +76,7 @@ function ruleSignal(rule: CompiledRule, doc: Document, page: PageView): string |
     const hit = rule.text.find((t) => lower.includes(t));
     if (!hit) continue;
     // The page's own sentence around the phrase, not just the phrase.
-    const phrase = new RegExp(hit.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i");
+    const phrase = new RegExp(hit.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/ /g, "\\s+"), "i");
     return s.el ? messageAround(s.el, phrase) : s.text;
   }
   return null;
@@ -82,25 +93,29 @@ export interface DetectOptions {
  */
 export function detect(doc: Document, url: URL, options: DetectOptions = {}): Detection | null {
   if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+  // HTML pages only: XML documents (feeds, SVG, XHTML) name their elements differently and are never denial pages.
+  if (doc.contentType && doc.contentType !== "text/html") return null;
   const host = url.hostname.toLowerCase();
   const page = readPage(doc);
 
   // 1. Admin rules: an internal tool the company taught us about.
+  // Every rule for this host is asked; the first one whose signals are on the page
+  // wins, and otherwise the first one names the app for the generic decision.
   let ruled: CompiledRule | null = null;
+  const path = url.pathname.slice(0, 2048);
   for (const rule of options.rules ?? []) {
-    if (!anyHost(rule.hosts, host) || (rule.path && !rule.path.test(url.pathname))) continue;
-    ruled = rule;
+    if (!anyHost(rule.hosts, host) || (rule.path && !rule.path.test(path))) continue;
+    ruled ??= rule;
     const signal = ruleSignal(rule, doc, page);
     if (signal) {
       return {
         app: rule.app,
         ...(rule.name ? { appName: rule.name } : {}),
-        resource: { id: extract(url, rule.resource) ?? host, name: null, url: url.href },
+        resource: { id: extract(url, rule.resource) ?? host, name: null, url: boundedUrl(url) },
         message: clip(squash(signal)),
         confidence: 0.95,
       };
     }
-    break;
   }
 
   // 2. The catalog names the app and reads the resource; 3. the generic vocabulary decides.
@@ -115,8 +130,8 @@ export function detect(doc: Document, url: URL, options: DetectOptions = {}): De
     ...(appName ? { appName } : {}),
     resource: {
       id: resourceId,
-      name: ruled ? null : readableName(doc, url, app),
-      url: url.href,
+      name: ruled ? null : clip(readableName(doc, url, app) ?? "", 200) || null,
+      url: boundedUrl(url),
     },
     message: clip(squash(message) || "Access denied"),
     confidence: Math.round(verdict.score * 100) / 100,

@@ -62,6 +62,9 @@ export function hidden(el: Element): boolean {
   return typeof check === "function" ? !check.call(el, { visibilityProperty: true, opacityProperty: false }) : false;
 }
 
+/** Elements styled as code or logs: the page quoting output, not speaking. */
+const CODE_CLASS = /(?:^|[\s_-])(?:code|highlight|hljs|terminal|console|log-?line|stack-?trace)(?:$|[\s_-])/i;
+
 /** Elements whose edges separate words: `<div>Failed</div><div>Access denied</div>` is two sentences, not "FailedAccess". */
 const BREAKS = new Set([
   "DIV",
@@ -102,34 +105,55 @@ function lines(parts: string[]): string {
  * code, scripts, navigation and hidden subtrees; at most `maxChars`
  * characters and `maxNodes` nodes are read.
  */
-export function readText(root: Element, maxChars = 1500, maxNodes = 400): { text: string; long: boolean } {
-  const doc = root.ownerDocument;
-  // 1 = SHOW_ELEMENT, 4 = SHOW_TEXT (numbers, because linkedom has no NodeFilter global)
-  const walker = doc.createTreeWalker(root, 1 | 4, {
-    acceptNode(node: Node) {
-      if (node.nodeType === 1) {
-        const el = node as Element;
-        if (SKIP.has(el.tagName) || el.hasAttribute("hidden") || el.getAttribute("aria-hidden") === "true") return 2; // REJECT
-      }
-      return 1; // ACCEPT
-    },
-  });
+const QUOTING = new Set(["PRE", "CODE", "BLOCKQUOTE", "Q"]);
+
+export function readText(root: Element, maxChars = 1500, maxNodes = 400): { text: string; long: boolean; quotes: boolean } {
+  let quotes = false;
   const parts: string[] = [];
   let size = 0;
-  let nodes = 0;
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (++nodes > maxNodes) return { text: lines(parts), long: true };
-    if (n.nodeType === 1) {
-      if (BREAKS.has((n as Element).tagName)) parts.push("\n");
+  const cut = walk(root, maxNodes, (n) => {
+    if (n.nodeType === 3) {
+      const t = n.nodeValue ?? "";
+      parts.push(t);
+      size += t.length;
+      return size <= maxChars ? "next" : "stop";
+    }
+    if (n.nodeType !== 1) return "skip";
+    const el = n as Element;
+    if (QUOTING.has(el.tagName) || CODE_CLASS.test(el.getAttribute("class") ?? "")) {
+      quotes = true; // the page quoting code or someone else's words
+      return "skip";
+    }
+    if (SKIP.has(el.tagName) || el.hasAttribute("hidden") || el.getAttribute("aria-hidden") === "true") return "skip";
+    if (BREAKS.has(el.tagName)) parts.push("\n");
+    return "next";
+  });
+  return { text: lines(parts), long: cut, quotes };
+}
+
+/**
+ * Depth first through `root`'s descendants in document order, at most `max`
+ * nodes; `visit` says whether to go into a node ("next"), past it ("skip") or
+ * to stop. Returns true when nodes were left unread. Hand-written rather
+ * than a TreeWalker because filters that reject subtrees are not honoured by
+ * every DOM (linkedom ignores them), and this costs no callback per node
+ * from native code.
+ */
+export function walk(root: Node, max: number, visit: (n: Node) => "next" | "skip" | "stop"): boolean {
+  let n: Node | null = root.firstChild;
+  let count = 0;
+  while (n) {
+    if (++count > max) return true;
+    const step = visit(n);
+    if (step === "stop") return true;
+    if (step === "next" && n.firstChild) {
+      n = n.firstChild;
       continue;
     }
-    const t = n.nodeValue;
-    if (!t) continue;
-    parts.push(t);
-    size += t.length;
-    if (size > maxChars) return { text: lines(parts), long: true };
+    while (n && n !== root && !n.nextSibling) n = n.parentNode;
+    n = n && n !== root ? n.nextSibling : null;
   }
-  return { text: lines(parts), long: false };
+  return false;
 }
 
 /** What one bounded pass over the document's elements collects. */
@@ -143,7 +167,7 @@ interface Structure {
   cut: boolean;
 }
 
-const STRUCTURE_NODES = 3000;
+const STRUCTURE_NODES = 4000;
 const OVERLAY_ROLES = new Set(["dialog", "alertdialog", "alert"]);
 const OVERLAY_HINT = /error|denied|forbidden|no-?access|empty-?state/i;
 const HEADINGS = new Set(["H1", "H2", "H3", "H4"]);
@@ -177,14 +201,15 @@ function visitElement(el: Element, into: Structure): void {
   }
 }
 
-function walkElements(root: Element, budget: number, into: Structure): number {
-  const walker = root.ownerDocument.createTreeWalker(root, 1, {
-    acceptNode: (n: Node) => (SKIP_STRUCTURE.has((n as Element).tagName) ? 2 : 1),
+function walkElements(root: Element, budget: number, into: Structure): boolean {
+  visitElement(root, into);
+  return walk(root, budget, (n) => {
+    if (n.nodeType !== 1) return "skip";
+    const el = n as Element;
+    if (SKIP_STRUCTURE.has(el.tagName)) return "skip";
+    visitElement(el, into);
+    return "next";
   });
-  let seen = 0;
-  for (let n = walker.currentNode as Element | null; n && seen < budget; n = walker.nextNode() as Element | null, seen++)
-    visitElement(n, into);
-  return seen;
 }
 const SKIP_STRUCTURE = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "svg", "SVG", "PRE", "CODE", "SELECT", "IFRAME", "CANVAS"]);
 
@@ -197,8 +222,7 @@ function readStructure(doc: Document): Structure {
   const into: Structure = { headings: [], overlays: [], controls: [], passwordField: false, imageAlts: [], cut: false };
   const body = doc.body ?? doc.documentElement;
   if (!body) return into;
-  const seen = walkElements(body, STRUCTURE_NODES, into);
-  if (seen >= STRUCTURE_NODES) {
+  if (walkElements(body, STRUCTURE_NODES, into)) {
     into.cut = true;
     let tail = body.lastElementChild;
     for (let i = 0; tail && i < 6; i++, tail = tail.previousElementSibling) walkElements(tail, 300, into);
@@ -223,9 +247,8 @@ export function readPage(doc: Document): PageView {
     // Empty states put the heading's explanation in the next block: "No access" + "You do not have …".
     const next = h.nextElementSibling;
     // Not when it holds code or quotes: that is the page showing someone else's words.
-    const plain = next && !next.matches("button, form, input, nav, ul, ol, table, pre") && !next.querySelector("pre, code, blockquote, q");
-    const lead = plain ? readText(next, 400, 80).text : "";
-    if (next && lead && lead.length <= 400) segments.push({ place: "lead", text: lead, el: next });
+    const read = next && !next.matches("button, form, input, nav, ul, ol, table, pre") ? readText(next, 400, 80) : null;
+    if (next && read?.text && !read.quotes && !read.long) segments.push({ place: "lead", text: read.text, el: next });
   }
 
   for (const o of structure.overlays) {

@@ -120,7 +120,7 @@ export const REQUEST_ACCESS = phrases([
   `\\b(?:solicitar|pedir) acesso\\b`,
   `\\brichied(?:i|ere) (?:l${Q})?accesso\\b`,
   `\\btoegang (?:aanvragen|vragen)\\b`,
-  "アクセス(?:権)?を(?:リクエスト|申請|要求)",
+  "アクセス(?:権限?)?を(?:リクエスト|申請|要求)",
 ]);
 
 /** HTTP-like wording a denial page often shows as its heading or title. */
@@ -191,6 +191,14 @@ export const GONE = phrases([
   `\\b(?:link|invitation|invite) (?:has )?expired\\b`,
   `\\bno longer (?:exists|available)\\b`,
 ]);
+
+/** A line that is nothing but an HTTP refusal: "403 Forbidden", "Error 401", "Forbidden". */
+export const STATUS_LINE =
+  /^[^\p{L}\p{N}]*(?:(?:error|http|status)?\s*(?:403|401)(?:\s*[-:–]?\s*(?:forbidden|unauthori[sz]ed|access denied))?|forbidden|unauthori[sz]ed)[^\p{L}\p{N}]*$/imu;
+
+/** Titles of articles about denials, not denials: "Troubleshooting 403 errors", "How to fix …". */
+export const HELP_TITLE =
+  /\b(?:troubleshoot\w*|how to|how do i|fix(?:ing)?|guide|faq|what to do|why (?:do|does|can.?t|am|is)|(?:403|401) errors)\b/i;
 
 /** Paths of help centres and documentation: they describe denials rather than enact them. */
 export const HELP_PATH = /\/(?:help|hc|docs?|support|kb|knowledge(?:-?base)?|articles?|learn|guides?|faq|community|blog|academy)(?:\/|$)/i;

@@ -4,6 +4,7 @@ import {
   EXCEPTION_BEFORE,
   EXCEPTION_TITLE,
   GONE,
+  HELP_TITLE,
   HINTS,
   HTTP_DENIAL,
   NOT_FOUND,
@@ -14,6 +15,7 @@ import {
   SERVER_ERROR,
   SIGN_IN,
   STATUS,
+  STATUS_LINE,
   SWITCH_ACCOUNT,
 } from "./phrases.ts";
 
@@ -49,7 +51,7 @@ export interface Verdict {
 }
 
 /** Nothing before, or the end of a sentence, a label's colon, or an icon. */
-const SENTENCE_START = /(?:^|[.!?:;。！？\n]|[^\p{L}\p{N}\s,'’"“(-])[^\S\n]*$/u;
+const SENTENCE_START = /(?:^|[.!?:;。！？\n]|[^\p{L}\p{N}\s,'’"“(<>-])[^\S\n]*$/u;
 
 /** Is the text that follows `before` inside quotation marks? */
 function quoted(before: string): boolean {
@@ -60,23 +62,38 @@ function quoted(before: string): boolean {
   return OPEN_QUOTE.test(before.slice(-3));
 }
 
-/** A match that is being said, not quoted or logged. */
-function said(text: string, phrase: RegExp, place: Place): boolean {
-  const m = phrase.exec(text);
-  if (!m) return false;
-  const before = text.slice(Math.max(0, m.index - 160), m.index);
-  if (quoted(before) || EXCEPTION_BEFORE.test(before) || REPORTED_BEFORE.test(before.slice(-24))) {
-    // Quoted once; a second, unquoted occurrence still counts.
-    const rest = text.slice(m.index + m[0].length);
-    return rest.length > 0 && said(rest, phrase, place);
+const GLOBAL = new WeakMap<RegExp, RegExp>();
+/** The same expression with the `g` flag, to walk every occurrence with its context. */
+function everywhere(phrase: RegExp): RegExp {
+  let g = GLOBAL.get(phrase);
+  if (!g) {
+    g = new RegExp(phrase.source, `${phrase.flags.replace("g", "")}g`);
+    GLOBAL.set(phrase, g);
   }
-  if (place !== "body" && EXCEPTION_TITLE.test(text)) return false;
+  g.lastIndex = 0;
+  return g;
+}
+
+/** Is one occurrence, read in the whole text around it, being said rather than quoted or logged? */
+function saidAt(text: string, index: number, match: string, place: Place): boolean {
+  const before = text.slice(Math.max(0, index - 160), index);
+  if (quoted(before) || EXCEPTION_BEFORE.test(before) || REPORTED_BEFORE.test(before.slice(-24))) return false;
   // "Access denied" as a status: a statement in a title or heading, a mention mid-sentence elsewhere.
-  if (place !== "title" && place !== "heading" && place !== "subheading" && STATUS.test(m[0]) && !SENTENCE_START.test(before)) {
-    const rest = text.slice(m.index + m[0].length);
-    return rest.length > 0 && said(rest, phrase, place);
+  const heading = place === "title" || place === "heading" || place === "subheading";
+  return heading || !STATUS.test(match) || SENTENCE_START.test(before);
+}
+
+/** A match that is being said somewhere in the text, not (only) quoted or logged. */
+function said(text: string, phrase: RegExp, place: Place): boolean {
+  if (!phrase.test(text)) return false;
+  if (place !== "body" && EXCEPTION_TITLE.test(text)) return false;
+  const g = everywhere(phrase);
+  let scanned = 0;
+  for (let m = g.exec(text); m && scanned < 20; m = g.exec(text), scanned++) {
+    if (saidAt(text, m.index, m[0], place)) return true;
+    if (m[0].length === 0) g.lastIndex++;
   }
-  return true;
+  return false;
 }
 
 export function weigh(page: PageView, ctx: Context = {}): Verdict {
@@ -99,6 +116,15 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
         bestWeight = w;
         best = { segment, phrase };
       }
+    }
+  }
+  // An alert or the block under a heading that is nothing but "403 Forbidden" is a refusal too.
+  if (!best) {
+    const line = page.segments.find((s) => (s.place === "overlay" || s.place === "lead") && STATUS_LINE.test(s.text));
+    if (line) {
+      bestWeight = PLACE_WEIGHT[line.place];
+      best = { segment: line, phrase: STATUS_LINE };
+      places.add(line.place);
     }
   }
   if (best) {
@@ -177,9 +203,9 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     score -= 0.3;
     reasons.push("not found");
   }
-  if (ctx.helpPath) {
+  if (ctx.helpPath || headline.some((s) => (s.place === "title" || s.place === "heading") && HELP_TITLE.test(s.text))) {
     score -= 0.35;
-    reasons.push("help or docs URL");
+    reasons.push("help or docs page");
   }
   if (page.long) {
     score -= 0.2;
