@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page, WebWorker } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchWithExtension, linkIn, MailCatcher, RelayProcess, ROOT, shot, signInExtension, waitFor } from "./harness.ts";
+import { launchWithExtension, linkIn, MailCatcher, PanelDriver, RelayProcess, ROOT, shot, signInExtension, waitFor } from "./harness.ts";
 
 /**
  * The thin loop end to end: sign-in by emailed link, a Google Docs denied page
@@ -32,10 +32,18 @@ async function servePages(page: Page): Promise<void> {
   });
 }
 
-const panel = (sel: string) => `gatehouse-panel >>> ${sel}`;
+const drivers = new WeakMap<Page, PanelDriver>();
+async function panelOf(page: Page): Promise<PanelDriver> {
+  let d = drivers.get(page);
+  if (!d) {
+    d = await PanelDriver.attach(page);
+    drivers.set(page, d);
+  }
+  return d;
+}
 
 async function panelStep(page: Page): Promise<string | null> {
-  return page.$eval(panel("[data-testid=gatehouse-panel]"), (el) => el.getAttribute("data-step")).catch(() => null);
+  return (await panelOf(page)).attribute("gatehouse-panel", "data-step");
 }
 
 async function notificationIds(): Promise<string[]> {
@@ -53,21 +61,21 @@ async function requestAccess(docId: string, duration: string, reason: string): P
   const page = await browser.newPage();
   await servePages(page);
   await page.goto(DOC_URL(docId));
-  await page.waitForSelector(panel("[data-testid=gh-open]"), { timeout: 10_000 });
-  expect(await page.$eval(panel("[data-testid=gh-message]"), (el) => el.textContent)).toContain("You need access");
-  expect(await page.$eval(panel("[data-testid=gh-resource]"), (el) => el.textContent)).toBe(docId);
-  await page.click(panel("[data-testid=gh-open]"));
+  const panel = await panelOf(page);
+  await panel.waitFor("gh-open");
+  expect(await panel.text("gh-message")).toContain("You need access");
+  expect(await panel.text("gh-resource")).toBe(docId);
+  await panel.click("gh-open");
   const step = await waitFor("the panel to leave the prompt", async () => {
     const s = await panelStep(page);
     return s !== "prompt" && s !== "loading" && s;
   });
-  if (step !== "form")
-    throw new Error(`panel shows ${step}: ${await page.$eval(panel("[data-testid=gatehouse-panel]"), (el) => el.textContent)}`);
-  expect(await page.$eval(panel("[data-testid=gh-approvers]"), (el) => el.textContent)).toContain("Lee Okafor");
-  await page.select(panel("[data-testid=gh-duration]"), duration);
-  await page.type(panel("[data-testid=gh-reason]"), reason);
+  if (step !== "form") throw new Error(`panel shows ${step}: ${await panel.text("gatehouse-panel")}`);
+  expect(await panel.text("gh-approvers")).toContain("Lee Okafor");
+  await panel.select("gh-duration", duration);
+  await panel.type("gh-reason", reason);
   await shot(page, "panel-form");
-  await page.click(panel("[data-testid=gh-submit]"));
+  await panel.click("gh-submit");
   await waitFor("the panel to say the request was sent", async () => (await panelStep(page)) === "sent");
   return page;
 }
@@ -118,7 +126,7 @@ describe("denied page → approval by mail → grant → expiry", () => {
 
     await waitFor("the tab to show the approval", async () => (await panelStep(page)) === "approved", 10_000);
     const pushMs = Date.now() - approvedAt;
-    expect(await page.$(panel("[data-testid=gh-reload]"))).not.toBeNull();
+    expect(await (await panelOf(page)).has("gh-reload")).toBe(true);
     await shot(page, "panel-approved");
     expect(pushMs).toBeLessThan(5_000);
     await waitFor("an 'access granted' notification", async () => (await notificationIds()).some((id) => id.endsWith(":grant.started")));
@@ -145,7 +153,7 @@ describe("denied page → approval by mail → grant → expiry", () => {
     await Promise.all([decide.waitForNavigation(), decide.click("button[value=reject]")]);
     expect(await decide.$eval("[data-testid=decision-result]", (el) => el.getAttribute("data-outcome"))).toBe("rejected");
     await waitFor("the tab to show the rejection", async () => (await panelStep(page)) === "rejected", 10_000);
-    expect(await page.$eval(panel("[data-testid=gh-status]"), (el) => el.textContent)).toContain("Ask Legal for a redacted copy");
+    expect(await (await panelOf(page)).text("gh-status")).toContain("Ask Legal for a redacted copy");
     await page.close();
     await decide.close();
   }, 60_000);

@@ -255,3 +255,106 @@ export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`) });
 }
+
+/**
+ * Drives the Gatehouse panel, which lives in a *closed* shadow root that page
+ * scripts (and puppeteer's `>>>` selectors) cannot reach. The driver reads it
+ * from the content script's own isolated world over the DevTools protocol,
+ * and acts through real input (mouse and keyboard events are trusted, as a
+ * person's are; the panel ignores untrusted clicks).
+ */
+export class PanelDriver {
+  readonly #page: Page;
+  readonly #client: import("puppeteer-core").CDPSession;
+  readonly #contexts = new Map<number, string>();
+
+  private constructor(page: Page, client: import("puppeteer-core").CDPSession) {
+    this.#page = page;
+    this.#client = client;
+    client.on("Runtime.executionContextCreated", (e) => {
+      const aux = e.context.auxData as { type?: string } | undefined;
+      if (aux?.type === "isolated" && e.context.origin.startsWith("chrome-extension://"))
+        this.#contexts.set(e.context.id, e.context.origin);
+    });
+    client.on("Runtime.executionContextDestroyed", (e) => this.#contexts.delete(e.executionContextId));
+    client.on("Runtime.executionContextsCleared", () => this.#contexts.clear());
+  }
+
+  static async attach(page: Page): Promise<PanelDriver> {
+    const client = await page.createCDPSession();
+    const driver = new PanelDriver(page, client);
+    await client.send("Runtime.enable"); // reports the contexts that exist already
+    return driver;
+  }
+
+  /** Runs `body` (a function of the panel's shadow root, or null) in the extension's world. */
+  async #inPanel<T>(body: string): Promise<T | null> {
+    for (const id of [...this.#contexts.keys()].reverse()) {
+      const res = await this.#client
+        .send("Runtime.evaluate", {
+          contextId: id,
+          returnByValue: true,
+          expression: `(() => { const root = globalThis.__gatehousePanel?.root?.() ?? null; return (${body})(root); })()`,
+        })
+        .catch(() => null);
+      if (res && !res.exceptionDetails && res.result.value !== undefined) return res.result.value as T;
+    }
+    return null;
+  }
+
+  /** Is the panel on the page? */
+  async shown(): Promise<boolean> {
+    return (await this.#inPanel<boolean>("(root) => root !== null")) === true;
+  }
+
+  async text(testid: string): Promise<string | null> {
+    return this.#inPanel<string | null>(`(root) => root?.querySelector('[data-testid="${testid}"]')?.textContent ?? null`);
+  }
+
+  async attribute(testid: string, name: string): Promise<string | null> {
+    return this.#inPanel<string | null>(`(root) => root?.querySelector('[data-testid="${testid}"]')?.getAttribute("${name}") ?? null`);
+  }
+
+  async has(testid: string): Promise<boolean> {
+    return (await this.text(testid)) !== null;
+  }
+
+  async waitFor(testid: string, timeoutMs = 10_000): Promise<void> {
+    await waitFor(`panel element ${testid}`, () => this.has(testid), timeoutMs);
+  }
+
+  /** A real mouse click in the middle of the element. */
+  async click(testid: string): Promise<void> {
+    const box = await this.#inPanel<{ x: number; y: number; w: number; h: number }>(
+      `(root) => { const r = root?.querySelector('[data-testid="${testid}"]')?.getBoundingClientRect(); return r ? { x: r.x, y: r.y, w: r.width, h: r.height } : null; }`,
+    );
+    if (!box) throw new Error(`no panel element ${testid}`);
+    await this.#page.mouse.click(box.x + box.w / 2, box.y + box.h / 2);
+  }
+
+  /** A click made by a script (`element.click()`), which is not trusted. */
+  async scriptClick(testid: string): Promise<void> {
+    await this.#inPanel<boolean>(`(root) => { root?.querySelector('[data-testid="${testid}"]')?.click(); return true; }`);
+  }
+
+  /** Focuses the field and types with the keyboard. */
+  async type(testid: string, text: string): Promise<void> {
+    const ok = await this.#inPanel<boolean>(
+      `(root) => { const el = root?.querySelector('[data-testid="${testid}"]'); el?.focus(); return !!el; }`,
+    );
+    if (!ok) throw new Error(`no panel element ${testid}`);
+    await this.#page.keyboard.type(text);
+  }
+
+  /** Picks an option of a <select> (a change event, as the browser's own picker sends). */
+  async select(testid: string, value: string): Promise<void> {
+    const ok = await this.#inPanel<boolean>(
+      `(root) => { const el = root?.querySelector('[data-testid="${testid}"]'); if (!el) return false; el.value = ${JSON.stringify(value)}; el.dispatchEvent(new Event("change", { bubbles: true })); return el.value === ${JSON.stringify(value)}; }`,
+    );
+    if (!ok) throw new Error(`cannot select ${value} in ${testid}`);
+  }
+
+  async detach(): Promise<void> {
+    await this.#client.detach().catch(() => {});
+  }
+}

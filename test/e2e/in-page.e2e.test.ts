@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   launchWithExtension,
   MailCatcher,
+  PanelDriver,
   RelayProcess,
   ROOT,
   recordNetwork,
@@ -66,9 +67,17 @@ async function open(url: string): Promise<Page> {
   return page;
 }
 
-const panel = (sel: string) => `gatehouse-panel >>> ${sel}`;
-const hasPanel = (page: Page) => page.$("gatehouse-panel").then((el) => el !== null);
-const panelText = (page: Page, testid: string) => page.$eval(panel(`[data-testid=${testid}]`), (el) => el.textContent ?? "");
+const drivers = new WeakMap<Page, PanelDriver>();
+async function panelOf(page: Page): Promise<PanelDriver> {
+  let d = drivers.get(page);
+  if (!d) {
+    d = await PanelDriver.attach(page);
+    drivers.set(page, d);
+  }
+  return d;
+}
+const hasPanel = async (page: Page) => (await panelOf(page)).shown();
+const panelText = async (page: Page, testid: string) => (await (await panelOf(page)).text(testid)) ?? "";
 
 /** http(s) requests made after `since`, other than loading the pages themselves. */
 function traffic(seen: SeenRequest[], since: number): SeenRequest[] {
@@ -111,23 +120,31 @@ describe("what leaves the browser", () => {
     const net = await recordNetwork(browser);
     const since = Date.now();
     const page = await open("https://docs.google.com/document/d/1ZeroNetworkDocAbCdEfGh/edit");
-    await page.waitForSelector(panel("[data-testid=gh-open]"), { timeout: 10_000 });
+    await (await panelOf(page)).waitFor("gh-open", 10_000);
     await new Promise((r) => setTimeout(r, 500));
     const relayCalls = () => traffic(net.requests, since).filter((r) => r.url.startsWith(relay.url) && !r.url.includes("/api/v1/notices"));
     expect(relayCalls()).toEqual([]);
     // The panel's code came from the extension itself, not from the network.
     expect(traffic(net.requests, since).filter((r) => !r.url.startsWith(relay.url))).toEqual([]);
 
-    await page.click(panel("[data-testid=gh-open]"));
-    await page.waitForSelector(panel("[data-testid=gh-reason]"), { timeout: 10_000 });
+    const panel = await panelOf(page);
+    // The page cannot see into the panel, and clicks made by scripts do nothing.
+    expect(await page.$eval("gatehouse-panel", (el) => el.shadowRoot === null)).toBe(true);
+    await panel.scriptClick("gh-open");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await panel.attribute("gatehouse-panel", "data-step")).toBe("prompt");
+    expect(relayCalls()).toEqual([]);
+
+    await panel.click("gh-open");
+    await panel.waitFor("gh-reason", 10_000);
     const preview = relayCalls();
     expect(preview.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual(["POST /api/v1/requests/preview"]);
     expect(preview[0]?.body).toContain("1ZeroNetworkDocAbCdEfGh");
     expect(preview[0]?.body).not.toContain("You need access"); // the page's own words stay until submit
 
-    await page.select(panel("[data-testid=gh-duration]"), "1h");
-    await page.type(panel("[data-testid=gh-reason]"), "Reviewing the launch plan");
-    await page.click(panel("[data-testid=gh-submit]"));
+    await panel.select("gh-duration", "1h");
+    await panel.type("gh-reason", "Reviewing the launch plan");
+    await panel.click("gh-submit");
     await waitFor("the request to be sent", async () =>
       relayCalls().some((r) => r.url.endsWith("/api/v1/requests") && r.method === "POST"),
     );
@@ -146,7 +163,7 @@ describe("single-page apps", () => {
 
     const started = Date.now();
     await page.evaluate(() => (window as unknown as { go(p: string): void }).go("/acme/issue/ENG-9/pricing-experiments"));
-    await page.waitForSelector(panel("[data-testid=gh-open]"), { timeout: 5_000 });
+    await (await panelOf(page)).waitFor("gh-open", 5_000);
     const shownAfter = Date.now() - started;
     expect(await panelText(page, "gh-resource")).toBe("Pricing experiments");
     expect(await panelText(page, "gh-resource-id")).toContain("ENG-9");
@@ -163,7 +180,7 @@ describe("single-page apps", () => {
     const page = await open("https://linear.app/acme/team/ENG/active");
     await new Promise((r) => setTimeout(r, 300));
     await page.evaluate(() => (window as unknown as { openLockedProject(): void }).openLockedProject());
-    await page.waitForSelector(panel("[data-testid=gh-open]"), { timeout: 5_000 });
+    await (await panelOf(page)).waitFor("gh-open", 5_000);
     expect(await panelText(page, "gh-message")).toContain("You don’t have access to this project");
     await page.close();
   });
@@ -172,7 +189,7 @@ describe("single-page apps", () => {
 describe("admin-defined rules", () => {
   it("are fetched from the relay after sign-in and applied before the generic detector", async () => {
     const page = await open("https://hr.acme-corp.internal/compensation/bands/2025");
-    await page.waitForSelector(panel("[data-testid=gh-open]"), { timeout: 10_000 });
+    await (await panelOf(page)).waitFor("gh-open", 10_000);
     expect(await panelText(page, "gh-app")).toBe("Acme HR");
     expect(await panelText(page, "gh-resource")).toBe("comp:bands");
     await shot(page, "panel-admin-rule");

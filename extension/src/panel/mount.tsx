@@ -8,6 +8,8 @@ import css from "../ui/panel.css?inline";
 export interface PanelModule {
   show(detection: Detection): void;
   hide(): void;
+  /** The panel's shadow root while it is shown (in this isolated world only). */
+  root(): ShadowRoot | null;
 }
 
 const listeners = new Set<(u: { request: RequestView; kind: string }) => void>();
@@ -31,15 +33,18 @@ let host: HTMLElement | null = null;
 let root: HTMLElement | null = null;
 
 /**
- * The panel lives in a shadow root on its own host element, so the page's
- * styles cannot reach in. The root is open (as WXT's shadow-root UI makes
- * them) so end-to-end tests can drive the form; it holds nothing the page
- * does not already know except the reason being typed.
+ * The panel lives in a *closed* shadow root on its own host element: the
+ * page's styles cannot reach in, and the page's scripts cannot read it (the
+ * approvers' names, the reason being typed) or press its buttons. Only this
+ * isolated world keeps a reference (`root()` below, which end-to-end tests
+ * read over the DevTools protocol).
  */
+let shadowRoot: ShadowRoot | null = null;
 function mountPoint(): HTMLElement {
   if (host?.isConnected && root) return root;
   host = document.createElement("gatehouse-panel");
-  const shadow = host.attachShadow({ mode: "open" });
+  const shadow = host.attachShadow({ mode: "closed" });
+  shadowRoot = shadow;
   const style = document.createElement("style");
   style.textContent = css;
   root = document.createElement("div");
@@ -53,6 +58,7 @@ function hide(): void {
   host?.remove();
   host = null;
   root = null;
+  shadowRoot = null;
 }
 
 function show(detection: Detection): void {
@@ -62,4 +68,4 @@ function show(detection: Detection): void {
   render(<Panel key={detection.resource.url} detection={detection} api={api} onClose={hide} />, at);
 }
 
-(globalThis as unknown as { __gatehousePanel: PanelModule }).__gatehousePanel = { show, hide };
+(globalThis as unknown as { __gatehousePanel: PanelModule }).__gatehousePanel = { show, hide, root: () => shadowRoot };

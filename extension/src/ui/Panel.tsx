@@ -66,8 +66,7 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
     setView({ step: "form", preview: res.value });
   }
 
-  async function submit(e: Event, preview: PreviewResponse) {
-    e.preventDefault();
+  async function submit(preview: PreviewResponse) {
     if (preview.requireReason && !reason.trim()) return setFieldError("Please say why you need access.");
     setBusy(true);
     setFieldError(null);
@@ -103,7 +102,7 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
       )}
 
       {view.step === "prompt" && (
-        <button type="button" class="gh-primary" data-testid="gh-open" onClick={open}>
+        <button type="button" class="gh-primary" data-testid="gh-open" onClick={(e) => e.isTrusted && open()}>
           Request access
         </button>
       )}
@@ -122,7 +121,7 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
         </p>
       )}
       {view.step === "form" && (
-        <form class="gh-form" onSubmit={(e) => submit(e, view.preview)}>
+        <form class="gh-form" onSubmit={(e) => e.preventDefault()}>
           <p class="gh-muted" data-testid="gh-approvers">
             {view.preview.approval === "auto"
               ? "Granted automatically by policy."
@@ -153,7 +152,14 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
               {fieldError}
             </p>
           )}
-          <button type="submit" class="gh-primary" data-testid="gh-submit" disabled={busy}>
+          {/* Only a person sends a request: clicks made by scripts are not trusted and do nothing. */}
+          <button
+            type="button"
+            class="gh-primary"
+            data-testid="gh-submit"
+            disabled={busy}
+            onClick={(e) => e.isTrusted && submit(view.preview)}
+          >
             {busy ? "Sending…" : "Send request"}
           </button>
         </form>
