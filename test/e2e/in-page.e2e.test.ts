@@ -22,7 +22,7 @@ import {
  */
 const fixture = (name: string) => readFileSync(join(ROOT, "test/e2e/fixtures", name), "utf8");
 
-const PAGES: Record<string, { status: number; body: string }> = {
+const PAGES: Record<string, { status: number; body: string; headers?: Record<string, string> }> = {
   "https://github.com/acme-corp/design-tokens": {
     status: 200,
     body: `<!doctype html><html><head><title>acme-corp/design-tokens · GitHub</title><meta name="user-login" content="dana"></head>
@@ -39,6 +39,12 @@ const PAGES: Record<string, { status: number; body: string }> = {
     body: fixture("google-docs-you-need-access.html"),
   },
   "https://linear.app/acme/team/ENG/active": { status: 200, body: fixture("spa-linear.html") },
+  // A page that allows no scripts, styles or connections of its own: the panel must still load.
+  "https://vault.acme-corp.internal/secrets/payroll": {
+    status: 403,
+    headers: { "content-security-policy": "default-src 'none'; script-src 'none'; style-src 'none'; connect-src 'none'" },
+    body: `<!doctype html><html><head><title>403 Forbidden</title></head><body><main><h1>Access denied</h1><p>You don't have permission to read this secret.</p></main></body></html>`,
+  },
   "https://hr.acme-corp.internal/compensation/bands/2025": {
     status: 403,
     body: `<!doctype html><html><head><title>Acme HR</title></head><body><main><div class="notice">Dieser Bereich ist für Ihre Rolle nicht freigegeben.</div></main></body></html>`,
@@ -151,6 +157,16 @@ describe("what leaves the browser", () => {
     const submit = relayCalls().find((r) => r.url.endsWith("/api/v1/requests") && r.method === "POST");
     expect(submit?.body).toContain("You need access");
     net.stop();
+    await page.close();
+  });
+});
+
+describe("strict pages", () => {
+  it("shows the panel on a page whose Content-Security-Policy forbids everything", async () => {
+    const page = await open("https://vault.acme-corp.internal/secrets/payroll");
+    await (await panelOf(page)).waitFor("gh-open", 10_000);
+    expect(await panelText(page, "gh-resource")).toBe("vault.acme-corp.internal");
+    await shot(page, "panel-strict-csp");
     await page.close();
   });
 });

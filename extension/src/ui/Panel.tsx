@@ -92,8 +92,15 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
             {" "}
             ({detection.resource.id})
           </span>
-        )}{" "}
-        in <span data-testid="gh-app">{detection.appName ?? appLabel(detection.app)}</span>.
+        )}
+        {detection.app === "generic" && !detection.appName ? (
+          "."
+        ) : (
+          <>
+            {" "}
+            in <span data-testid="gh-app">{detection.appName ?? appLabel(detection.app)}</span>.
+          </>
+        )}
       </p>
       {detection.message && (
         <blockquote class="gh-message" data-testid="gh-message">
