@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { backtrackingRisk, HOST_PATTERN } from "./patterns.ts";
 
 /** What the detector found on a denied page (DESIGN.md, "Contracts"). */
 export const DetectionSchema = z.object({
@@ -15,26 +16,12 @@ export const DetectionSchema = z.object({
 });
 export type Detection = z.infer<typeof DetectionSchema>;
 
-/**
- * Patterns that can take exponential time on a crafted input ("catastrophic
- * backtracking"): a quantified group that itself holds a quantifier, like
- * `(a+)+` or `(\w+/?)*`. Admin rules run on every matching page in every
- * employee's browser, where a regular expression cannot be timed out, so
- * such patterns are refused outright.
- */
-export function backtrackingRisk(source: string): boolean {
-  return /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/.test(source);
-}
-
 const safePattern = (what: string) =>
   z
     .string()
     .min(1)
     .max(300)
     .refine((p) => !backtrackingRisk(p), `${what} has a quantified group that holds a quantifier (like (a+)+): it could freeze browsers`);
-
-/** Host patterns: at most one `*` inside a label, besides a leading `*.`, and a real host name's length. */
-export const HOST_PATTERN = /^(\*\.)?(?:[a-z0-9-]*\*?[a-z0-9-]*)(\.[a-z0-9-]*\*?[a-z0-9-]*)*$/i;
 
 /**
  * A detection rule written by an admin in the relay config, for internal

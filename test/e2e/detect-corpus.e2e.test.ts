@@ -1,5 +1,6 @@
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { CATALOG } from "../../extension/src/detect/catalog.ts";
 import { loadCorpus } from "../detect/corpus.ts";
 import { evaluatePages, metrics, misses } from "../detect/eval.ts";
 import { launchChromium, ROOT } from "./harness.ts";
@@ -21,6 +22,10 @@ it("meets precision ≥ 0.98 and recall ≥ 0.95 on test/fixtures/denied-pages",
   const pages = loadCorpus(`${ROOT}/test/fixtures/denied-pages`);
   expect(pages.length).toBeGreaterThanOrEqual(80);
   expect(pages.filter((p) => p.denied).length * 2).toBeGreaterThanOrEqual(pages.length);
+  // Every catalog app has a denied page, and the generic detector has pages in all eight languages.
+  const deniedApps = new Set(pages.filter((p) => p.denied).map((p) => p.app));
+  expect(CATALOG.map((a) => a.id).filter((id) => !deniedApps.has(id))).toEqual([]);
+  expect(pages.filter((p) => p.denied && p.app === "generic").length).toBeGreaterThanOrEqual(8);
 
   const results = await evaluatePages(browser, pages);
   const m = metrics(results);

@@ -1,4 +1,5 @@
-import { backtrackingRisk, type DetectionRule } from "@gatehouse/shared";
+import type { DetectionRule } from "@gatehouse/shared";
+import { backtrackingRisk } from "@gatehouse/shared/patterns";
 import type { Extract } from "./extract.ts";
 import { hostPattern } from "./hosts.ts";
 

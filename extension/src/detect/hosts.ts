@@ -1,4 +1,4 @@
-import { HOST_PATTERN } from "@gatehouse/shared";
+import { HOST_PATTERN } from "@gatehouse/shared/patterns";
 
 /**
  * Host patterns are lower-case host names where `*` stands for any run of

@@ -1,0 +1,20 @@
+/**
+ * Pattern checks shared by the relay (config validation) and the extension's
+ * content script. Kept free of zod and of everything else in this package:
+ * the content script imports this module alone (`@gatehouse/shared/patterns`)
+ * and must stay small.
+ */
+
+/**
+ * Patterns that can take exponential time on a crafted input ("catastrophic
+ * backtracking"): a quantified group that itself holds a quantifier, like
+ * `(a+)+` or `(\w+/?)*`. Admin rules run on every matching page in every
+ * employee's browser, where a regular expression cannot be timed out, so
+ * such patterns are refused outright.
+ */
+export function backtrackingRisk(source: string): boolean {
+  return /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/.test(source);
+}
+
+/** Host patterns: at most one `*` inside a label, besides a leading `*.`, and a real host name's length. */
+export const HOST_PATTERN = /^(\*\.)?(?:[a-z0-9-]*\*?[a-z0-9-]*)(\.[a-z0-9-]*\*?[a-z0-9-]*)*$/i;
