@@ -110,7 +110,9 @@ async function timing(browser: Browser, pages: Page[]): Promise<void> {
   console.log(
     `  first   median ${ms(quantile(first, 0.5))}   p95 ${ms(quantile(first, 0.95))}   (the one call at page load: compiles the code and the vocabulary)`,
   );
-  console.log(`          on pages that are not denied: median ${ms(quantile(firstOrdinary, 0.5))}   p95 ${ms(quantile(firstOrdinary, 0.95))}`);
+  console.log(
+    `          on pages that are not denied: median ${ms(quantile(firstOrdinary, 0.5))}   p95 ${ms(quantile(firstOrdinary, 0.95))}`,
+  );
   console.log(
     `  baseline (vocabulary over innerText)   median ${ms(quantile(naive, 0.5))}   p95 ${ms(quantile(naive, 0.95))}   detect/baseline at median ${(quantile(warm, 0.5) / quantile(naive, 0.5)).toFixed(2)}`,
   );
