@@ -1,13 +1,13 @@
 import type { DetectionRule } from "@gatehouse/shared";
 import { backtrackingRisk } from "@gatehouse/shared/patterns";
 import type { Extract } from "./extract.ts";
-import { hostPattern } from "./hosts.ts";
+import { type HostMatcher, hostPattern } from "./hosts.ts";
 
 /** An admin rule made ready to run: patterns compiled once, not per page. */
 export interface CompiledRule {
   app: string;
   name: string | undefined;
-  hosts: RegExp[];
+  hosts: HostMatcher[];
   path: RegExp | undefined;
   text: string[];
   selectors: string[];

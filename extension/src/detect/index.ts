@@ -2,7 +2,7 @@ import type { Detection } from "@gatehouse/shared";
 import type { CompiledRule } from "./admin-rules.ts";
 import { CATALOG, type CatalogApp } from "./catalog.ts";
 import { extract, humanize } from "./extract.ts";
-import { anyHost, hostPattern } from "./hosts.ts";
+import { anyHost, type HostMatcher, hostPattern } from "./hosts.ts";
 import { findControl, hidden, messageAround, type PageView, readPage, squash } from "./page.ts";
 import { DENIAL, HELP_PATH, REQUEST_ACCESS } from "./phrases.ts";
 import { THRESHOLD, weigh } from "./score.ts";
@@ -17,7 +17,7 @@ const SIGNED_IN =
 
 interface KnownApp {
   app: CatalogApp;
-  hosts: RegExp[];
+  hosts: HostMatcher[];
 }
 
 const KNOWN: KnownApp[] = CATALOG.map((app) => ({ app, hosts: app.hosts.map(hostPattern) }));
