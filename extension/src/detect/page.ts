@@ -1,3 +1,4 @@
+import type { Matcher } from "./phrases.ts";
 /**
  * Reads what a denial detector needs from a page, cheaply and with a bound:
  * the title, the headings, whatever sits in a dialog or alert, and up to a
@@ -283,7 +284,7 @@ const BLOCKS = new Set(["P", "H1", "H2", "H3", "H4", "LI", "DIV", "SECTION", "DI
  * The page's own words for the denial: the block around the match, plus the
  * paragraph after a heading ("You need access" + "Ask for access, or …").
  */
-export function messageAround(el: Element, phrase: RegExp): string {
+export function messageAround(el: Element, phrase: Matcher): string {
   // Narrow down to the smallest descendant block that still holds the phrase.
   let node: Element = el;
   for (let depth = 0; depth < 12; depth++) {

@@ -20,95 +20,198 @@ function phrases(list: string[]): RegExp {
 }
 
 /**
+ * The vocabulary in parts, one per language, each with the stems every one of
+ * its phrases contains. A part is compiled only when a page contains one of
+ * its stems: an English page never compiles the Japanese expressions, and a
+ * page that mentions no access at all compiles none.
+ */
+interface Part {
+  name: string;
+  stems: RegExp;
+  /** Denials stated as a status ("Access denied"); see STATUS. */
+  status: string[];
+  /** Denials said to the reader ("you don't have access"). */
+  said: string[];
+}
+
+const PARTS: Part[] = [
+  {
+    name: "English",
+    stems:
+      /access|permission|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)/i,
+    status: [
+      `\\baccess (?:is )?(?:denied|refused|forbidden|restricted|not allowed)\\b`,
+      `\\bpermission (?:denied|required|violation)\\b`,
+      `\\b(?:insufficient|missing|lacking) (?:privileges|permissions?|access|rights)\\b`,
+      `\\brestricted (?:content|page|file|resource|area)\\b`,
+    ],
+    said: [
+      `\\byou ${NOT} have (?:the )?(?:required |necessary |sufficient |enough )?(?:access|permissions?|rights|privileges|authori[sz]ation)\\b`,
+      `\\byou ${NOT} have (?:the )?(?:level of )?access\\b`,
+      `\\byou (?:currently )?(?:have|got) no (?:access|permissions?)\\b`,
+      `\\b(?:you|this account|that account|your account|your role|your user) (?:does|do)(?:n${Q}t| not) have (?:access|permission)`,
+      `\\byou(?:${Q}ll)? need (?:to have |to request )?(?:additional |more |the right |edit |view )?(?:access|permissions?|authori[sz]ation)\\b`,
+      `\\b(?:you(?:${Q}re| are)|user is|you have not been|you haven${Q}t been) not (?:authori[sz]ed|allowed|permitted)\\b`,
+      `\\b(?:you(?:${Q}re| are)|user is) not (?:authori[sz]ed|allowed|permitted)\\b`,
+      `\\bis not authori[sz]ed to\\b`,
+      `\\bnot authori[sz]ed to (?:access|view|see|perform|open|use)\\b`,
+      `\\byou(?:${Q}re| are) not (?:a member|part) of (?:this|the|that)\\b`,
+      `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
+      `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open) (?:this|that|the)\\b`,
+      `\\bcan${Q}t let you see\\b`,
+      `\\byou may not have (?:access|permission)\\b`,
+      `\\bunavailable to you\\b`,
+      `\\b(?:this|the) (?:page|file|doc|document|board|channel|space|project|repository|item|folder|sheet|dashboard|record|vault|site|app|video|base|view|workbook|task|ticket) is (?:private|restricted)\\b`,
+      `\\bno access to (?:this|that|the)\\b`,
+      `\\bask (?:the |an? |your )?(?:owner|admin|administrator|workspace admin|site admin|organi[sz]ation admin)s? (?:for|to grant you) (?:access|permission)`,
+      `\\bnot assigned to (?:this|the) (?:app|application)\\b`,
+      `\\brequired permissions?:`,
+      `\\bdo(?:es)?n${Q}t have permission\\b`,
+      `\\bwithout (?:the )?(?:required )?permission\\b`,
+    ],
+  },
+  {
+    name: "German",
+    stems: /zugriff|zugang|berechtig|rechte|autorisiert/i,
+    status: [`\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`],
+    said: [
+      `\\bkeine (?:berechtigung|zugriffsberechtigung|zugriffsrechte|rechte)\\b`,
+      `\\bkeinen (?:zugriff|zugang)\\b`,
+      `\\bnicht (?:berechtigt|autorisiert)\\b`,
+      `\\bfehlende (?:berechtigung|rechte)`,
+    ],
+  },
+  {
+    name: "French",
+    stems: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)/i,
+    status: [
+      `\\bacc[eè]s (?:refus[ée]|interdit|non autoris[ée]|restreint)`,
+      `\\bautorisation (?:requise|refus[ée]e)\\b`,
+      `\\bpermission (?:refus[ée]e|requise)\\b`,
+    ],
+    said: [
+      `\\bn${Q}(?:avez|a|êtes) pas (?:accès|l${Q}autorisation|les autorisations|les droits|la permission|les permissions|autoris[ée])`,
+      `\\bvous (?:n${Q}avez|ne disposez) pas (?:de |des |d${Q})?(?:accès|droits|autorisations?|permissions?)`,
+    ],
+  },
+  {
+    name: "Spanish",
+    stems: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone/i,
+    status: [`\\bacceso (?:denegado|restringido|no autorizado)`, `\\bpermiso denegado\\b`],
+    said: [
+      `\\bno (?:tienes|tiene|tienen|dispone de|dispones de) (?:acceso|permisos?|autorizaci[oó]n)`,
+      `\\bno (?:est[aá]s?|est[aá]n) autorizad[oa]s?\\b`,
+      `\\bnecesitas? (?:acceso|permisos?)\\b`,
+    ],
+  },
+  {
+    name: "Portuguese",
+    stems: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de/i,
+    status: [`\\bacesso (?:negado|restrito|não autorizado)`, `\\bpermiss[aã]o negada\\b`],
+    said: [
+      `\\b(?:você|voce|vc) não (?:tem|possui) (?:acesso|permiss[aã]o|autoriza[cç][aã]o)`,
+      `\\bnão (?:tem|possui|tens) (?:acesso|permiss[aã]o)`,
+      `\\bsem permiss[aã]o\\b`,
+      `\\bnão (?:está|estás) autorizad[oa]\\b`,
+      `\\bprecisa de (?:acesso|permiss[aã]o)\\b`,
+    ],
+  },
+  {
+    name: "Italian",
+    stems: /accesso|autorizzazion|autorizzat|permess|diritti|non (?:hai|ha|avete|disponi|dispone|sei|è)\b/i,
+    status: [`\\baccesso (?:negato|non consentito|non autorizzato|limitato)`, `\\b(?:autorizzazione|permesso) negat[oa]\\b`],
+    said: [
+      `\\bnon (?:hai|ha|avete|disponi|dispone) (?:di )?(?:accesso|l${Q}accesso|l${Q}autorizzazione|autorizzazioni|i permessi|il permesso|permessi|i diritti)`,
+      `\\bnon (?:sei|è) autorizzat[oa]\\b`,
+    ],
+  },
+  {
+    name: "Dutch",
+    stems: /toegang|toestemming|rechten|machtig|bevoegd|geautoriseerd/i,
+    status: [`\\btoegang (?:geweigerd|verboden|niet toegestaan)`],
+    said: [
+      `\\bgeen (?:toegang|toestemming|rechten|machtiging|bevoegdheid|toegangsrechten)\\b`,
+      `\\bniet (?:gemachtigd|bevoegd|geautoriseerd)\\b`,
+    ],
+  },
+  {
+    name: "Japanese",
+    stems: /アクセス|権限|許可|拒否/,
+    status: ["アクセス(?:が|は)?拒否"],
+    said: [
+      "(?:アクセス|閲覧|表示|編集)?(?:する)?権限(?:が|は)(?:ありません|ない)",
+      "アクセス権(?:限)?(?:が|は)(?:ありません|ない)",
+      "アクセスできません",
+      "許可されていません",
+      "権限が必要です",
+    ],
+  },
+];
+
+/** Anything with `exec` and `test`: a RegExp, or a Vocabulary. */
+export interface Matcher {
+  exec(text: string): RegExpExecArray | null;
+  test(text: string): boolean;
+}
+
+/**
+ * Matches like one expression made of all the parts, but compiles a part
+ * only the first time a text contains one of its stems.
+ */
+export class Vocabulary implements Matcher {
+  readonly #parts: { stems: RegExp; source: string; re: RegExp | null }[];
+  constructor(parts: { stems: RegExp; phrases: string[] }[], anchored = false) {
+    this.#parts = parts
+      .filter((p) => p.phrases.length > 0)
+      .map((p) => {
+        const body = spaced(p.phrases).join("|");
+        return { stems: p.stems, source: anchored ? `^(?:${body})` : body, re: null };
+      });
+  }
+  exec(text: string): RegExpExecArray | null {
+    let best: RegExpExecArray | null = null;
+    for (const part of this.#parts) {
+      if (!part.stems.test(text)) continue;
+      part.re ??= new RegExp(part.source, "i");
+      const m = part.re.exec(text);
+      if (m && (best === null || m.index < best.index)) best = m;
+    }
+    return best;
+  }
+  test(text: string): boolean {
+    return this.exec(text) !== null;
+  }
+  /** The whole vocabulary as one expression, ignoring stems (for tests). */
+  ungated(): RegExp {
+    return new RegExp(this.#parts.map((p) => p.source).join("|"), "i");
+  }
+}
+
+/**
  * Denials stated as a status, not addressed to anyone ("Access denied",
  * "Zugriff verweigert"). Running text mentions them all the time ("I got
  * access denied yesterday"), so outside titles and headings they count only
- * where a sentence starts with them.
+ * where a sentence starts with them. Anchored: it tells whether a match *is* one.
  */
-const STATUS_PHRASES = [
-  `\\baccess (?:is )?(?:denied|refused|forbidden|restricted|not allowed)\\b`,
-  `\\bpermission (?:denied|required|violation)\\b`,
-  `\\b(?:insufficient|missing|lacking) (?:privileges|permissions?|access|rights)\\b`,
-  `\\brestricted (?:content|page|file|resource|area)\\b`,
-  `\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`,
-  `\\bacc[eè]s (?:refus[ée]|interdit|non autoris[ée]|restreint)`,
-  `\\bautorisation (?:requise|refus[ée]e)\\b`,
-  `\\bpermission (?:refus[ée]e|requise)\\b`,
-  `\\bacceso (?:denegado|restringido|no autorizado)`,
-  `\\bpermiso denegado\\b`,
-  `\\bacesso (?:negado|restrito|não autorizado)`,
-  `\\bpermiss[aã]o negada\\b`,
-  `\\baccesso (?:negato|non consentito|non autorizzato|limitato)`,
-  `\\b(?:autorizzazione|permesso) negat[oa]\\b`,
-  `\\btoegang (?:geweigerd|verboden|niet toegestaan)`,
-  "アクセス(?:が|は)?拒否",
-];
-export const STATUS = new RegExp(`^(?:${spaced(STATUS_PHRASES).join("|")})`, "i");
+export const STATUS = new Vocabulary(
+  PARTS.map((p) => ({ stems: p.stems, phrases: p.status })),
+  true,
+);
 
-export const DENIAL = phrases([
-  ...STATUS_PHRASES,
-  // English
-  `\\byou ${NOT} have (?:the )?(?:required |necessary |sufficient |enough )?(?:access|permissions?|rights|privileges|authori[sz]ation)\\b`,
-  `\\byou ${NOT} have (?:the )?(?:level of )?access\\b`,
-  `\\byou (?:currently )?(?:have|got) no (?:access|permissions?)\\b`,
-  `\\b(?:you|this account|that account|your account|your role|your user) (?:does|do)(?:n${Q}t| not) have (?:access|permission)`,
-  `\\byou(?:${Q}ll)? need (?:to have |to request )?(?:additional |more |the right |edit |view )?(?:access|permissions?|authori[sz]ation)\\b`,
-  `\\b(?:you(?:${Q}re| are)|user is|you have not been|you haven${Q}t been) not (?:authori[sz]ed|allowed|permitted)\\b`,
-  `\\b(?:you(?:${Q}re| are)|user is) not (?:authori[sz]ed|allowed|permitted)\\b`,
-  `\\bis not authori[sz]ed to\\b`,
-  `\\bnot authori[sz]ed to (?:access|view|see|perform|open|use)\\b`,
-  `\\byou(?:${Q}re| are) not (?:a member|part) of (?:this|the|that)\\b`,
-  `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
-  `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open) (?:this|that|the)\\b`,
-  `\\bcan${Q}t let you see\\b`,
-  `\\byou may not have (?:access|permission)\\b`,
-  `\\bunavailable to you\\b`,
-  `\\b(?:this|the) (?:page|file|doc|document|board|channel|space|project|repository|item|folder|sheet|dashboard|record|vault|site|app|video|base|view|workbook|task|ticket) is (?:private|restricted)\\b`,
-  `\\bno access to (?:this|that|the)\\b`,
-  `\\bask (?:the |an? |your )?(?:owner|admin|administrator|workspace admin|site admin|organi[sz]ation admin)s? (?:for|to grant you) (?:access|permission)`,
-  `\\bnot assigned to (?:this|the) (?:app|application)\\b`,
-  `\\brequired permissions?:`,
-  `\\bdo(?:es)?n${Q}t have permission\\b`,
-  `\\bwithout (?:the )?(?:required )?permission\\b`,
-  // German
-  `\\bkeine (?:berechtigung|zugriffsberechtigung|zugriffsrechte|rechte)\\b`,
-  `\\bkeinen (?:zugriff|zugang)\\b`,
-  `\\bnicht (?:berechtigt|autorisiert)\\b`,
-  `\\bfehlende (?:berechtigung|rechte)`,
-  // French
-  `\\bn${Q}(?:avez|a|êtes) pas (?:accès|l${Q}autorisation|les autorisations|les droits|la permission|les permissions|autoris[ée])`,
-  `\\bvous (?:n${Q}avez|ne disposez) pas (?:de |des |d${Q})?(?:accès|droits|autorisations?|permissions?)`,
-  // Spanish
-  `\\bno (?:tienes|tiene|tienen|dispone de|dispones de) (?:acceso|permisos?|autorizaci[oó]n)`,
-  `\\bno (?:est[aá]s?|est[aá]n) autorizad[oa]s?\\b`,
-  `\\bnecesitas? (?:acceso|permisos?)\\b`,
-  // Portuguese
-  `\\b(?:você|voce|vc) não (?:tem|possui) (?:acesso|permiss[aã]o|autoriza[cç][aã]o)`,
-  `\\bnão (?:tem|possui|tens) (?:acesso|permiss[aã]o)`,
-  `\\bsem permiss[aã]o\\b`,
-  `\\bnão (?:está|estás) autorizad[oa]\\b`,
-  `\\bprecisa de (?:acesso|permiss[aã]o)\\b`,
-  // Italian
-  `\\bnon (?:hai|ha|avete|disponi|dispone) (?:di )?(?:accesso|l${Q}accesso|l${Q}autorizzazione|autorizzazioni|i permessi|il permesso|permessi|i diritti)`,
-  `\\bnon (?:sei|è) autorizzat[oa]\\b`,
-  // Dutch
-  `\\bgeen (?:toegang|toestemming|rechten|machtiging|bevoegdheid|toegangsrechten)\\b`,
-  `\\bniet (?:gemachtigd|bevoegd|geautoriseerd)\\b`,
-  // Japanese (no word boundaries in Japanese text)
-  "(?:アクセス|閲覧|表示|編集)?(?:する)?権限(?:が|は)(?:ありません|ない)",
-  "アクセス権(?:限)?(?:が|は)(?:ありません|ない)",
-  "アクセスできません",
-  "許可されていません",
-  "権限が必要です",
-]);
+export const DENIAL = new Vocabulary(PARTS.map((p) => ({ stems: p.stems, phrases: [...p.status, ...p.said] })));
+
+/** Per language, for the test that keeps stems and phrases in step. */
+export const LANGUAGES = PARTS.map((p) => ({
+  name: p.name,
+  stems: p.stems,
+  vocabulary: new Vocabulary([{ stems: /(?:)/, phrases: [...p.status, ...p.said] }]),
+}));
 
 /**
- * A cheap first look: every DENIAL phrase contains one of these stems. Pages
- * without any (most of the web) never run, or even compile, the big
- * expressions. test/detect.test.ts checks the two stay in step.
+ * A cheap first look: any language's stems. Segments without any (most of
+ * the web) never run, or even compile, the vocabulary.
  */
-export const HINTS =
-  /acce|accè|acess|permi|perme|autori|authori|allow|privileg|right|droit|diritt|member|part of|restrict|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:view|see|open)|zugriff|zugang|berechtig|rechte|toegang|toestemming|machtig|bevoegd|geautoriseerd|権限|アクセス|拒否|許可/i;
+export const HINTS = new RegExp(PARTS.map((p) => p.stems.source).join("|"), "i");
 
 /** The label of a button or link that asks for access. */
 export const REQUEST_ACCESS = phrases([
@@ -192,9 +295,12 @@ export const GONE = phrases([
   `\\bno longer (?:exists|available)\\b`,
 ]);
 
+// No `u` flag on these small expressions: Unicode mode makes every expression
+// slower to compile, and the content script compiles them on each page load.
+
 /** A line that is nothing but an HTTP refusal: "403 Forbidden", "Error 401", "Forbidden". */
 export const STATUS_LINE =
-  /^[^\p{L}\p{N}]*(?:(?:error|http|status)?\s*(?:403|401)(?:\s*[-:–]?\s*(?:forbidden|unauthori[sz]ed|access denied))?|forbidden|unauthori[sz]ed)[^\p{L}\p{N}]*$/imu;
+  /^[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF]*(?:(?:error|http|status)?\s*(?:403|401)(?:\s*[-:–]?\s*(?:forbidden|unauthori[sz]ed|access denied))?|forbidden|unauthori[sz]ed)[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF]*$/im;
 
 /** Titles of articles about denials, not denials: "Troubleshooting 403 errors", "How to fix …". */
 export const HELP_TITLE =
@@ -211,7 +317,7 @@ export const REPORTED_BEFORE =
 export const SWITCH_ACCOUNT = /\b(?:different|another|other) account\b|\bswitch (?:accounts?|users?)\b|\bsign(?:ed)? out\b/i;
 
 /** A denial phrase directly after an opening quote is being quoted, not said. */
-export const OPEN_QUOTE = /["“„«‘'「『]\s*$/u;
+export const OPEN_QUOTE = /["“„«‘'「『]\s*$/;
 
 /** A heading that starts with an exception name ("PermissionDenied: …") is a log, not a refusal. */
 const EXCEPTION = "(?:[\\w$]+\\.)*[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*(?:Error|Exception|Denied|Forbidden|Fault)";

@@ -7,6 +7,7 @@ import {
   HELP_TITLE,
   HINTS,
   HTTP_DENIAL,
+  type Matcher,
   NOT_FOUND,
   OPEN_QUOTE,
   PAYWALL,
@@ -46,12 +47,12 @@ export interface Context {
 export interface Verdict {
   score: number;
   /** The segment holding the denial, and the phrase that matched in it. */
-  best: { segment: Segment; phrase: RegExp } | null;
+  best: { segment: Segment; phrase: Matcher } | null;
   reasons: string[];
 }
 
 /** Nothing before, or the end of a sentence, a label's colon, or an icon. */
-const SENTENCE_START = /(?:^|[.!?:;。！？\n]|[^\p{L}\p{N}\s,'’"“(<>-])[^\S\n]*$/u;
+const SENTENCE_START = /(?:^|[.!?:;。！？\n]|[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF\s,'’"“(<>-])[^\S\n]*$/;
 
 /** Is the text that follows `before` inside quotation marks? */
 function quoted(before: string): boolean {
@@ -60,18 +61,6 @@ function quoted(before: string): boolean {
   if (open > close) return true;
   if ((before.match(/"/g)?.length ?? 0) % 2 === 1) return true;
   return OPEN_QUOTE.test(before.slice(-3));
-}
-
-const GLOBAL = new WeakMap<RegExp, RegExp>();
-/** The same expression with the `g` flag, to walk every occurrence with its context. */
-function everywhere(phrase: RegExp): RegExp {
-  let g = GLOBAL.get(phrase);
-  if (!g) {
-    g = new RegExp(phrase.source, `${phrase.flags.replace("g", "")}g`);
-    GLOBAL.set(phrase, g);
-  }
-  g.lastIndex = 0;
-  return g;
 }
 
 /** Is one occurrence, read in the whole text around it, being said rather than quoted or logged? */
@@ -84,14 +73,18 @@ function saidAt(text: string, index: number, match: string, place: Place): boole
 }
 
 /** A match that is being said somewhere in the text, not (only) quoted or logged. */
-function said(text: string, phrase: RegExp, place: Place): boolean {
+function said(text: string, phrase: Matcher, place: Place): boolean {
   if (!phrase.test(text)) return false;
   if (place !== "body" && EXCEPTION_TITLE.test(text)) return false;
-  const g = everywhere(phrase);
-  let scanned = 0;
-  for (let m = g.exec(text); m && scanned < 20; m = g.exec(text), scanned++) {
-    if (saidAt(text, m.index, m[0], place)) return true;
-    if (m[0].length === 0) g.lastIndex++;
+  // Every occurrence, each read in the whole text around it. (Not with a `g`
+  // copy of the expression: that would compile the vocabulary a second time.)
+  let offset = 0;
+  for (let scanned = 0; scanned < 20 && offset < text.length; scanned++) {
+    const m = phrase.exec(offset ? text.slice(offset) : text);
+    if (!m) return false;
+    const at = offset + m.index;
+    if (saidAt(text, at, m[0], place)) return true;
+    offset = at + Math.max(1, m[0].length);
   }
   return false;
 }
