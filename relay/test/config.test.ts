@@ -56,3 +56,33 @@ fallback: { max: 8h }
     expect(configErrors("flows: [\n  - id: x\n")[0]).toMatch(/^line \d+: /);
   });
 });
+
+describe("flow conditions, resources and requesters in gatehouse.yaml", () => {
+  it("refuses a condition that does not compile, or is not true/false, when the file is loaded", () => {
+    const issues = configErrors(`directory:
+  users: [{ email: dana@acme.test, name: Dana }]
+flows:
+  - id: a
+    name: A
+    apps: [github]
+    resources: ["acme-corp/payments*"]
+    requesters: [group:nobody]
+    condition: "requester.email =="
+    approval: auto
+    durations: { choices: [1h] }
+  - id: b
+    name: B
+    apps: [github]
+    condition: "request.time.getHours(requester.timezone) + 1"
+    approval: auto
+    durations: { choices: [1h] }
+`);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^flows\[0\]\.requesters\[0\]: unknown group 'nobody' \(line 8\)$/),
+        expect.stringMatching(/^flows\[0\]\.condition: .*\(line 9\)$/),
+        expect.stringMatching(/^flows\[1\]\.condition: a condition must be true or false.*\(line 15\)$/),
+      ]),
+    );
+  });
+});

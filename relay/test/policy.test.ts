@@ -84,3 +84,70 @@ describe("policy evaluation", () => {
     expect(ask(s, "dana@acme.test", "github")).toMatchObject({ flow: { id: "on" } });
   });
 });
+
+describe("flow matching: resources, requesters and conditions", () => {
+  const at = (iso: string) => new Date(iso);
+
+  it("matches resource globs on the resource id", () => {
+    const s = snapshot([
+      flow("payments", ["github"], ["manager"], { resources: ["acme-corp/payments*"] }),
+      flow("rest", ["github"], ["admins"]),
+    ]);
+    const hit = evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "github", resourceId: "acme-corp/payments-api" });
+    expect(hit).toMatchObject({ outcome: "matched", flow: { id: "payments" } });
+    const miss = evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "github", resourceId: "acme-corp/website" });
+    expect(miss).toMatchObject({ outcome: "matched", flow: { id: "rest" } });
+    expect(miss.explain[0]).toBe("payments: resource 'acme-corp/website' matches none of acme-corp/payments*");
+    // `*` stays within a segment.
+    expect(evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "github", resourceId: "acme-corp/payments/x" })).toMatchObject({
+      flow: { id: "rest" },
+    });
+  });
+
+  it("limits a flow to its requesters", () => {
+    const s = snapshot([flow("sec", ["vault"], ["admins"], { requesters: ["group:security"] }), flow("other", ["vault"], ["admins"])]);
+    expect(ask(s, "dana@acme.test", "vault")).toMatchObject({ flow: { id: "sec" } });
+    const lee = ask(s, "lee@acme.test", "vault");
+    expect(lee).toMatchObject({ flow: { id: "other" } });
+    expect(lee.explain[0]).toContain("lee@acme.test is not among the requesters group:security");
+  });
+
+  it("evaluates CEL conditions over requester, resource and request, with time zones", () => {
+    const office = flow("office-hours", ["aws-console"], ["manager"], {
+      condition:
+        "request.time.getHours(requester.timezone) >= 9 && request.time.getHours(requester.timezone) < 18 && !('contractors' in requester.groups)",
+    });
+    const s = snapshot([office, flow("after-hours", ["aws-console"], ["admins"])]);
+    s.usersByEmail.set("dana@acme.test", { ...(s.usersByEmail.get("dana@acme.test") as DirectoryUser), timezone: "Europe/Berlin" });
+    const morning = (iso: string) =>
+      evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "aws-console", resourceId: "b", at: at(iso) });
+    expect(morning("2026-11-23T08:30:00Z")).toMatchObject({ flow: { id: "office-hours" } }); // 09:30 in Berlin
+    const early = morning("2026-11-23T07:30:00Z"); // 08:30 in Berlin
+    expect(early).toMatchObject({ flow: { id: "after-hours" } });
+    expect(early.explain[0]).toMatch(/^office-hours: condition is false/);
+
+    // Snapshots are immutable (one per evaluation): a new one with Dana among the contractors.
+    const s2: PolicySnapshot = { ...s, groups: new Map([...s.groups, ["contractors", ["dana@acme.test"]]]) };
+    const contractor = evaluatePolicy(s2, {
+      requesterEmail: "dana@acme.test",
+      app: "aws-console",
+      resourceId: "b",
+      at: at("2026-11-23T10:00:00Z"),
+    });
+    expect(contractor).toMatchObject({ flow: { id: "after-hours" } });
+  });
+
+  it("reads the request's duration and reason in conditions", () => {
+    const s = snapshot([
+      flow("short", ["db"], ["manager"], { condition: "request.duration <= duration('1h') && size(request.reason) > 3" }),
+      flow("long", ["db"], ["admins"]),
+    ]);
+    const ask2 = (durationMs: number, reason: string) =>
+      evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "db", resourceId: "x", durationMs, reason }).outcome === "matched" &&
+      (evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "db", resourceId: "x", durationMs, reason }) as { flow: { id: string } })
+        .flow.id;
+    expect(ask2(3_600_000, "debugging")).toBe("short");
+    expect(ask2(4 * 3_600_000, "debugging")).toBe("long");
+    expect(ask2(3_600_000, "x")).toBe("long");
+  });
+});

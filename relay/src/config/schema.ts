@@ -1,6 +1,8 @@
 import { DetectionRuleSchema, DurationTextSchema, durationMs } from "@gatehouse/shared";
 import { z } from "zod";
 import { ruleProblems } from "../detection/rules.ts";
+import { compileCondition } from "../policy/condition.ts";
+import { globProblem } from "../policy/glob.ts";
 import { FALLBACK_MAX_CEILING } from "../policy/model.ts";
 
 /**
@@ -36,6 +38,15 @@ const flowSchema = z.strictObject({
   name: z.string().min(1).max(200),
   enabled: z.boolean().default(true),
   apps: z.array(z.string().min(1)).min(1),
+  /** Globs on the resource id; omitted: every resource of the apps. */
+  resources: z.array(z.string().min(1).max(300)).min(1).optional(),
+  /** Who may use the flow; omitted: everyone. */
+  requesters: z
+    .array(z.string().regex(/^(user:.+|group:.+)$/, "expected user:<email> or group:<id>"))
+    .min(1)
+    .optional(),
+  /** A CEL expression that must be true (docs/policy.md). */
+  condition: z.string().min(1).max(2000).optional(),
   approval: z.union([z.literal("auto"), z.strictObject({ steps: z.array(stepSchema).min(1) })]),
   durations: z.strictObject({
     choices: z.array(DurationTextSchema).min(1),
@@ -108,6 +119,20 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
           if (ref.startsWith("group:") && !groupIds.has(ref.slice(6))) issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
         });
       });
+    }
+    f.resources?.forEach((pattern, ri) => {
+      const problem = globProblem(pattern);
+      if (problem) issues.push({ path: ["flows", fi, "resources", ri], message: `not a valid pattern: ${problem}` });
+    });
+    f.requesters?.forEach((ref, ri) => {
+      const path = ["flows", fi, "requesters", ri];
+      if (ref.startsWith("user:") && !emails.has(ref.slice(5).toLowerCase()))
+        issues.push({ path, message: `unknown user '${ref.slice(5)}'` });
+      if (ref.startsWith("group:") && !groupIds.has(ref.slice(6))) issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
+    });
+    if (f.condition !== undefined) {
+      const compiled = compileCondition(f.condition);
+      if ("error" in compiled) issues.push({ path: ["flows", fi, "condition"], message: compiled.error });
     }
     if (f.durations.default && !f.durations.choices.includes(f.durations.default))
       issues.push({ path: ["flows", fi, "durations", "default"], message: "the default must be one of the choices" });

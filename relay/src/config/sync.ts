@@ -6,6 +6,7 @@ import { accessFlows, groups, memberships, settings, users } from "../db/schema/
 import { saveDetectionRules } from "../detection/rules.ts";
 import { FALLBACK_SETTING } from "../policy/snapshot.ts";
 import type { GatehouseConfig } from "./schema.ts";
+import { flowDefinition } from "./snapshot.ts";
 
 /**
  * Makes the database match the config file, in one transaction. People are
@@ -58,7 +59,7 @@ export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock)
           name: f.name,
           priority: i,
           enabled: f.enabled,
-          definition: { apps: f.apps, approval: f.approval, durations: f.durations, requireReason: f.requireReason },
+          definition: flowDefinition(f),
           updatedAt: now,
         })),
       );

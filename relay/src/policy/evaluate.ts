@@ -1,10 +1,20 @@
 import { durationMs } from "@gatehouse/shared";
+import { Duration } from "@marcbachmann/cel-js/evaluator";
+import { type ConditionContext, conditionFor } from "./condition.ts";
+import { globMatcher } from "./glob.ts";
 import { type DirectoryUser, FALLBACK_FLOW_ID, type Flow, type FlowDefinition, type PolicySnapshot, type StepDefinition } from "./model.ts";
 
 export interface PolicyInput {
   requesterEmail: string;
   app: string;
   resourceId: string | null;
+  /** What conditions may read; all optional (a preview knows less than a request). */
+  resourceUrl?: string | undefined;
+  at?: Date | undefined;
+  durationMs?: number | null | undefined;
+  reason?: string | undefined;
+  ticket?: string | undefined;
+  ip?: string | undefined;
 }
 
 export interface ResolvedApprovalStep {
@@ -45,7 +55,7 @@ export function evaluatePolicy(snapshot: PolicySnapshot, input: PolicyInput): Ev
   if (!requester.active) return { outcome: "denied", code: "inactive_requester", explain };
 
   for (const flow of snapshot.flows) {
-    const why = whyNotMatching(flow, input);
+    const why = whyNotMatching(snapshot, requester, flow, input);
     if (why) {
       explain.push(`${flow.id}: ${why}`);
       continue;
@@ -64,10 +74,64 @@ export function evaluatePolicy(snapshot: PolicySnapshot, input: PolicyInput): Ev
   return matched(snapshot, requester, FALLBACK_FLOW_ID, "Fallback (admins approve)", definition, explain);
 }
 
-function whyNotMatching(flow: Flow, input: PolicyInput): string | null {
+function whyNotMatching(snapshot: PolicySnapshot, requester: DirectoryUser, flow: Flow, input: PolicyInput): string | null {
+  const d = flow.definition;
   if (!flow.enabled) return "disabled";
-  if (!flow.definition.apps.includes(input.app)) return `app '${input.app}' is not one of ${flow.definition.apps.join(", ")}`;
+  if (!d.apps.includes(input.app)) return `app '${input.app}' is not one of ${d.apps.join(", ")}`;
+  if (d.resources?.length) {
+    const id = input.resourceId ?? "";
+    if (!d.resources.some((p) => globMatcher(p)(id))) return `resource '${id}' matches none of ${d.resources.join(", ")}`;
+  }
+  if (d.requesters?.length && !d.requesters.some((ref) => isRequester(snapshot, requester, ref)))
+    return `${requester.email} is not among the requesters ${d.requesters.join(", ")}`;
+  if (d.condition) {
+    const condition = conditionFor(d.condition);
+    if ("error" in condition) return `condition does not compile: ${condition.error}`;
+    try {
+      if (!condition.evaluate(conditionContext(snapshot, requester, input))) return `condition is false: ${d.condition}`;
+    } catch (e) {
+      return `condition failed: ${(e as Error).message.split("\n")[0]}`;
+    }
+  }
   return null;
+}
+
+function isRequester(snapshot: PolicySnapshot, requester: DirectoryUser, ref: string): boolean {
+  if (ref.startsWith("user:")) return ref.slice(5).toLowerCase() === requester.email;
+  if (ref.startsWith("group:")) return snapshot.groups.get(ref.slice(6))?.includes(requester.email) ?? false;
+  return false;
+}
+
+const groupIndex = new WeakMap<PolicySnapshot, Map<string, string[]>>();
+/** The groups each person belongs to, indexed once per snapshot. */
+function groupsOf(snapshot: PolicySnapshot, email: string): string[] {
+  let index = groupIndex.get(snapshot);
+  if (!index) {
+    index = new Map();
+    for (const [id, members] of snapshot.groups) for (const m of members) index.set(m, [...(index.get(m) ?? []), id]);
+    groupIndex.set(snapshot, index);
+  }
+  return index.get(email) ?? [];
+}
+
+function conditionContext(snapshot: PolicySnapshot, requester: DirectoryUser, input: PolicyInput): ConditionContext {
+  return {
+    requester: {
+      email: requester.email,
+      name: requester.name,
+      groups: groupsOf(snapshot, requester.email),
+      manager: requester.managerEmail ?? "",
+      timezone: requester.timezone ?? "UTC",
+    },
+    resource: { app: input.app, id: input.resourceId ?? "", url: input.resourceUrl ?? "", tags: [] },
+    request: {
+      time: input.at ?? new Date(),
+      duration: Duration.fromMilliseconds(input.durationMs ?? 0),
+      ip: input.ip ?? "",
+      reason: input.reason ?? "",
+      ticket: input.ticket ?? "",
+    },
+  };
 }
 
 function matched(

@@ -13,6 +13,12 @@ export interface StepDefinition {
 
 export interface FlowDefinition {
   apps: string[];
+  /** Globs on the resource id (policy/glob.ts); omitted: every resource of the apps. */
+  resources?: string[] | undefined;
+  /** Who may use the flow: `user:<email>` and `group:<id>` refs; omitted: everyone. */
+  requesters?: string[] | undefined;
+  /** A CEL expression (policy/condition.ts) that must be true. */
+  condition?: string | undefined;
   approval: "auto" | { steps: StepDefinition[] };
   durations: { choices: string[]; default?: string | undefined };
   requireReason: boolean;
@@ -30,6 +36,8 @@ export interface DirectoryUser {
   email: string;
   name: string;
   managerEmail: string | null;
+  /** IANA time zone, for conditions like `request.time.getHours(requester.timezone)`. */
+  timezone?: string;
   active: boolean;
   isAdmin: boolean;
 }

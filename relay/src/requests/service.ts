@@ -19,9 +19,21 @@ import { requestView } from "./view.ts";
 
 type Matched = Extract<Evaluation, { outcome: "matched" }>;
 
-async function evaluateFor(relay: Relay, email: string, body: PreviewBody): Promise<Matched> {
+async function evaluateFor(
+  relay: Relay,
+  email: string,
+  body: PreviewBody,
+  request: { durationMs?: number | null; reason?: string; ip?: string } = {},
+): Promise<Matched> {
   const snapshot = await loadPolicySnapshot(relay.database.db);
-  const result = evaluatePolicy(snapshot, { requesterEmail: email, app: body.app, resourceId: body.resource.id });
+  const result = evaluatePolicy(snapshot, {
+    requesterEmail: email,
+    app: body.app,
+    resourceId: body.resource.id,
+    resourceUrl: body.resource.url,
+    at: relay.clock.now(),
+    ...request,
+  });
   if (result.outcome === "matched") return result;
   if (result.code === "no_flow") throw new ApiError("no_flow", `No access flow covers ${body.app}; ask an admin`);
   throw new ApiError(result.code === "unknown_requester" ? "unknown_user" : "inactive_user");
@@ -51,7 +63,11 @@ export async function createRequest(
   body: z.output<typeof CreateRequestBodySchema>,
   meta: RequestMeta,
 ): Promise<RequestView> {
-  const e = await evaluateFor(relay, p.user.email, body);
+  const e = await evaluateFor(relay, p.user.email, body, {
+    durationMs: durationMs(body.duration),
+    reason: body.reason,
+    ...(meta.ip ? { ip: meta.ip } : {}),
+  });
   if (!e.durations.includes(body.duration)) throw new ApiError("duration_not_allowed", `Choose one of: ${e.durations.join(", ")}`);
   if (e.requireReason && body.reason.trim() === "") throw new ApiError("reason_required", "This flow requires a reason");
 

@@ -1,0 +1,43 @@
+import type { FlowDefinition, PolicySnapshot } from "../policy/model.ts";
+import type { GatehouseConfig } from "./schema.ts";
+
+/** The flow definition a config flow is stored as (config/sync.ts writes the same). */
+export function flowDefinition(f: GatehouseConfig["flows"][number]): FlowDefinition {
+  return {
+    apps: f.apps,
+    resources: f.resources,
+    requesters: f.requesters,
+    condition: f.condition,
+    approval: f.approval,
+    durations: f.durations,
+    requireReason: f.requireReason,
+  };
+}
+
+/**
+ * The policy as the engine reads it, straight from a config file: what
+ * `gatehouse simulate` evaluates without a database. People are identified
+ * by email (the database gives them ids; the engine only compares them).
+ */
+export function snapshotFromConfig(config: GatehouseConfig): PolicySnapshot {
+  const admins = new Set(config.admins);
+  return {
+    usersByEmail: new Map(
+      config.directory.users.map((u) => [
+        u.email,
+        {
+          id: u.email,
+          email: u.email,
+          name: u.name,
+          managerEmail: u.manager ?? null,
+          timezone: u.timezone,
+          active: u.active,
+          isAdmin: admins.has(u.email),
+        },
+      ]),
+    ),
+    groups: new Map(config.directory.groups.map((g) => [g.id, g.members])),
+    flows: config.flows.map((f) => ({ id: f.id, name: f.name, enabled: f.enabled, definition: flowDefinition(f) })),
+    fallback: config.fallback,
+  };
+}

@@ -1,0 +1,131 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { TEST_CONFIG } from "./harness.ts";
+
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const run = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, INIT_CWD: "" } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+};
+
+describe("gatehouse CLI", () => {
+  it("check: accepts a valid file and refuses a broken one with every error and exit 1", async () => {
+    expect(await run("check", "--config", TEST_CONFIG)).toMatchObject({ code: 0 });
+    const dir = mkdtempSync(join(tmpdir(), "gh-cli-"));
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(
+      bad,
+      'flows:\n  - id: x\n    name: X\n    apps: [a]\n    requesters: [group:nobody]\n    condition: "1 +"\n    approval: auto\n    durations: { choices: [1h] }\n',
+    );
+    const res = await run("check", "--config", bad);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("flows[0].condition:");
+    expect(res.stderr).toContain("flows[0].requesters[0]: unknown group 'nobody' (line 5)");
+  });
+
+  it("simulate: prints one JSON object with the outcome, flow, steps, duration and explanation", async () => {
+    const needs = await run(
+      "simulate",
+      "--config",
+      TEST_CONFIG,
+      "--requester",
+      "dana@acme.test",
+      "--app",
+      "github",
+      "--resource",
+      "acme/x",
+      "--duration",
+      "1h",
+      "--reason",
+      "fix",
+    );
+    expect(JSON.parse(needs.stdout)).toEqual({
+      outcome: "needs_approval",
+      flow: "github",
+      steps: [{ require: "any", approvers: ["priya@acme.test", "sam@acme.test"] }],
+      duration: "1h",
+      explain: ["docs: app 'github' is not one of google-docs"],
+    });
+    const auto = JSON.parse(
+      (
+        await run(
+          "simulate",
+          "--config",
+          TEST_CONFIG,
+          "--requester",
+          "dana@acme.test",
+          "--app",
+          "jira",
+          "--resource",
+          "PAY-1",
+          "--duration",
+          "1h",
+        )
+      ).stdout,
+    );
+    expect(auto).toMatchObject({ outcome: "auto_approved", flow: "jira", steps: [] });
+    const denied = JSON.parse(
+      (
+        await run(
+          "simulate",
+          "--config",
+          TEST_CONFIG,
+          "--requester",
+          "dana@acme.test",
+          "--app",
+          "github",
+          "--resource",
+          "a/b",
+          "--duration",
+          "1h",
+        )
+      ).stdout,
+    );
+    expect(denied).toMatchObject({ outcome: "denied", flow: "github", code: "reason_required" });
+    const unknown = JSON.parse(
+      (
+        await run(
+          "simulate",
+          "--config",
+          TEST_CONFIG,
+          "--requester",
+          "nobody@acme.test",
+          "--app",
+          "github",
+          "--resource",
+          "a/b",
+          "--duration",
+          "1h",
+        )
+      ).stdout,
+    );
+    expect(unknown).toMatchObject({ outcome: "denied", flow: null, code: "unknown_requester" });
+    expect(
+      (
+        await run(
+          "simulate",
+          "--config",
+          TEST_CONFIG,
+          "--requester",
+          "dana@acme.test",
+          "--app",
+          "x",
+          "--resource",
+          "y",
+          "--duration",
+          "2weeks",
+        )
+      ).code,
+    ).toBe(2);
+  });
+});
