@@ -16,6 +16,45 @@ const env = new Environment({ unlistedVariablesAreDyn: false })
   .registerVariable("resource", "map")
   .registerVariable("request", "map");
 
+/**
+ * A timestamp for conditions. The CEL library turns a timestamp into a time
+ * zone's wall clock with `date.toLocaleString("en-US", { timeZone })`, which
+ * builds a new Intl formatter on every call (about 40 µs). This Date answers
+ * that exact call from a formatter cached per time zone, with the same
+ * output (the options toLocaleString defaults to), so time-zone conditions
+ * cost about a microsecond. The library cannot be given its own function for
+ * it (it refuses overlapping overloads), nor a Date subclass (it checks the
+ * constructor), so the method is set on the instance.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const nativeToLocaleString = Date.prototype.toLocaleString;
+
+function cachedToLocaleString(this: Date, locales?: Intl.LocalesArgument, options?: Intl.DateTimeFormatOptions): string {
+  const timeZone = options?.timeZone;
+  if (locales !== "en-US" || !timeZone || Object.keys(options).length !== 1) return nativeToLocaleString.call(this, locales, options);
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    formatters.set(timeZone, f);
+  }
+  return f.format(this);
+}
+
+/** A plain Date (the library accepts no subclass) carrying the cached conversion as its own method. */
+export function conditionTime(ms: number): Date {
+  const d = new Date(ms);
+  Object.defineProperty(d, "toLocaleString", { value: cachedToLocaleString });
+  return d;
+}
+
 export interface ConditionContext {
   requester: { email: string; name: string; groups: string[]; manager: string; timezone: string };
   resource: { app: string; id: string; url: string; tags: string[] };

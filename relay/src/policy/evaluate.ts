@@ -1,6 +1,6 @@
 import { durationMs } from "@gatehouse/shared";
 import { Duration } from "@marcbachmann/cel-js/evaluator";
-import { type ConditionContext, conditionFor } from "./condition.ts";
+import { type ConditionContext, conditionFor, conditionTime } from "./condition.ts";
 import { globMatcher } from "./glob.ts";
 import { type DirectoryUser, FALLBACK_FLOW_ID, type Flow, type FlowDefinition, type PolicySnapshot, type StepDefinition } from "./model.ts";
 
@@ -49,21 +49,25 @@ export function fallbackDurations(max: string): string[] {
  * trusts the extension's preview.
  */
 export function evaluatePolicy(snapshot: PolicySnapshot, input: PolicyInput): Evaluation {
-  const explain: string[] = [];
   const requester = snapshot.usersByEmail.get(input.requesterEmail.toLowerCase());
-  if (!requester) return { outcome: "denied", code: "unknown_requester", explain };
-  if (!requester.active) return { outcome: "denied", code: "inactive_requester", explain };
+  if (!requester) return { outcome: "denied", code: "unknown_requester", explain: [] };
+  if (!requester.active) return { outcome: "denied", code: "inactive_requester", explain: [] };
 
-  for (const flow of snapshot.flows) {
-    const why = whyNotMatching(snapshot, requester, flow, input);
+  // Only the flows for this app can match; the others are explained (lazily) as "another app".
+  const { byApp } = indexOf(snapshot);
+  const reasons = new Map<number, string>();
+  const conditions: ConditionCache = { context: null, results: new Map() };
+  for (const i of byApp.get(input.app) ?? []) {
+    const flow = snapshot.flows[i] as Flow;
+    const why = whyNotMatching(snapshot, requester, flow, input, conditions);
     if (why) {
-      explain.push(`${flow.id}: ${why}`);
+      reasons.set(i, why);
       continue;
     }
-    return matched(snapshot, requester, flow.id, flow.name, flow.definition, explain);
+    return matched(snapshot, requester, flow.id, flow.name, flow.definition, lazyExplain(snapshot, input, reasons, i));
   }
-  if (!snapshot.fallback.enabled) return { outcome: "denied", code: "no_flow", explain };
-  explain.push("fallback: no flow matched, the fallback flow applies");
+  const all = lazyExplain(snapshot, input, reasons, snapshot.flows.length);
+  if (!snapshot.fallback.enabled) return { outcome: "denied", code: "no_flow", explain: all };
   const durations = fallbackDurations(snapshot.fallback.max);
   const definition: FlowDefinition = {
     apps: [],
@@ -71,10 +75,86 @@ export function evaluatePolicy(snapshot: PolicySnapshot, input: PolicyInput): Ev
     durations: { choices: durations, default: durations[0] },
     requireReason: true,
   };
+  const explain = lazyExplain(snapshot, input, reasons, snapshot.flows.length, "fallback: no flow matched, the fallback flow applies");
   return matched(snapshot, requester, FALLBACK_FLOW_ID, "Fallback (admins approve)", definition, explain);
 }
 
-function whyNotMatching(snapshot: PolicySnapshot, requester: DirectoryUser, flow: Flow, input: PolicyInput): string | null {
+/**
+ * Why each flow before `upto` did not match, as text, computed only when
+ * someone reads it (simulate, the admin UI): formatting 500 reasons on every
+ * request would cost more than deciding.
+ */
+function lazyExplain(snapshot: PolicySnapshot, input: PolicyInput, reasons: Map<number, string>, upto: number, tail?: string): string[] {
+  let lines: string[] | null = null;
+  const build = () => {
+    lines = [];
+    for (let i = 0; i < upto; i++) {
+      const flow = snapshot.flows[i] as Flow;
+      const why = reasons.get(i) ?? (flow.enabled ? `app '${input.app}' is not one of ${flow.definition.apps.join(", ")}` : "disabled");
+      lines.push(`${flow.id}: ${why}`);
+    }
+    if (tail) lines.push(tail);
+    return lines;
+  };
+  return new Proxy([] as string[], {
+    get: (_t, key) => {
+      const l = lines ?? build();
+      const v = Reflect.get(l, key);
+      return typeof v === "function" ? v.bind(l) : v;
+    },
+    has: (_t, key) => Reflect.has(lines ?? build(), key),
+    ownKeys: () => Reflect.ownKeys(lines ?? build()),
+    getOwnPropertyDescriptor: (_t, key) => Reflect.getOwnPropertyDescriptor(lines ?? build(), key),
+  });
+}
+
+interface SnapshotIndex {
+  /** app → indices of the flows naming it, in priority order */
+  byApp: Map<string, number[]>;
+  /** group id → its members, as a set */
+  members: Map<string, Set<string>>;
+  /** person → the groups they belong to */
+  groupsOf: Map<string, string[]>;
+}
+
+const indexes = new WeakMap<PolicySnapshot, SnapshotIndex>();
+/** Lookups built once per snapshot (snapshots are immutable; one is loaded per request). */
+function indexOf(snapshot: PolicySnapshot): SnapshotIndex {
+  let index = indexes.get(snapshot);
+  if (!index) {
+    const byApp = new Map<string, number[]>();
+    snapshot.flows.forEach((f, i) => {
+      for (const app of new Set(f.definition.apps)) byApp.set(app, [...(byApp.get(app) ?? []), i]);
+    });
+    const members = new Map<string, Set<string>>();
+    const groupsOf = new Map<string, string[]>();
+    for (const [id, list] of snapshot.groups) {
+      members.set(id, new Set(list));
+      for (const m of list) groupsOf.set(m, [...(groupsOf.get(m) ?? []), id]);
+    }
+    index = { byApp, members, groupsOf };
+    indexes.set(snapshot, index);
+  }
+  return index;
+}
+
+/**
+ * One request's condition results by expression: flows often share a
+ * condition (office hours, "not a contractor"), and with the same context it
+ * has the same value, so each distinct expression runs once per request.
+ */
+interface ConditionCache {
+  context: ConditionContext | null;
+  results: Map<string, boolean | string>;
+}
+
+function whyNotMatching(
+  snapshot: PolicySnapshot,
+  requester: DirectoryUser,
+  flow: Flow,
+  input: PolicyInput,
+  conditions: ConditionCache,
+): string | null {
   const d = flow.definition;
   if (!flow.enabled) return "disabled";
   if (!d.apps.includes(input.app)) return `app '${input.app}' is not one of ${d.apps.join(", ")}`;
@@ -85,33 +165,30 @@ function whyNotMatching(snapshot: PolicySnapshot, requester: DirectoryUser, flow
   if (d.requesters?.length && !d.requesters.some((ref) => isRequester(snapshot, requester, ref)))
     return `${requester.email} is not among the requesters ${d.requesters.join(", ")}`;
   if (d.condition) {
-    const condition = conditionFor(d.condition);
-    if ("error" in condition) return `condition does not compile: ${condition.error}`;
-    try {
-      if (!condition.evaluate(conditionContext(snapshot, requester, input))) return `condition is false: ${d.condition}`;
-    } catch (e) {
-      return `condition failed: ${(e as Error).message.split("\n")[0]}`;
+    let result = conditions.results.get(d.condition);
+    if (result === undefined) {
+      const condition = conditionFor(d.condition);
+      if ("error" in condition) result = `condition does not compile: ${condition.error}`;
+      else {
+        try {
+          conditions.context ??= conditionContext(snapshot, requester, input);
+          result = condition.evaluate(conditions.context);
+        } catch (e) {
+          result = `condition failed: ${(e as Error).message.split("\n")[0]}`;
+        }
+      }
+      conditions.results.set(d.condition, result);
     }
+    if (result === false) return `condition is false: ${d.condition}`;
+    if (typeof result === "string") return result;
   }
   return null;
 }
 
 function isRequester(snapshot: PolicySnapshot, requester: DirectoryUser, ref: string): boolean {
   if (ref.startsWith("user:")) return ref.slice(5).toLowerCase() === requester.email;
-  if (ref.startsWith("group:")) return snapshot.groups.get(ref.slice(6))?.includes(requester.email) ?? false;
+  if (ref.startsWith("group:")) return indexOf(snapshot).members.get(ref.slice(6))?.has(requester.email) ?? false;
   return false;
-}
-
-const groupIndex = new WeakMap<PolicySnapshot, Map<string, string[]>>();
-/** The groups each person belongs to, indexed once per snapshot. */
-function groupsOf(snapshot: PolicySnapshot, email: string): string[] {
-  let index = groupIndex.get(snapshot);
-  if (!index) {
-    index = new Map();
-    for (const [id, members] of snapshot.groups) for (const m of members) index.set(m, [...(index.get(m) ?? []), id]);
-    groupIndex.set(snapshot, index);
-  }
-  return index.get(email) ?? [];
 }
 
 function conditionContext(snapshot: PolicySnapshot, requester: DirectoryUser, input: PolicyInput): ConditionContext {
@@ -119,13 +196,13 @@ function conditionContext(snapshot: PolicySnapshot, requester: DirectoryUser, in
     requester: {
       email: requester.email,
       name: requester.name,
-      groups: groupsOf(snapshot, requester.email),
+      groups: indexOf(snapshot).groupsOf.get(requester.email) ?? [],
       manager: requester.managerEmail ?? "",
       timezone: requester.timezone ?? "UTC",
     },
     resource: { app: input.app, id: input.resourceId ?? "", url: input.resourceUrl ?? "", tags: [] },
     request: {
-      time: input.at ?? new Date(),
+      time: conditionTime((input.at ?? new Date()).getTime()),
       duration: Duration.fromMilliseconds(input.durationMs ?? 0),
       ip: input.ip ?? "",
       reason: input.reason ?? "",
@@ -170,7 +247,8 @@ export function resolveStep(snapshot: PolicySnapshot, requester: DirectoryUser, 
     [...candidates]
       .map((e) => snapshot.usersByEmail.get(e))
       .filter((u): u is DirectoryUser => !!u && u.active && u.id !== requester.id)
-      .sort((a, b) => a.email.localeCompare(b.email));
+      // Code-point order, not localeCompare: deterministic everywhere and far cheaper for large groups.
+      .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
   let approvers = pick(emails);
   if (approvers.length === 0) approvers = pick(expandRef(snapshot, requester, "admins"));
   return { require: step.require, approvers };
