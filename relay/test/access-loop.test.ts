@@ -77,6 +77,37 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
     expect(expiredEvents).toHaveLength(1);
   });
 
+  it("waits for a quorum: two distinct approvals of the security group", async () => {
+    const created = await suite.t.app.request(
+      "/api/v1/requests",
+      json(
+        {
+          app: "vault",
+          resource: { id: "prod/db", name: null, url: "https://vault.acme.test/ui/prod/db" },
+          duration: "1h",
+          reason: "rotate",
+        },
+        bearer(suite.token),
+      ),
+    );
+    expect(created.status).toBe(201);
+    const view = (await created.json()) as { id: string };
+    const linkFor = async (to: string) => {
+      const mail = (await mailsTo(suite.t, to)).find((m) => m.text?.includes(view.id) || m.subject?.includes("vault"));
+      return linkFrom(mail?.text ?? "", "/decide/");
+    };
+    const first = await submitForm(suite.t, await linkFor("priya@acme.test"), { decision: "approve", duration: "1h" });
+    expect(first.status).toBe(200);
+    const [after1] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, view.id));
+    expect(after1?.state).toBe("pending");
+
+    await submitForm(suite.t, await linkFor("sam@acme.test"), { decision: "approve", duration: "1h" });
+    const [after2] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, view.id));
+    expect(after2?.state).toBe("approved");
+    const [grant] = await suite.t.relay.database.db.select().from(grants).where(eq(grants.requestId, view.id));
+    expect(grant?.state).toBe("active");
+  });
+
   it("grants at once when the flow is auto, still through the server's policy", async () => {
     const res = await suite.t.app.request(
       "/api/v1/requests",

@@ -151,3 +151,28 @@ describe("flow matching: resources, requesters and conditions", () => {
     expect(ask2(3_600_000, "x")).toBe("long");
   });
 });
+
+describe("quorum steps", () => {
+  const quorum = (require: number, approvers: string[]) =>
+    ({ approval: { steps: [{ approvers, require }] } }) as Partial<Flow["definition"]>;
+
+  it("asks for N distinct people of the set, never the requester", () => {
+    const s = snapshot([flow("q", ["vault"], [], quorum(2, ["group:security", "user:lee@acme.test", "user:ops@acme.test"]))]);
+    const e = ask(s, "dana@acme.test", "vault");
+    expect(e).toMatchObject({ outcome: "matched", steps: [{ require: 2 }] });
+    if (e.outcome === "matched")
+      expect(e.steps[0]?.approvers.map((a) => a.email)).toEqual(["lee@acme.test", "ops@acme.test", "priya@acme.test"]);
+  });
+
+  it("fills a quorum the set cannot meet with the admins, and asks all of them when even that is short", () => {
+    const s = snapshot([flow("q", ["vault"], [], quorum(2, ["group:security"]))]);
+    const e = ask(s, "dana@acme.test", "vault"); // security minus Dana is only Priya
+    if (e.outcome !== "matched") throw new Error("expected a match");
+    expect(e.steps[0]?.approvers.map((a) => a.email)).toEqual(["ops@acme.test", "priya@acme.test"]);
+    expect(e.steps[0]?.require).toBe("all");
+    const big = snapshot([flow("q", ["vault"], [], quorum(5, ["group:security"]))]);
+    const e5 = ask(big, "dana@acme.test", "vault");
+    if (e5.outcome !== "matched") throw new Error("expected a match");
+    expect(e5.steps[0]?.require).toBe("all");
+  });
+});

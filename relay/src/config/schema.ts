@@ -30,7 +30,8 @@ const groupSchema = z.strictObject({
 
 const stepSchema = z.strictObject({
   approvers: z.array(approverRef).min(1),
-  require: z.enum(["any", "all"]).default("any"),
+  /** any, all, or a number N: any N distinct people of the set (a quorum). */
+  require: z.union([z.enum(["any", "all"]), z.number().int().min(1).max(50)]).default("any"),
 });
 
 const flowSchema = z.strictObject({

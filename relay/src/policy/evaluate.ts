@@ -2,7 +2,15 @@ import { durationMs } from "@gatehouse/shared";
 import { Duration } from "@marcbachmann/cel-js/evaluator";
 import { type ConditionContext, conditionFor, conditionTime } from "./condition.ts";
 import { globMatcher } from "./glob.ts";
-import { type DirectoryUser, FALLBACK_FLOW_ID, type Flow, type FlowDefinition, type PolicySnapshot, type StepDefinition } from "./model.ts";
+import {
+  type DirectoryUser,
+  FALLBACK_FLOW_ID,
+  type Flow,
+  type FlowDefinition,
+  type PolicySnapshot,
+  type Requirement,
+  type StepDefinition,
+} from "./model.ts";
 
 export interface PolicyInput {
   requesterEmail: string;
@@ -18,7 +26,7 @@ export interface PolicyInput {
 }
 
 export interface ResolvedApprovalStep {
-  require: "any" | "all";
+  require: Requirement;
   approvers: DirectoryUser[];
 }
 
@@ -251,7 +259,12 @@ export function resolveStep(snapshot: PolicySnapshot, requester: DirectoryUser, 
       .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
   let approvers = pick(emails);
   if (approvers.length === 0) approvers = pick(expandRef(snapshot, requester, "admins"));
-  return { require: step.require, approvers };
+  if (typeof step.require !== "number") return { require: step.require, approvers };
+  // A quorum larger than the people who resolve is filled up with the admins; if
+  // even then too few remain, every one of them must approve.
+  if (approvers.length < step.require)
+    approvers = pick(new Set([...approvers.map((a) => a.email), ...expandRef(snapshot, requester, "admins")]));
+  return { require: step.require >= approvers.length ? "all" : step.require, approvers };
 }
 
 function expandRef(snapshot: PolicySnapshot, requester: DirectoryUser, ref: string): string[] {

@@ -6,9 +6,12 @@
 /** `user:<email>`, `group:<id>`, `manager` or `admins`. */
 export type ApproverRef = string;
 
+/** One approval from the set, every person in it, or any N distinct people of it (a quorum). */
+export type Requirement = "any" | "all" | number;
+
 export interface StepDefinition {
   approvers: ApproverRef[];
-  require: "any" | "all";
+  require: Requirement;
 }
 
 export interface FlowDefinition {

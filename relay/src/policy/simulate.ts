@@ -26,7 +26,7 @@ export interface SimulateResult {
   outcome: "auto_approved" | "needs_approval" | "denied";
   flow: string | null;
   code?: SimulateCode;
-  steps: { require: "any" | "all"; approvers: string[] }[];
+  steps: { require: "any" | "all" | number; approvers: string[] }[];
   duration: string | null;
   explain: string[];
 }

@@ -336,7 +336,15 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
       .select({ id: approvals.id })
       .from(approvals)
       .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.state, "pending")));
-    const stepDone = step?.require === "any" || remaining.length === 0;
+    let stepDone = step?.require === "any" || remaining.length === 0;
+    if (typeof step?.require === "number" && !stepDone) {
+      // A quorum: enough distinct people of the step have approved.
+      const approved = await tx
+        .select({ id: approvals.id })
+        .from(approvals)
+        .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.state, "approved")));
+      stepDone = approved.length >= step.require;
+    }
     if (!stepDone) return { ok: true, outcome: "recorded", request, grant: null } as const;
     await closeStep(tx, request.id, claims.step, now);
     if (claims.step + 1 < request.steps.length) {

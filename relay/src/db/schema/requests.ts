@@ -4,7 +4,8 @@ import { users } from "./directory.ts";
 
 /** One resolved approval step, frozen on the request when it is created. */
 export interface ResolvedStep {
-  require: "any" | "all";
+  /** "any", "all", or N distinct approvals (a quorum). */
+  require: "any" | "all" | number;
   approverIds: string[];
 }
 
