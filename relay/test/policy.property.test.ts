@@ -33,7 +33,7 @@ const flowArb = (i: number) =>
       steps: fc.array(
         fc.record({
           approvers: fc.array(refArb, { minLength: 1, maxLength: 3 }),
-          require: fc.constantFrom("any" as const, "all" as const),
+          require: fc.constantFrom<"any" | "all" | number>("any", "all", 2, 3),
         }),
         {
           minLength: 1,
