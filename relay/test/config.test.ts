@@ -86,3 +86,24 @@ flows:
     );
   });
 });
+
+describe("flow durations in gatehouse.yaml", () => {
+  it("checks fixed, choices, custom and max together, by path and line", () => {
+    const issues = configErrors(`flows:
+  - id: a
+    name: A
+    apps: [x]
+    approval: auto
+    durations: { custom: true }
+  - id: b
+    name: B
+    apps: [x]
+    approval: auto
+    durations: { choices: [1h, 1d], max: 4h }
+`);
+    expect(issues).toEqual([
+      expect.stringMatching(/^flows\[0\]\.durations\.max: custom durations need a max \(line 6\)$/),
+      expect.stringMatching(/^flows\[1\]\.durations\.choices\[1\]: 1d is longer than the max 4h \(line 11\)$/),
+    ]);
+  });
+});

@@ -1,7 +1,9 @@
+import { durationMs } from "@gatehouse/shared";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { evaluatePolicy } from "../src/policy/evaluate.ts";
 import type { DirectoryUser, Flow, PolicySnapshot } from "../src/policy/model.ts";
+import { simulate } from "../src/policy/simulate.ts";
 
 /**
  * Properties of the engine over random directories and flows (fast-check):
@@ -117,6 +119,37 @@ describe("policy engine properties", () => {
           else expect(e).toMatchObject({ outcome: "denied", code: "no_flow" });
         }
       }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("never grants longer than the flow's maximum", () => {
+    const rulesArb = fc.oneof(
+      fc.record({
+        choices: fc.constant<string[]>(["15m", "1h", "4h", "1d", "indefinite"]),
+        max: fc.constantFrom<string>("1h", "4h", "1d"),
+      }),
+      fc.record({ custom: fc.constant(true), max: fc.constantFrom<string>("30m", "2h", "8h") }),
+      fc.record({ fixed: fc.constantFrom<string>("15m", "1h") }),
+    );
+    fc.assert(
+      fc.property(
+        snapshotArb,
+        inputArb,
+        rulesArb,
+        fc.constantFrom("5m", "15m", "1h", "90m", "4h", "1d", "7d", "indefinite"),
+        (snapshot, input, rules, duration) => {
+          const flows = snapshot.flows.map((f) => ({ ...f, definition: { ...f.definition, durations: rules } }));
+          const result = simulate(
+            { ...snapshot, flows },
+            { requester: input.requesterEmail, app: input.app, resource: input.resourceId, duration, reason: "r" },
+          );
+          if (result.outcome === "denied" || result.flow === "fallback") return;
+          const max = "max" in rules ? rules.max : rules.fixed;
+          const granted = durationMs(result.duration ?? "") ?? Number.POSITIVE_INFINITY;
+          expect(granted).toBeLessThanOrEqual(durationMs(max) ?? 0);
+        },
+      ),
       { numRuns: 500 },
     );
   });

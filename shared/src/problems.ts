@@ -12,6 +12,7 @@ export const PROBLEMS = {
   authorization_expired: { status: 410, title: "The sign-in attempt expired" },
   no_flow: { status: 403, title: "No access flow covers this resource" },
   duration_not_allowed: { status: 400, title: "This duration is not allowed" },
+  duration_exceeds_max: { status: 400, title: "This duration is longer than the flow allows" },
   reason_required: { status: 400, title: "A reason is required" },
   conflict: { status: 409, title: "Conflict" },
   internal: { status: 500, title: "Internal error" },

@@ -2,6 +2,7 @@ import { DetectionRuleSchema, DurationTextSchema, durationMs } from "@gatehouse/
 import { z } from "zod";
 import { ruleProblems } from "../detection/rules.ts";
 import { compileCondition } from "../policy/condition.ts";
+import { durationRuleProblems } from "../policy/durations.ts";
 import { globProblem } from "../policy/glob.ts";
 import { FALLBACK_MAX_CEILING } from "../policy/model.ts";
 
@@ -49,9 +50,13 @@ const flowSchema = z.strictObject({
   /** A CEL expression that must be true (docs/policy.md). */
   condition: z.string().min(1).max(2000).optional(),
   approval: z.union([z.literal("auto"), z.strictObject({ steps: z.array(stepSchema).min(1) })]),
+  /** One of choices, fixed, or custom with max (policy/durations.ts). */
   durations: z.strictObject({
-    choices: z.array(DurationTextSchema).min(1),
+    choices: z.array(DurationTextSchema).min(1).optional(),
     default: DurationTextSchema.optional(),
+    fixed: DurationTextSchema.optional(),
+    max: DurationTextSchema.optional(),
+    custom: z.boolean().optional(),
   }),
   requireReason: z.boolean().default(false),
 });
@@ -135,8 +140,7 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
       const compiled = compileCondition(f.condition);
       if ("error" in compiled) issues.push({ path: ["flows", fi, "condition"], message: compiled.error });
     }
-    if (f.durations.default && !f.durations.choices.includes(f.durations.default))
-      issues.push({ path: ["flows", fi, "durations", "default"], message: "the default must be one of the choices" });
+    for (const p of durationRuleProblems(f.durations)) issues.push({ path: ["flows", fi, "durations", ...p.path], message: p.message });
   });
   config.detection.rules.forEach((rule, ri) => {
     for (const p of ruleProblems(rule)) issues.push({ path: ["detection", "rules", ri, ...p.path], message: p.message });

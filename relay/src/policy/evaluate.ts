@@ -1,9 +1,11 @@
 import { durationMs } from "@gatehouse/shared";
 import { Duration } from "@marcbachmann/cel-js/evaluator";
 import { type ConditionContext, conditionFor, conditionTime } from "./condition.ts";
+import { defaultDuration, offeredDurations } from "./durations.ts";
 import { globMatcher } from "./glob.ts";
 import {
   type DirectoryUser,
+  type DurationRules,
   FALLBACK_FLOW_ID,
   type Flow,
   type FlowDefinition,
@@ -37,7 +39,9 @@ export type Evaluation =
       requester: DirectoryUser;
       approval: "auto" | "steps";
       steps: ResolvedApprovalStep[];
+      /** The durations to offer; `durationRules` decides what is allowed (policy/durations.ts). */
       durations: string[];
+      durationRules: DurationRules;
       defaultDuration: string;
       requireReason: boolean;
       explain: string[];
@@ -228,7 +232,7 @@ function matched(
   explain: string[],
 ): Evaluation {
   const steps = definition.approval === "auto" ? [] : definition.approval.steps.map((step) => resolveStep(snapshot, requester, step));
-  const choices = definition.durations.choices;
+  const choices = offeredDurations(definition.durations);
   return {
     outcome: "matched",
     flow: { id, name },
@@ -236,7 +240,8 @@ function matched(
     approval: definition.approval === "auto" ? "auto" : "steps",
     steps,
     durations: choices,
-    defaultDuration: definition.durations.default ?? choices[0] ?? "1h",
+    defaultDuration: defaultDuration(definition.durations),
+    durationRules: definition.durations,
     requireReason: definition.requireReason,
     explain,
   };

@@ -14,6 +14,15 @@ export interface StepDefinition {
   require: Requirement;
 }
 
+/** See policy/durations.ts. */
+export interface DurationRules {
+  choices?: string[] | undefined;
+  default?: string | undefined;
+  fixed?: string | undefined;
+  max?: string | undefined;
+  custom?: boolean | undefined;
+}
+
 export interface FlowDefinition {
   apps: string[];
   /** Globs on the resource id (policy/glob.ts); omitted: every resource of the apps. */
@@ -23,7 +32,7 @@ export interface FlowDefinition {
   /** A CEL expression (policy/condition.ts) that must be true. */
   condition?: string | undefined;
   approval: "auto" | { steps: StepDefinition[] };
-  durations: { choices: string[]; default?: string | undefined };
+  durations: DurationRules;
   requireReason: boolean;
 }
 

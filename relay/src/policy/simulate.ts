@@ -1,4 +1,5 @@
 import { durationMs } from "@gatehouse/shared";
+import { checkDuration } from "./durations.ts";
 import { evaluatePolicy } from "./evaluate.ts";
 import type { PolicySnapshot } from "./model.ts";
 
@@ -56,8 +57,10 @@ export function simulate(snapshot: PolicySnapshot, input: SimulateInput): Simula
     duration: null,
     explain: [...e.explain, why],
   });
-  if (!e.durations.includes(input.duration))
-    return denied("duration_not_allowed", `${e.flow.id}: ${input.duration} is not one of ${e.durations.join(", ")}`);
+  const durationProblem = checkDuration(e.durationRules, input.duration);
+  if (durationProblem === "duration_exceeds_max")
+    return denied(durationProblem, `${e.flow.id}: ${input.duration} is longer than the maximum ${e.durationRules.max}`);
+  if (durationProblem) return denied(durationProblem, `${e.flow.id}: ${input.duration} is not one of ${e.durations.join(", ")}`);
   if (e.requireReason && !input.reason?.trim()) return denied("reason_required", `${e.flow.id}: a reason is required`);
   return {
     outcome: e.approval === "auto" ? "auto_approved" : "needs_approval",

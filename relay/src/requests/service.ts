@@ -11,6 +11,7 @@ import { ApiError } from "../http/errors.ts";
 import { signDecisionLink, verifyDecisionLink } from "../keys/signing.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { approvalMail } from "../mail/templates.ts";
+import { checkDuration, offeredDurations } from "../policy/durations.ts";
 import { type Evaluation, evaluatePolicy } from "../policy/evaluate.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { addNotice } from "../push/bus.ts";
@@ -68,7 +69,9 @@ export async function createRequest(
     reason: body.reason,
     ...(meta.ip ? { ip: meta.ip } : {}),
   });
-  if (!e.durations.includes(body.duration)) throw new ApiError("duration_not_allowed", `Choose one of: ${e.durations.join(", ")}`);
+  const durationProblem = checkDuration(e.durationRules, body.duration);
+  if (durationProblem === "duration_exceeds_max") throw new ApiError(durationProblem, `At most ${e.durationRules.max}`);
+  if (durationProblem) throw new ApiError(durationProblem, `Choose one of: ${e.durations.join(", ")}`);
   if (e.requireReason && body.reason.trim() === "") throw new ApiError("reason_required", "This flow requires a reason");
 
   const now = relay.clock.now();
@@ -246,7 +249,7 @@ async function checkLink(q: Db | Tx, claims: LinkContext["claims"], lockRequest:
  */
 async function grantableDurations(q: Db | Tx, request: RequestRow): Promise<string[]> {
   const [flow] = await q.select({ definition: accessFlows.definition }).from(accessFlows).where(eq(accessFlows.id, request.flowId));
-  return flow?.definition.durations.choices ?? [request.duration];
+  return flow ? offeredDurations(flow.definition.durations) : [request.duration];
 }
 
 /** Checks a decision link without changing anything (what GET does). */
