@@ -77,6 +77,32 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
     expect(expiredEvents).toHaveLength(1);
   });
 
+  it("asks for a ticket and a duration within the flow's maximum, and shows the ticket to the approver", async () => {
+    const body = (extra: Record<string, unknown>) =>
+      json(
+        { app: "postgres", resource: { id: "orders", name: null, url: "https://db.acme.test/orders" }, reason: "migration", ...extra },
+        bearer(suite.token),
+      );
+    const preview = await suite.t.app.request("/api/v1/requests/preview", body({}));
+    expect(await preview.json()).toMatchObject({ flow: { id: "prod-db" }, ticketPattern: "^(OPS|INC)-[0-9]+$", durations: ["30m"] });
+
+    const noTicket = await suite.t.app.request("/api/v1/requests", body({ duration: "30m" }));
+    expect(noTicket.status).toBe(400);
+    expect(await noTicket.json()).toMatchObject({ code: "ticket_invalid" });
+    const tooLong = await suite.t.app.request("/api/v1/requests", body({ duration: "3h", ticket: "OPS-12" }));
+    expect(await tooLong.json()).toMatchObject({ code: "duration_exceeds_max" });
+
+    const ok = await suite.t.app.request("/api/v1/requests", body({ duration: "90m", ticket: "OPS-12" })); // custom, under the 2h max
+    expect(ok.status).toBe(201);
+    const view = (await ok.json()) as { id: string };
+    const [row] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, view.id));
+    expect(row).toMatchObject({ ticket: "OPS-12", duration: "90m" });
+    const mail = (await mailsTo(suite.t, "lee@acme.test")).find((m) => m.text?.includes("OPS-12"));
+    expect(mail?.text).toContain("Ticket:    OPS-12");
+    const page = await (await suite.t.app.request(linkFrom(mail?.text ?? "", "/decide/"))).text();
+    expect(page).toContain('data-testid="ticket">OPS-12<');
+  });
+
   it("waits for a quorum: two distinct approvals of the security group", async () => {
     const created = await suite.t.app.request(
       "/api/v1/requests",

@@ -61,6 +61,8 @@ export const PreviewResponseSchema = z.object({
   durations: z.array(z.string()),
   defaultDuration: z.string(),
   requireReason: z.boolean(),
+  /** The flow asks for a change or incident ticket; its pattern, to check as the person types. */
+  ticketPattern: z.string().nullable().default(null),
 });
 export type PreviewResponse = z.infer<typeof PreviewResponseSchema>;
 
@@ -68,6 +70,8 @@ export const CreateRequestBodySchema = PreviewBodySchema.extend({
   message: z.string().max(2000).default(""),
   duration: DurationTextSchema,
   reason: z.string().trim().max(2000).default(""),
+  /** A change or incident ticket, when the flow asks for one. */
+  ticket: z.string().trim().max(100).default(""),
 });
 export type CreateRequestBody = z.input<typeof CreateRequestBodySchema>;
 

@@ -14,6 +14,7 @@ export const PROBLEMS = {
   duration_not_allowed: { status: 400, title: "This duration is not allowed" },
   duration_exceeds_max: { status: 400, title: "This duration is longer than the flow allows" },
   reason_required: { status: 400, title: "A reason is required" },
+  ticket_invalid: { status: 400, title: "A valid ticket is required" },
   conflict: { status: 409, title: "Conflict" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;

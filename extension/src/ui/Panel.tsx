@@ -33,6 +33,7 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
   const [view, setView] = useState<View>({ step: "prompt" });
   const [duration, setDuration] = useState("");
   const [reason, setReason] = useState("");
+  const [ticket, setTicket] = useState("");
   const [busy, setBusy] = useState(false);
   const [fieldError, setFieldError] = useState<string | null>(null);
   const resourceLabel = detection.resource.name ?? detection.resource.id ?? new URL(detection.resource.url).hostname;
@@ -68,9 +69,11 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
 
   async function submit(preview: PreviewResponse) {
     if (preview.requireReason && !reason.trim()) return setFieldError("Please say why you need access.");
+    if (preview.ticketPattern && !new RegExp(preview.ticketPattern).test(ticket.trim()))
+      return setFieldError("Please give the ticket this access is for.");
     setBusy(true);
     setFieldError(null);
-    const res = await api.submit({ ...body, message: detection.message, duration, reason: reason.trim() });
+    const res = await api.submit({ ...body, message: detection.message, duration, reason: reason.trim(), ticket: ticket.trim() });
     setBusy(false);
     if (!res.ok) return setFieldError(res.problem.detail ?? res.problem.title);
     if (res.value.state === "approved") return setView({ step: "approved", request: res.value });
@@ -154,6 +157,19 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
               onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)}
             />
           </label>
+          {view.preview.ticketPattern && (
+            <label>
+              Ticket (required)
+              <input
+                type="text"
+                value={ticket}
+                maxLength={100}
+                data-testid="gh-ticket"
+                placeholder="OPS-1234"
+                onInput={(e) => setTicket((e.target as HTMLInputElement).value)}
+              />
+            </label>
+          )}
           {fieldError && (
             <p class="gh-error" role="alert">
               {fieldError}

@@ -1,4 +1,4 @@
-import { DetectionRuleSchema, DurationTextSchema, durationMs } from "@gatehouse/shared";
+import { backtrackingRisk, DetectionRuleSchema, DurationTextSchema, durationMs } from "@gatehouse/shared";
 import { z } from "zod";
 import { ruleProblems } from "../detection/rules.ts";
 import { compileCondition } from "../policy/condition.ts";
@@ -59,6 +59,8 @@ const flowSchema = z.strictObject({
     custom: z.boolean().optional(),
   }),
   requireReason: z.boolean().default(false),
+  /** A regular expression the request's ticket must match. */
+  ticket: z.string().min(1).max(300).optional(),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -139,6 +141,17 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     if (f.condition !== undefined) {
       const compiled = compileCondition(f.condition);
       if ("error" in compiled) issues.push({ path: ["flows", fi, "condition"], message: compiled.error });
+    }
+    if (f.ticket !== undefined) {
+      const path = ["flows", fi, "ticket"];
+      if (backtrackingRisk(f.ticket)) issues.push({ path, message: "has a quantified group that holds a quantifier (like (a+)+)" });
+      else {
+        try {
+          new RegExp(f.ticket);
+        } catch (e) {
+          issues.push({ path, message: `not a valid regular expression: ${(e as Error).message}` });
+        }
+      }
     }
     for (const p of durationRuleProblems(f.durations)) issues.push({ path: ["flows", fi, "durations", ...p.path], message: p.message });
   });

@@ -11,6 +11,7 @@ export function flowDefinition(f: GatehouseConfig["flows"][number]): FlowDefinit
     approval: f.approval,
     durations: f.durations,
     requireReason: f.requireReason,
+    ticket: f.ticket,
   };
 }
 

@@ -47,6 +47,7 @@ export interface ApprovalMailInput {
   resource: { id: string | null; name: string | null; url: string };
   duration: string;
   reason: string;
+  ticket: string | null;
   message: string;
   flowName: string;
   link: string;
@@ -62,6 +63,7 @@ export function approvalMail(p: ApprovalMailInput): Mail {
     `URL:       ${p.resource.url}`,
     `Duration:  ${p.duration}`,
     `Reason:    ${p.reason || "(none given)"}`,
+    p.ticket ? `Ticket:    ${p.ticket}` : "",
     `Flow:      ${p.flowName}`,
     p.message ? `The page said: "${p.message}"` : "",
     "",
@@ -82,6 +84,7 @@ export function approvalMail(p: ApprovalMailInput): Mail {
 <tr><td style="color:#656d76;padding:2px 12px 2px 0">Resource</td><td>${what}</td></tr>
 <tr><td style="color:#656d76;padding:2px 12px 2px 0">Duration</td><td>${p.duration}</td></tr>
 <tr><td style="color:#656d76;padding:2px 12px 2px 0">Reason</td><td>${p.reason || "(none given)"}</td></tr>
+${p.ticket ? html`<tr><td style="color:#656d76;padding:2px 12px 2px 0">Ticket</td><td>${p.ticket}</td></tr>` : ""}
 <tr><td style="color:#656d76;padding:2px 12px 2px 0">Flow</td><td>${p.flowName}</td></tr>
 </table>
 ${p.message ? html`<blockquote style="border-left:3px solid #d0d7de;margin:0;padding:4px 12px;color:#656d76">${p.message}</blockquote>` : ""}

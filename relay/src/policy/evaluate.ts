@@ -44,6 +44,8 @@ export type Evaluation =
       durationRules: DurationRules;
       defaultDuration: string;
       requireReason: boolean;
+      /** The pattern a ticket must match, when the flow asks for one. */
+      ticket: string | null;
       explain: string[];
     }
   | { outcome: "denied"; code: "unknown_requester" | "inactive_requester" | "no_flow"; explain: string[] };
@@ -243,6 +245,7 @@ function matched(
     defaultDuration: defaultDuration(definition.durations),
     durationRules: definition.durations,
     requireReason: definition.requireReason,
+    ticket: definition.ticket ?? null,
     explain,
   };
 }
@@ -278,4 +281,10 @@ function expandRef(snapshot: PolicySnapshot, requester: DirectoryUser, ref: stri
   if (ref.startsWith("user:")) return [ref.slice(5).toLowerCase()];
   if (ref.startsWith("group:")) return snapshot.groups.get(ref.slice(6)) ?? [];
   return [];
+}
+
+/** Whether a request's ticket satisfies a flow's pattern (no pattern: anything, even nothing). */
+export function ticketOk(pattern: string | null, ticket: string | undefined): boolean {
+  if (!pattern) return true;
+  return ticket !== undefined && ticket.length <= 100 && new RegExp(pattern).test(ticket.trim());
 }

@@ -34,6 +34,8 @@ export interface FlowDefinition {
   approval: "auto" | { steps: StepDefinition[] };
   durations: DurationRules;
   requireReason: boolean;
+  /** A regular expression the request's ticket must match (e.g. `^(OPS|INC)-[0-9]+$`). */
+  ticket?: string | undefined;
 }
 
 export interface Flow {

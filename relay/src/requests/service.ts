@@ -12,7 +12,7 @@ import { signDecisionLink, verifyDecisionLink } from "../keys/signing.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { approvalMail } from "../mail/templates.ts";
 import { checkDuration, offeredDurations } from "../policy/durations.ts";
-import { type Evaluation, evaluatePolicy } from "../policy/evaluate.ts";
+import { type Evaluation, evaluatePolicy, ticketOk } from "../policy/evaluate.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { addNotice } from "../push/bus.ts";
 import { randomToken } from "../secrets.ts";
@@ -50,6 +50,7 @@ export async function previewRequest(relay: Relay, p: Principal, body: PreviewBo
     durations: e.durations,
     defaultDuration: e.defaultDuration,
     requireReason: e.requireReason,
+    ticketPattern: e.ticket,
   };
 }
 
@@ -73,6 +74,7 @@ export async function createRequest(
   if (durationProblem === "duration_exceeds_max") throw new ApiError(durationProblem, `At most ${e.durationRules.max}`);
   if (durationProblem) throw new ApiError(durationProblem, `Choose one of: ${e.durations.join(", ")}`);
   if (e.requireReason && body.reason.trim() === "") throw new ApiError("reason_required", "This flow requires a reason");
+  if (!ticketOk(e.ticket, body.ticket)) throw new ApiError("ticket_invalid", `The ticket must match ${e.ticket}`);
 
   const now = relay.clock.now();
   const steps: ResolvedStep[] = e.steps.map((s) => ({ require: s.require, approverIds: s.approvers.map((u) => u.id) }));
@@ -87,6 +89,7 @@ export async function createRequest(
         resourceUrl: body.resource.url,
         message: body.message,
         reason: body.reason,
+        ticket: e.ticket ? body.ticket : null,
         duration: body.duration,
         flowId: e.flow.id,
         flowName: e.flow.name,
@@ -144,6 +147,7 @@ async function openStep(relay: Relay, tx: Tx, request: RequestRow, step: number,
         resource: { id: request.resourceId, name: request.resourceName, url: request.resourceUrl },
         duration: request.duration,
         reason: request.reason,
+        ticket: request.ticket,
         message: request.message,
         flowName: request.flowName,
         link: `${relay.env.publicUrl}/decide/${token}`,
@@ -244,12 +248,15 @@ async function checkLink(q: Db | Tx, claims: LinkContext["claims"], lockRequest:
 }
 
 /**
- * Durations an approver may grant: the flow's choices; only the duration asked
- * for when the flow is built in (fallback) or no longer exists.
+ * Durations an approver may grant: the flow's offered durations, and the one
+ * asked for (a custom duration is not among them). Only the one asked for
+ * when the flow is built in (fallback) or no longer exists.
  */
 async function grantableDurations(q: Db | Tx, request: RequestRow): Promise<string[]> {
   const [flow] = await q.select({ definition: accessFlows.definition }).from(accessFlows).where(eq(accessFlows.id, request.flowId));
-  return flow ? offeredDurations(flow.definition.durations) : [request.duration];
+  if (!flow) return [request.duration];
+  const offered = offeredDurations(flow.definition.durations);
+  return offered.includes(request.duration) ? offered : [...offered, request.duration];
 }
 
 /** Checks a decision link without changing anything (what GET does). */

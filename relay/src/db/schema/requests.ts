@@ -22,6 +22,8 @@ export const requests = pgTable(
     resourceUrl: text("resource_url").notNull(),
     message: text("message").notNull().default(""),
     reason: text("reason").notNull().default(""),
+    /** A change or incident ticket, when the flow asks for one (flows[].ticket). */
+    ticket: text("ticket"),
     duration: text("duration").notNull(),
     flowId: text("flow_id").notNull(),
     flowName: text("flow_name").notNull(),

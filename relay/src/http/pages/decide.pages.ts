@@ -72,6 +72,7 @@ export function decidePages(relay: Relay) {
 <dt>Page</dt><dd>${href ? html`<a href="${href}" rel="noreferrer noopener">${href}</a>` : request.resourceUrl}</dd>
 <dt>Duration asked</dt><dd>${request.duration}</dd>
 <dt>Reason</dt><dd data-testid="reason">${request.reason || "(none given)"}</dd>
+${request.ticket ? html`<dt>Ticket</dt><dd data-testid="ticket">${request.ticket}</dd>` : ""}
 <dt>Flow</dt><dd>${request.flowName}</dd>
 </dl>
 ${request.message ? html`<p class="muted">The page said:</p><blockquote data-testid="page-message">${request.message}</blockquote>` : ""}
