@@ -103,6 +103,14 @@ describe.each(engines)("access loop through the API ($name)", (engine) => {
     expect(page).toContain('data-testid="ticket">OPS-12<');
   });
 
+  it("routes to the resource's owners from the stored policy", async () => {
+    const res = await suite.t.app.request(
+      "/api/v1/requests/preview",
+      json({ app: "notion", resource: { id: "acme/roadmap", name: null, url: "https://www.notion.so/acme/roadmap" } }, bearer(suite.token)),
+    );
+    expect(await res.json()).toMatchObject({ flow: { id: "notion" }, approvers: [{ email: "priya@acme.test" }] });
+  });
+
   it("waits for a quorum: two distinct approvals of the security group", async () => {
     const created = await suite.t.app.request(
       "/api/v1/requests",

@@ -54,7 +54,7 @@ describe("gatehouse CLI", () => {
       flow: "github",
       steps: [{ require: "any", approvers: ["priya@acme.test", "sam@acme.test"] }],
       duration: "1h",
-      explain: ["docs: app 'github' is not one of google-docs"],
+      explain: ["notion: app 'github' is not one of notion", "docs: app 'github' is not one of google-docs"],
     });
     const auto = JSON.parse(
       (

@@ -107,3 +107,20 @@ describe("flow durations in gatehouse.yaml", () => {
     ]);
   });
 });
+
+describe("resource owners in gatehouse.yaml", () => {
+  it("checks owners and patterns", () => {
+    const issues = configErrors(`directory:
+  users: [{ email: dana@acme.test, name: Dana }]
+resourceOwners:
+  - { app: github, resource: "acme-corp/payments*", owners: [user:nobody@acme.test] }
+flows:
+  - id: a
+    name: A
+    apps: [github]
+    approval: { steps: [{ approvers: [resource_owner], require: any }] }
+    durations: { choices: [1h] }
+`);
+    expect(issues).toEqual([expect.stringMatching(/^resourceOwners\[0\]\.owners\[0\]: unknown user 'nobody@acme\.test' \(line 4\)$/)]);
+  });
+});

@@ -176,3 +176,24 @@ describe("quorum steps", () => {
     expect(e5.steps[0]?.require).toBe("all");
   });
 });
+
+describe("resource owners", () => {
+  it("resolve resource_owner to the owners of matching resources, people and groups", () => {
+    const s: PolicySnapshot = {
+      ...snapshot([flow("owned", ["github"], ["resource_owner"])]),
+      resourceOwners: [
+        { app: "github", resource: "acme-corp/payments*", owners: ["user:lee@acme.test", "group:security"] },
+        { app: "github", resource: "acme-corp/web", owners: ["user:ops@acme.test"] },
+        { app: "jira", resource: "**", owners: ["user:ops@acme.test"] },
+      ],
+    };
+    const e = evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "github", resourceId: "acme-corp/payments-api" });
+    if (e.outcome !== "matched") throw new Error("expected a match");
+    // Dana is in security but never approves her own request.
+    expect(e.steps[0]?.approvers.map((a) => a.email)).toEqual(["lee@acme.test", "priya@acme.test"]);
+    // No owner for the resource: the step goes to the admins.
+    const none = evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "github", resourceId: "acme-corp/other" });
+    if (none.outcome !== "matched") throw new Error("expected a match");
+    expect(none.steps[0]?.approvers.map((a) => a.email)).toEqual(["ops@acme.test"]);
+  });
+});

@@ -13,7 +13,9 @@ import { FALLBACK_MAX_CEILING } from "../policy/model.ts";
  */
 const email = z.email().transform((e) => e.toLowerCase());
 const id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "ids are lower-case letters, digits, '.', '_' or '-'");
-const approverRef = z.string().regex(/^(manager|admins|user:.+|group:.+)$/, "expected manager, admins, user:<email> or group:<id>");
+const approverRef = z
+  .string()
+  .regex(/^(manager|admins|resource_owner|user:.+|group:.+)$/, "expected manager, admins, resource_owner, user:<email> or group:<id>");
 
 const userSchema = z.strictObject({
   email,
@@ -71,6 +73,16 @@ export const ConfigSchema = z.strictObject({
       groups: z.array(groupSchema).default([]),
     })
     .default({ users: [], groups: [] }),
+  /** Who owns which resources: the `resource_owner` approvers. */
+  resourceOwners: z
+    .array(
+      z.strictObject({
+        app: z.string().min(1),
+        resource: z.string().min(1).max(300),
+        owners: z.array(z.string().regex(/^(user:.+|group:.+)$/, "expected user:<email> or group:<id>")).min(1),
+      }),
+    )
+    .default([]),
   flows: z.array(flowSchema).default([]),
   fallback: z
     .strictObject({
@@ -111,6 +123,16 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
   config.directory.groups.forEach((g, gi) => {
     g.members.forEach((m, mi) => {
       if (!emails.has(m)) issues.push({ path: ["directory", "groups", gi, "members", mi], message: `unknown user '${m}'` });
+    });
+  });
+  config.resourceOwners.forEach((o, oi) => {
+    const problem = globProblem(o.resource);
+    if (problem) issues.push({ path: ["resourceOwners", oi, "resource"], message: `not a valid pattern: ${problem}` });
+    o.owners.forEach((ref, ri) => {
+      const path = ["resourceOwners", oi, "owners", ri];
+      if (ref.startsWith("user:") && !emails.has(ref.slice(5).toLowerCase()))
+        issues.push({ path, message: `unknown user '${ref.slice(5)}'` });
+      if (ref.startsWith("group:") && !groupIds.has(ref.slice(6))) issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
     });
   });
   const flowIds = new Set<string>();

@@ -40,5 +40,6 @@ export function snapshotFromConfig(config: GatehouseConfig): PolicySnapshot {
     groups: new Map(config.directory.groups.map((g) => [g.id, g.members])),
     flows: config.flows.map((f) => ({ id: f.id, name: f.name, enabled: f.enabled, definition: flowDefinition(f) })),
     fallback: config.fallback,
+    resourceOwners: config.resourceOwners,
   };
 }

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { saveDetectionRules } from "../detection/rules.ts";
-import { FALLBACK_SETTING } from "../policy/snapshot.ts";
+import { FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
 import type { GatehouseConfig } from "./schema.ts";
 import { flowDefinition } from "./snapshot.ts";
 
@@ -68,6 +68,10 @@ export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock)
       .insert(settings)
       .values({ key: FALLBACK_SETTING, value: config.fallback, updatedAt: now })
       .onConflictDoUpdate({ target: settings.key, set: { value: config.fallback, updatedAt: now } });
+    await tx
+      .insert(settings)
+      .values({ key: RESOURCE_OWNERS_SETTING, value: config.resourceOwners, updatedAt: now })
+      .onConflictDoUpdate({ target: settings.key, set: { value: config.resourceOwners, updatedAt: now } });
     await saveDetectionRules(tx, config.detection.rules, now);
     await appendAudit(tx, {
       at: now,

@@ -78,7 +78,7 @@ export function evaluatePolicy(snapshot: PolicySnapshot, input: PolicyInput): Ev
       reasons.set(i, why);
       continue;
     }
-    return matched(snapshot, requester, flow.id, flow.name, flow.definition, lazyExplain(snapshot, input, reasons, i));
+    return matched(snapshot, requester, input, flow.id, flow.name, flow.definition, lazyExplain(snapshot, input, reasons, i));
   }
   const all = lazyExplain(snapshot, input, reasons, snapshot.flows.length);
   if (!snapshot.fallback.enabled) return { outcome: "denied", code: "no_flow", explain: all };
@@ -90,7 +90,7 @@ export function evaluatePolicy(snapshot: PolicySnapshot, input: PolicyInput): Ev
     requireReason: true,
   };
   const explain = lazyExplain(snapshot, input, reasons, snapshot.flows.length, "fallback: no flow matched, the fallback flow applies");
-  return matched(snapshot, requester, FALLBACK_FLOW_ID, "Fallback (admins approve)", definition, explain);
+  return matched(snapshot, requester, input, FALLBACK_FLOW_ID, "Fallback (admins approve)", definition, explain);
 }
 
 /**
@@ -228,12 +228,14 @@ function conditionContext(snapshot: PolicySnapshot, requester: DirectoryUser, in
 function matched(
   snapshot: PolicySnapshot,
   requester: DirectoryUser,
+  input: PolicyInput,
   id: string,
   name: string,
   definition: FlowDefinition,
   explain: string[],
 ): Evaluation {
-  const steps = definition.approval === "auto" ? [] : definition.approval.steps.map((step) => resolveStep(snapshot, requester, step));
+  const steps =
+    definition.approval === "auto" ? [] : definition.approval.steps.map((step) => resolveStep(snapshot, requester, step, input));
   const choices = offeredDurations(definition.durations);
   return {
     outcome: "matched",
@@ -254,10 +256,15 @@ function matched(
  * Resolves a step's approver references to active people. The requester never
  * approves their own request; a step that resolves to nobody goes to the admins.
  */
-export function resolveStep(snapshot: PolicySnapshot, requester: DirectoryUser, step: StepDefinition): ResolvedApprovalStep {
+export function resolveStep(
+  snapshot: PolicySnapshot,
+  requester: DirectoryUser,
+  step: StepDefinition,
+  resource: Pick<PolicyInput, "app" | "resourceId"> = { app: "", resourceId: null },
+): ResolvedApprovalStep {
   const emails = new Set<string>();
   for (const ref of step.approvers) {
-    for (const email of expandRef(snapshot, requester, ref)) emails.add(email);
+    for (const email of expandRef(snapshot, requester, ref, resource)) emails.add(email);
   }
   const pick = (candidates: Iterable<string>) =>
     [...candidates]
@@ -275,8 +282,22 @@ export function resolveStep(snapshot: PolicySnapshot, requester: DirectoryUser, 
   return { require: step.require >= approvers.length ? "all" : step.require, approvers };
 }
 
-function expandRef(snapshot: PolicySnapshot, requester: DirectoryUser, ref: string): string[] {
+function expandRef(
+  snapshot: PolicySnapshot,
+  requester: DirectoryUser,
+  ref: string,
+  resource: Pick<PolicyInput, "app" | "resourceId"> = { app: "", resourceId: null },
+): string[] {
   if (ref === "manager") return requester.managerEmail ? [requester.managerEmail] : [];
+  if (ref === "resource_owner") {
+    // Every owner entry for this app whose glob matches the resource; owners are people and groups.
+    const id = resource.resourceId ?? "";
+    return (snapshot.resourceOwners ?? [])
+      .filter((o) => o.app === resource.app && globMatcher(o.resource)(id))
+      .flatMap((o) =>
+        o.owners.flatMap((ref) => (ref.startsWith("user:") || ref.startsWith("group:") ? expandRef(snapshot, requester, ref) : [])),
+      );
+  }
   if (ref === "admins") return [...snapshot.usersByEmail.values()].filter((u) => u.isAdmin).map((u) => u.email);
   if (ref.startsWith("user:")) return [ref.slice(5).toLowerCase()];
   if (ref.startsWith("group:")) return snapshot.groups.get(ref.slice(6)) ?? [];

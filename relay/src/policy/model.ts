@@ -3,7 +3,7 @@
  * (config/schema.ts) and, later, the admin UI both produce these shapes.
  */
 
-/** `user:<email>`, `group:<id>`, `manager` or `admins`. */
+/** `user:<email>`, `group:<id>`, `manager`, `resource_owner` or `admins`. */
 export type ApproverRef = string;
 
 /** One approval from the set, every person in it, or any N distinct people of it (a quorum). */
@@ -62,6 +62,15 @@ export interface FallbackSettings {
   max: string;
 }
 
+/** Who owns matching resources: approvers of steps that name `resource_owner`. */
+export interface ResourceOwner {
+  app: string;
+  /** A glob on the resource id (policy/glob.ts). */
+  resource: string;
+  /** `user:<email>` and `group:<id>` refs. */
+  owners: string[];
+}
+
 /** Everything policy evaluation reads, loaded once per evaluation. */
 export interface PolicySnapshot {
   usersByEmail: Map<string, DirectoryUser>;
@@ -70,6 +79,8 @@ export interface PolicySnapshot {
   /** ordered by priority, first match wins */
   flows: Flow[];
   fallback: FallbackSettings;
+  /** In file order; every entry matching the request's app and resource counts. */
+  resourceOwners?: ResourceOwner[] | undefined;
 }
 
 export const FALLBACK_FLOW_ID = "fallback";

@@ -1,18 +1,23 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
-import { FALLBACK_MAX_CEILING, type FallbackSettings, type PolicySnapshot } from "./model.ts";
+import { FALLBACK_MAX_CEILING, type FallbackSettings, type PolicySnapshot, type ResourceOwner } from "./model.ts";
 
 export const FALLBACK_SETTING = "fallback";
+/** Resource owners live beside the fallback as a setting until the admin UI edits them row by row. */
+export const RESOURCE_OWNERS_SETTING = "resource_owners";
 
 /** Reads everything policy evaluation needs in one go. */
 export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
-  const [userRows, groupRows, memberRows, flowRows, fallbackRows] = await Promise.all([
+  const [userRows, groupRows, memberRows, flowRows, settingRows] = await Promise.all([
     db.select().from(users),
     db.select().from(groups),
     db.select({ groupId: memberships.groupId, email: users.email }).from(memberships).innerJoin(users, eq(users.id, memberships.userId)),
     db.select().from(accessFlows).orderBy(asc(accessFlows.priority)),
-    db.select().from(settings).where(eq(settings.key, FALLBACK_SETTING)),
+    db
+      .select()
+      .from(settings)
+      .where(inArray(settings.key, [FALLBACK_SETTING, RESOURCE_OWNERS_SETTING])),
   ]);
   const groupsMap = new Map<string, string[]>(groupRows.map((g) => [g.id, []]));
   for (const m of memberRows) groupsMap.get(m.groupId)?.push(m.email);
@@ -20,6 +25,10 @@ export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
     usersByEmail: new Map(userRows.map((u) => [u.email, u])),
     groups: groupsMap,
     flows: flowRows,
-    fallback: (fallbackRows[0]?.value as FallbackSettings | undefined) ?? { enabled: true, max: FALLBACK_MAX_CEILING },
+    fallback: (settingRows.find((r) => r.key === FALLBACK_SETTING)?.value as FallbackSettings | undefined) ?? {
+      enabled: true,
+      max: FALLBACK_MAX_CEILING,
+    },
+    resourceOwners: (settingRows.find((r) => r.key === RESOURCE_OWNERS_SETTING)?.value as ResourceOwner[] | undefined) ?? [],
   };
 }
