@@ -5,18 +5,30 @@
  *   gatehouse check --config FILE
  *   gatehouse simulate --config FILE --requester EMAIL --app APP --resource ID --duration D
  *                      [--at ISO-8601] [--reason TEXT] [--ticket T] [--ip IP]
+ *   gatehouse import FILE     apply a policy file to the configured database
+ *   gatehouse export          print the database's policy as a policy file
+ *
+ * import and export use the relay's own settings: DATABASE_URL, else the
+ * embedded database in DATA_DIR.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "@gatehouse/shared";
+import { systemClock } from "./clock.ts";
+import { exportConfig } from "./config/export.ts";
 import { ConfigError, loadConfigFile } from "./config/load.ts";
 import { snapshotFromConfig } from "./config/snapshot.ts";
+import { applyConfig } from "./config/sync.ts";
+import { openDatabase } from "./db/client.ts";
+import { parseEnv } from "./env.ts";
 import { simulate } from "./policy/simulate.ts";
 
 const USAGE = `usage:
   gatehouse check --config FILE
   gatehouse simulate --config FILE --requester EMAIL --app APP --resource ID --duration D
-                     [--at ISO-8601] [--reason TEXT] [--ticket T] [--ip IP]`;
+                     [--at ISO-8601] [--reason TEXT] [--ticket T] [--ip IP]
+  gatehouse import FILE
+  gatehouse export`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -36,6 +48,7 @@ async function load(file: string | undefined) {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === "import" || command === "export") return databaseCommand(command, rest);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -76,6 +89,25 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   fail(USAGE);
+}
+
+/** import/export: the database the relay would open, migrated; the policy applied or read in one go. */
+async function databaseCommand(command: "import" | "export", args: string[]): Promise<void> {
+  const env = parseEnv(process.env, process.env.INIT_CWD || process.cwd());
+  if (command === "import" && !args[0]) fail(`gatehouse import needs a FILE\n${USAGE}`);
+  const config = command === "import" ? await load(args[0]) : null;
+  const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  try {
+    await database.migrate();
+    if (config) {
+      await applyConfig(database.db, config, systemClock);
+      process.stderr.write(`imported ${args[0]}: ${config.flows.length} flows, ${config.directory.users.length} users\n`);
+    } else {
+      process.stdout.write(await exportConfig(database.db));
+    }
+  } finally {
+    await database.close();
+  }
 }
 
 main(process.argv.slice(2)).catch((e) => fail(e instanceof Error ? e.message : String(e)));

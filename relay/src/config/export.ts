@@ -1,0 +1,59 @@
+import { asc, eq } from "drizzle-orm";
+import { stringify } from "yaml";
+import type { Db } from "../db/client.ts";
+import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
+import { DETECTION_RULES_SETTING, type StoredDetectionRules } from "../detection/rules.ts";
+import type { FallbackSettings, FlowDefinition, ResourceOwner } from "../policy/model.ts";
+import { FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
+
+/**
+ * The policy in the database, written back as a `gatehouse.yaml`: what
+ * `gatehouse export` prints. Importing the result gives the same policy
+ * (config.test.ts checks the round trip).
+ */
+export async function exportConfig(db: Db): Promise<string> {
+  const [userRows, groupRows, memberRows, flowRows, settingRows] = await Promise.all([
+    db.select().from(users).orderBy(asc(users.email)),
+    db.select().from(groups).orderBy(asc(groups.id)),
+    db.select({ groupId: memberships.groupId, email: users.email }).from(memberships).innerJoin(users, eq(users.id, memberships.userId)),
+    db.select().from(accessFlows).orderBy(asc(accessFlows.priority)),
+    db.select().from(settings),
+  ]);
+  const setting = <T>(key: string): T | undefined => settingRows.find((r) => r.key === key)?.value as T | undefined;
+  const members = new Map<string, string[]>();
+  for (const m of memberRows) members.set(m.groupId, [...(members.get(m.groupId) ?? []), m.email]);
+
+  const config = {
+    admins: userRows.filter((u) => u.isAdmin).map((u) => u.email),
+    directory: {
+      users: userRows.map((u) => ({
+        email: u.email,
+        name: u.name,
+        ...(u.managerEmail ? { manager: u.managerEmail } : {}),
+        ...(u.timezone !== "UTC" ? { timezone: u.timezone } : {}),
+        ...(u.active ? {} : { active: false }),
+      })),
+      groups: groupRows.map((g) => ({ id: g.id, name: g.name, members: (members.get(g.id) ?? []).sort() })),
+    },
+    resourceOwners: setting<ResourceOwner[]>(RESOURCE_OWNERS_SETTING) ?? [],
+    flows: flowRows.map((f) => {
+      const d = f.definition as FlowDefinition;
+      return {
+        id: f.id,
+        name: f.name,
+        ...(f.enabled ? {} : { enabled: false }),
+        apps: d.apps,
+        ...(d.resources ? { resources: d.resources } : {}),
+        ...(d.requesters ? { requesters: d.requesters } : {}),
+        ...(d.condition ? { condition: d.condition } : {}),
+        approval: d.approval,
+        durations: d.durations,
+        requireReason: d.requireReason,
+        ...(d.ticket ? { ticket: d.ticket } : {}),
+      };
+    }),
+    fallback: setting<FallbackSettings>(FALLBACK_SETTING) ?? { enabled: true, max: "4h" },
+    detection: { rules: setting<StoredDetectionRules>(DETECTION_RULES_SETTING)?.rules ?? [] },
+  };
+  return `# Exported by gatehouse export\n${stringify(config, { lineWidth: 0 })}`;
+}
