@@ -5,6 +5,7 @@ import type { Db } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { saveDetectionRules } from "../detection/rules.ts";
 import { FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
+import { failStrandedRequests } from "../requests/orphans.ts";
 import type { GatehouseConfig } from "./schema.ts";
 import { flowDefinition } from "./snapshot.ts";
 
@@ -73,6 +74,7 @@ export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock)
       .values({ key: RESOURCE_OWNERS_SETTING, value: config.resourceOwners, updatedAt: now })
       .onConflictDoUpdate({ target: settings.key, set: { value: config.resourceOwners, updatedAt: now } });
     await saveDetectionRules(tx, config.detection.rules, now);
+    const stranded = await failStrandedRequests(tx, now);
     await appendAudit(tx, {
       at: now,
       actor: "config",
@@ -82,6 +84,7 @@ export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock)
         groups: groupIds.length,
         flows: config.flows.map((f) => f.id),
         detectionRules: config.detection.rules.length,
+        strandedRequests: stranded.length,
       },
     });
   });
