@@ -39,99 +39,52 @@ describe("gatehouse CLI", () => {
   });
 
   it("simulate: prints one JSON object with the outcome, flow, steps, duration and explanation", async () => {
-    const needs = await run(
-      "simulate",
-      "--config",
-      TEST_CONFIG,
-      "--requester",
-      "dana@acme.test",
-      "--app",
-      "github",
-      "--resource",
-      "acme/x",
-      "--duration",
-      "1h",
-      "--reason",
-      "fix",
-    );
-    expect(JSON.parse(needs.stdout)).toEqual({
+    const simulate = async (requester: string, app: string, resource: string, duration: string, ...extra: string[]) => {
+      const res = await run(
+        "simulate",
+        "--config",
+        TEST_CONFIG,
+        "--requester",
+        requester,
+        "--app",
+        app,
+        "--resource",
+        resource,
+        "--duration",
+        duration,
+        ...extra,
+      );
+      return { code: res.code, json: res.code === 0 ? (JSON.parse(res.stdout) as Record<string, unknown>) : null };
+    };
+    expect((await simulate("dana@acme.test", "github", "acme/x", "1h", "--reason", "fix")).json).toEqual({
       outcome: "needs_approval",
       flow: "github",
       steps: [{ require: "any", approvers: ["priya@acme.test", "sam@acme.test"] }],
       duration: "1h",
       explain: ["notion: app 'github' is not one of notion", "docs: app 'github' is not one of google-docs"],
     });
-    const auto = JSON.parse(
-      (
-        await run(
-          "simulate",
-          "--config",
-          TEST_CONFIG,
-          "--requester",
-          "dana@acme.test",
-          "--app",
-          "jira",
-          "--resource",
-          "PAY-1",
-          "--duration",
-          "1h",
-        )
-      ).stdout,
-    );
-    expect(auto).toMatchObject({ outcome: "auto_approved", flow: "jira", steps: [] });
-    const denied = JSON.parse(
-      (
-        await run(
-          "simulate",
-          "--config",
-          TEST_CONFIG,
-          "--requester",
-          "dana@acme.test",
-          "--app",
-          "github",
-          "--resource",
-          "a/b",
-          "--duration",
-          "1h",
-        )
-      ).stdout,
-    );
-    expect(denied).toMatchObject({ outcome: "denied", flow: "github", code: "reason_required" });
-    const unknown = JSON.parse(
-      (
-        await run(
-          "simulate",
-          "--config",
-          TEST_CONFIG,
-          "--requester",
-          "nobody@acme.test",
-          "--app",
-          "github",
-          "--resource",
-          "a/b",
-          "--duration",
-          "1h",
-        )
-      ).stdout,
-    );
-    expect(unknown).toMatchObject({ outcome: "denied", flow: null, code: "unknown_requester" });
-    expect(
-      (
-        await run(
-          "simulate",
-          "--config",
-          TEST_CONFIG,
-          "--requester",
-          "dana@acme.test",
-          "--app",
-          "x",
-          "--resource",
-          "y",
-          "--duration",
-          "2weeks",
-        )
-      ).code,
-    ).toBe(2);
+    expect((await simulate("dana@acme.test", "jira", "PAY-1", "1h")).json).toMatchObject({
+      outcome: "auto_approved",
+      flow: "jira",
+      steps: [],
+    });
+    expect((await simulate("dana@acme.test", "github", "a/b", "1h")).json).toMatchObject({
+      outcome: "denied",
+      flow: "github",
+      code: "reason_required",
+    });
+    expect((await simulate("nobody@acme.test", "github", "a/b", "1h")).json).toMatchObject({
+      outcome: "denied",
+      flow: null,
+      code: "unknown_requester",
+    });
+    expect((await simulate("dana@acme.test", "postgres", "orders", "3h", "--ticket", "OPS-1")).json).toMatchObject({
+      code: "duration_exceeds_max",
+    });
+    expect((await simulate("dana@acme.test", "postgres", "orders", "1h", "--ticket", "nope")).json).toMatchObject({
+      code: "ticket_invalid",
+    });
+    expect((await simulate("dana@acme.test", "x", "y", "2weeks")).code).toBe(2);
   });
 });
 
