@@ -346,6 +346,15 @@ export class PanelDriver {
     await this.#page.keyboard.type(text);
   }
 
+  /** Empties a text field the way a person does: select all, then Backspace. */
+  async clear(testid: string): Promise<void> {
+    const ok = await this.#inPanel<boolean>(
+      `(root) => { const el = root?.querySelector('[data-testid="${testid}"]'); el?.focus(); el?.select?.(); return !!el; }`,
+    );
+    if (!ok) throw new Error(`no panel element ${testid}`);
+    await this.#page.keyboard.press("Backspace");
+  }
+
   /** Picks an option of a <select> (a change event, as the browser's own picker sends). */
   async select(testid: string, value: string): Promise<void> {
     const ok = await this.#inPanel<boolean>(

@@ -187,6 +187,19 @@ describe("single-page apps", () => {
     expect(shownAfter).toBeLessThan(2_000);
     await shot(page, "panel-spa-linear");
 
+    // This flow asks for a ticket: the form has the field, refuses a wrong one and sends a right one.
+    const panel = await panelOf(page);
+    await panel.click("gh-open");
+    await panel.waitFor("gh-ticket", 10_000);
+    await panel.type("gh-ticket", "nope");
+    await panel.click("gh-submit");
+    await waitFor("the ticket to be refused", async () => ((await panel.text("gatehouse-panel")) ?? "").includes("ticket"), 5_000);
+    expect(await panel.attribute("gatehouse-panel", "data-step")).toBe("form");
+    await panel.clear("gh-ticket");
+    await panel.type("gh-ticket", "ENG-9");
+    await panel.click("gh-submit");
+    await waitFor("the request to be sent", async () => (await panel.attribute("gatehouse-panel", "data-step")) === "sent", 10_000);
+
     await page.goBack();
     await waitFor("the panel to go away", async () => !(await hasPanel(page)), 5_000);
     await page.close();
