@@ -16,5 +16,19 @@ export function backtrackingRisk(source: string): boolean {
   return /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/.test(source);
 }
 
+/**
+ * Why a regular expression from a config or a rule cannot be used (it could
+ * backtrack exponentially, or does not compile), or null when it can.
+ */
+export function regexProblem(source: string): string | null {
+  if (backtrackingRisk(source)) return "has a quantified group that holds a quantifier (like (a+)+): it could freeze browsers";
+  try {
+    new RegExp(source);
+    return null;
+  } catch (e) {
+    return `not a valid regular expression: ${(e as Error).message}`;
+  }
+}
+
 /** Host patterns: at most one `*` inside a label, besides a leading `*.`, and a real host name's length. */
 export const HOST_PATTERN = /^(\*\.)?(?:[a-z0-9-]*\*?[a-z0-9-]*)(\.[a-z0-9-]*\*?[a-z0-9-]*)*$/i;

@@ -1,5 +1,5 @@
 import type { DetectionRule } from "@gatehouse/shared";
-import { backtrackingRisk } from "@gatehouse/shared/patterns";
+import { regexProblem } from "@gatehouse/shared/patterns";
 import type { Extract } from "./extract.ts";
 import { type HostMatcher, hostPattern } from "./hosts.ts";
 
@@ -25,12 +25,9 @@ const MAX_PATTERN = 300;
 
 function regex(source: string, what: string): RegExp {
   if (source.length > MAX_PATTERN) throw new Error(`${what} is longer than ${MAX_PATTERN} characters`);
-  if (backtrackingRisk(source)) throw new Error(`${what} has a quantified group that holds a quantifier: it could freeze the page`);
-  try {
-    return new RegExp(source, "i");
-  } catch (e) {
-    throw new Error(`${what} is not a valid regular expression: ${(e as Error).message}`);
-  }
+  const problem = regexProblem(source);
+  if (problem) throw new Error(`${what} ${problem}`);
+  return new RegExp(source, "i");
 }
 
 function selector(source: string, probe: ParentNode | undefined): string {

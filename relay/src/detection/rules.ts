@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { DetectionRule } from "@gatehouse/shared";
+import { type DetectionRule, regexProblem } from "@gatehouse/shared";
 import { eq } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.ts";
 import { settings } from "../db/schema/index.ts";
@@ -38,12 +38,8 @@ export async function loadDetectionRules(db: Db): Promise<StoredDetectionRules> 
 export function ruleProblems(rule: DetectionRule): { path: (string | number)[]; message: string }[] {
   const out: { path: (string | number)[]; message: string }[] = [];
   const check = (source: string | undefined, path: (string | number)[]) => {
-    if (source === undefined) return;
-    try {
-      new RegExp(source, "i");
-    } catch (e) {
-      out.push({ path, message: `not a valid regular expression: ${(e as Error).message}` });
-    }
+    const problem = source === undefined ? null : regexProblem(source);
+    if (problem) out.push({ path, message: problem });
   };
   check(rule.path, ["path"]);
   rule.resource?.forEach((r, i) => {
