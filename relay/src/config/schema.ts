@@ -1,4 +1,4 @@
-import { backtrackingRisk, DetectionRuleSchema, DurationTextSchema, durationMs } from "@gatehouse/shared";
+import { DetectionRuleSchema, DurationTextSchema, durationMs, regexProblem } from "@gatehouse/shared";
 import { z } from "zod";
 import { ruleProblems } from "../detection/rules.ts";
 import { compileCondition } from "../policy/condition.ts";
@@ -109,6 +109,12 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const emails = new Set(config.directory.users.map((u) => u.email));
   const groupIds = new Set(config.directory.groups.map((g) => g.id));
+  /** A `user:` or `group:` reference to someone the file does not name. */
+  const checkRef = (ref: string, path: (string | number)[]) => {
+    if (ref.startsWith("user:") && !emails.has(ref.slice(5).toLowerCase()))
+      issues.push({ path, message: `unknown user '${ref.slice(5)}'` });
+    if (ref.startsWith("group:") && !groupIds.has(ref.slice(6))) issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
+  };
   const seen = new Set<string>();
   config.directory.users.forEach((u, i) => {
     if (seen.has(u.email)) issues.push({ path: ["directory", "users", i, "email"], message: `duplicate user '${u.email}'` });
@@ -129,10 +135,7 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     const problem = globProblem(o.resource);
     if (problem) issues.push({ path: ["resourceOwners", oi, "resource"], message: `not a valid pattern: ${problem}` });
     o.owners.forEach((ref, ri) => {
-      const path = ["resourceOwners", oi, "owners", ri];
-      if (ref.startsWith("user:") && !emails.has(ref.slice(5).toLowerCase()))
-        issues.push({ path, message: `unknown user '${ref.slice(5)}'` });
-      if (ref.startsWith("group:") && !groupIds.has(ref.slice(6))) issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
+      checkRef(ref, ["resourceOwners", oi, "owners", ri]);
     });
   });
   const flowIds = new Set<string>();
@@ -143,10 +146,7 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     if (f.approval !== "auto") {
       f.approval.steps.forEach((s, si) => {
         s.approvers.forEach((ref, ai) => {
-          const path = ["flows", fi, "approval", "steps", si, "approvers", ai];
-          if (ref.startsWith("user:") && !emails.has(ref.slice(5).toLowerCase()))
-            issues.push({ path, message: `unknown user '${ref.slice(5)}'` });
-          if (ref.startsWith("group:") && !groupIds.has(ref.slice(6))) issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
+          checkRef(ref, ["flows", fi, "approval", "steps", si, "approvers", ai]);
         });
       });
     }
@@ -155,26 +155,14 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
       if (problem) issues.push({ path: ["flows", fi, "resources", ri], message: `not a valid pattern: ${problem}` });
     });
     f.requesters?.forEach((ref, ri) => {
-      const path = ["flows", fi, "requesters", ri];
-      if (ref.startsWith("user:") && !emails.has(ref.slice(5).toLowerCase()))
-        issues.push({ path, message: `unknown user '${ref.slice(5)}'` });
-      if (ref.startsWith("group:") && !groupIds.has(ref.slice(6))) issues.push({ path, message: `unknown group '${ref.slice(6)}'` });
+      checkRef(ref, ["flows", fi, "requesters", ri]);
     });
     if (f.condition !== undefined) {
       const compiled = compileCondition(f.condition);
       if ("error" in compiled) issues.push({ path: ["flows", fi, "condition"], message: compiled.error });
     }
-    if (f.ticket !== undefined) {
-      const path = ["flows", fi, "ticket"];
-      if (backtrackingRisk(f.ticket)) issues.push({ path, message: "has a quantified group that holds a quantifier (like (a+)+)" });
-      else {
-        try {
-          new RegExp(f.ticket);
-        } catch (e) {
-          issues.push({ path, message: `not a valid regular expression: ${(e as Error).message}` });
-        }
-      }
-    }
+    const ticketProblem = f.ticket === undefined ? null : regexProblem(f.ticket);
+    if (ticketProblem) issues.push({ path: ["flows", fi, "ticket"], message: ticketProblem });
     for (const p of durationRuleProblems(f.durations)) issues.push({ path: ["flows", fi, "durations", ...p.path], message: p.message });
   });
   config.detection.rules.forEach((rule, ri) => {
