@@ -21,6 +21,7 @@ interface KnownApp {
 }
 
 const KNOWN: KnownApp[] = CATALOG.map((app) => ({ app, hosts: app.hosts.map(hostPattern) }));
+const SELF_HOSTED = CATALOG.filter((a) => a.selfHosted);
 
 /** A self-hosted app's mark: in <head> (meta tags) or on <body> itself, never a scan of the whole page. */
 function hasMarker(doc: Document, selector: string): boolean {
@@ -34,11 +35,10 @@ export function identifyApp(doc: Document, url: URL): CatalogApp | null {
     if (anyHost(k.hosts, host) && (!k.app.path || k.app.path.test(url.pathname))) return k.app;
   }
   const label = host.split(".")[0] ?? "";
-  const selfHosted = CATALOG.filter((a) => a.selfHosted);
-  for (const app of selfHosted) if (app.selfHosted?.marker && hasMarker(doc, app.selfHosted.marker)) return app;
+  for (const app of SELF_HOSTED) if (app.selfHosted?.marker && hasMarker(doc, app.selfHosted.marker)) return app;
   // A name like grafana.acme.io or a title suffix alone proves little; with a URL in the app's shape it does.
-  for (const app of selfHosted) if (app.selfHosted?.label?.test(label) && extract(url, app.resource)) return app;
-  for (const app of selfHosted) if (app.selfHosted?.title?.test(doc.title) && extract(url, app.resource)) return app;
+  for (const app of SELF_HOSTED) if (app.selfHosted?.label?.test(label) && extract(url, app.resource)) return app;
+  for (const app of SELF_HOSTED) if (app.selfHosted?.title?.test(doc.title) && extract(url, app.resource)) return app;
   return null;
 }
 
@@ -141,11 +141,15 @@ export function detect(doc: Document, url: URL, options: DetectOptions = {}): De
 function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | null) {
   const app = ruled ? null : identifyApp(doc, url);
   const resourceId = ruled ? (extract(url, ruled.resource) ?? url.hostname) : app ? extract(url, app.resource) : url.hostname;
-  // Only apps that hide forbidden resources behind "not found" need to know who is signed in.
-  const signedIn = () => doc.querySelector(app?.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN) !== null;
+  // Only apps that hide forbidden resources behind "not found" need to know who is
+  // signed in, and only on a page that says "not found": the query scans the document.
+  let notFoundMeansDenied: boolean | undefined;
   const verdict = weigh(page, {
     appPhrases: app?.phrases,
-    notFoundMeansDenied: Boolean(app?.notFoundDenies && resourceId && signedIn()),
+    notFoundMeansDenied: () =>
+      (notFoundMeansDenied ??= Boolean(
+        app?.notFoundDenies && resourceId && doc.querySelector(app.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN),
+      )),
     helpPath: HELP_PATH.test(url.pathname),
     requestControl: () => findControl(page, REQUEST_ACCESS) !== null,
   });

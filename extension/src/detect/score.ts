@@ -36,8 +36,11 @@ const TINY_PAGE = 400;
 export interface Context {
   /** Extra denial wording for this app. */
   appPhrases?: RegExp | undefined;
-  /** The app hides forbidden resources behind "not found", the URL names a resource and someone is signed in. */
-  notFoundMeansDenied?: boolean;
+  /**
+   * The app hides forbidden resources behind "not found", the URL names a
+   * resource and someone is signed in. Asked only when the page says "not found".
+   */
+  notFoundMeansDenied?: () => boolean;
   /** The URL is a help centre or documentation page. */
   helpPath?: boolean;
   /** Whether a "Request access" control is on the page (asked only when it can matter). */
@@ -133,7 +136,7 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   const prominent = page.segments.filter((s) => s.place !== "body");
   const inProminent = (re: RegExp) => prominent.some((s) => re.test(s.text));
 
-  if (ctx.notFoundMeansDenied && (inProminent(NOT_FOUND) || page.imageAlts.some((a) => NOT_FOUND.test(a)))) {
+  if ((inProminent(NOT_FOUND) || page.imageAlts.some((a) => NOT_FOUND.test(a))) && ctx.notFoundMeansDenied?.()) {
     score += 0.6;
     reasons.push("not found on a private-by-default resource");
     if (!best) {
@@ -192,7 +195,7 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     score -= 0.4;
     reasons.push("deleted or expired");
   }
-  if (!ctx.notFoundMeansDenied && unlessDenial(NOT_FOUND)) {
+  if (unlessDenial(NOT_FOUND) && !ctx.notFoundMeansDenied?.()) {
     score -= 0.3;
     reasons.push("not found");
   }
