@@ -5,6 +5,7 @@ import { accessFlows, groups, memberships, settings, users } from "../db/schema/
 import { DETECTION_RULES_SETTING, type StoredDetectionRules } from "../detection/rules.ts";
 import type { FallbackSettings, FlowDefinition, ResourceOwner } from "../policy/model.ts";
 import { FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
+import { flowDefinition } from "./snapshot.ts";
 
 /**
  * The policy in the database, written back as a `gatehouse.yaml`: what
@@ -36,22 +37,14 @@ export async function exportConfig(db: Db): Promise<string> {
       groups: groupRows.map((g) => ({ id: g.id, name: g.name, members: (members.get(g.id) ?? []).sort() })),
     },
     resourceOwners: setting<ResourceOwner[]>(RESOURCE_OWNERS_SETTING) ?? [],
-    flows: flowRows.map((f) => {
-      const d = f.definition as FlowDefinition;
-      return {
-        id: f.id,
-        name: f.name,
-        ...(f.enabled ? {} : { enabled: false }),
-        apps: d.apps,
-        ...(d.resources ? { resources: d.resources } : {}),
-        ...(d.requesters ? { requesters: d.requesters } : {}),
-        ...(d.condition ? { condition: d.condition } : {}),
-        approval: d.approval,
-        durations: d.durations,
-        requireReason: d.requireReason,
-        ...(d.ticket ? { ticket: d.ticket } : {}),
-      };
-    }),
+    // The stored definition is the file's flow without id, name and enabled; read
+    // back in the file's field order (jsonb reorders keys), absent fields omitted.
+    flows: flowRows.map((f) => ({
+      id: f.id,
+      name: f.name,
+      ...(f.enabled ? {} : { enabled: false }),
+      ...flowDefinition(f.definition as FlowDefinition),
+    })),
     fallback: setting<FallbackSettings>(FALLBACK_SETTING) ?? { enabled: true, max: "4h" },
     detection: { rules: setting<StoredDetectionRules>(DETECTION_RULES_SETTING)?.rules ?? [] },
   };

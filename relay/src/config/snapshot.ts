@@ -1,8 +1,12 @@
 import type { FlowDefinition, PolicySnapshot } from "../policy/model.ts";
 import type { GatehouseConfig } from "./schema.ts";
 
-/** The flow definition a config flow is stored as (config/sync.ts writes the same). */
-export function flowDefinition(f: GatehouseConfig["flows"][number]): FlowDefinition {
+/**
+ * The flow definition a config flow is stored as (config/sync.ts writes the
+ * same), its fields in the file's order; `gatehouse export` writes a stored
+ * definition back through it.
+ */
+export function flowDefinition(f: FlowDefinition): FlowDefinition {
   return {
     apps: f.apps,
     resources: f.resources,

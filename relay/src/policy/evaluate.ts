@@ -1,7 +1,7 @@
 import { durationMs } from "@gatehouse/shared";
 import { Duration } from "@marcbachmann/cel-js/evaluator";
 import { type ConditionContext, conditionFor, conditionTime } from "./condition.ts";
-import { defaultDuration, offeredDurations } from "./durations.ts";
+import { checkDuration, type DurationProblem, defaultDuration, offeredDurations } from "./durations.ts";
 import { globMatcher } from "./glob.ts";
 import {
   type DirectoryUser,
@@ -129,6 +129,8 @@ interface SnapshotIndex {
   members: Map<string, Set<string>>;
   /** person → the groups they belong to */
   groupsOf: Map<string, string[]>;
+  /** the admins' emails */
+  admins: string[];
 }
 
 const indexes = new WeakMap<PolicySnapshot, SnapshotIndex>();
@@ -146,7 +148,8 @@ function indexOf(snapshot: PolicySnapshot): SnapshotIndex {
       members.set(id, new Set(list));
       for (const m of list) groupsOf.set(m, [...(groupsOf.get(m) ?? []), id]);
     }
-    index = { byApp, members, groupsOf };
+    const admins = [...snapshot.usersByEmail.values()].filter((u) => u.isAdmin).map((u) => u.email);
+    index = { byApp, members, groupsOf, admins };
     indexes.set(snapshot, index);
   }
   return index;
@@ -298,14 +301,37 @@ function expandRef(
         o.owners.flatMap((ref) => (ref.startsWith("user:") || ref.startsWith("group:") ? expandRef(snapshot, requester, ref) : [])),
       );
   }
-  if (ref === "admins") return [...snapshot.usersByEmail.values()].filter((u) => u.isAdmin).map((u) => u.email);
+  if (ref === "admins") return indexOf(snapshot).admins;
   if (ref.startsWith("user:")) return [ref.slice(5).toLowerCase()];
   if (ref.startsWith("group:")) return snapshot.groups.get(ref.slice(6)) ?? [];
   return [];
 }
 
+export type Matched = Extract<Evaluation, { outcome: "matched" }>;
+
+export interface RequestProblem {
+  code: DurationProblem | "reason_required" | "ticket_invalid";
+  detail: string;
+}
+
+/**
+ * What a matched flow still asks of the request itself: an allowed duration,
+ * a reason, a ticket. The one check behind the request endpoint and `simulate`.
+ */
+export function requestProblem(
+  e: Matched,
+  request: { duration: string; reason?: string | undefined; ticket?: string | undefined },
+): RequestProblem | null {
+  const duration = checkDuration(e.durationRules, request.duration);
+  if (duration === "duration_exceeds_max") return { code: duration, detail: `At most ${e.durationRules.max}` };
+  if (duration) return { code: duration, detail: `Choose one of: ${e.durations.join(", ")}` };
+  if (e.requireReason && !request.reason?.trim()) return { code: "reason_required", detail: "This flow requires a reason" };
+  if (!ticketOk(e.ticket, request.ticket)) return { code: "ticket_invalid", detail: `The ticket must match ${e.ticket}` };
+  return null;
+}
+
 /** Whether a request's ticket satisfies a flow's pattern (no pattern: anything, even nothing). */
-export function ticketOk(pattern: string | null, ticket: string | undefined): boolean {
+function ticketOk(pattern: string | null, ticket: string | undefined): boolean {
   if (!pattern) return true;
   return ticket !== undefined && ticket.length <= 100 && new RegExp(pattern).test(ticket.trim());
 }

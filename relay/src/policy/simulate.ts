@@ -1,6 +1,5 @@
 import { durationMs } from "@gatehouse/shared";
-import { checkDuration } from "./durations.ts";
-import { evaluatePolicy, ticketOk } from "./evaluate.ts";
+import { evaluatePolicy, requestProblem } from "./evaluate.ts";
 import type { PolicySnapshot } from "./model.ts";
 
 export interface SimulateInput {
@@ -57,12 +56,8 @@ export function simulate(snapshot: PolicySnapshot, input: SimulateInput): Simula
     duration: null,
     explain: [...e.explain, why],
   });
-  const durationProblem = checkDuration(e.durationRules, input.duration);
-  if (durationProblem === "duration_exceeds_max")
-    return denied(durationProblem, `${e.flow.id}: ${input.duration} is longer than the maximum ${e.durationRules.max}`);
-  if (durationProblem) return denied(durationProblem, `${e.flow.id}: ${input.duration} is not one of ${e.durations.join(", ")}`);
-  if (e.requireReason && !input.reason?.trim()) return denied("reason_required", `${e.flow.id}: a reason is required`);
-  if (!ticketOk(e.ticket, input.ticket)) return denied("ticket_invalid", `${e.flow.id}: the ticket must match ${e.ticket}`);
+  const problem = requestProblem(e, input);
+  if (problem) return denied(problem.code, `${e.flow.id}: ${problem.detail}`);
   return {
     outcome: e.approval === "auto" ? "auto_approved" : "needs_approval",
     flow: e.flow.id,

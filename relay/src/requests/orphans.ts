@@ -11,35 +11,45 @@ import { approvals, requests, users } from "../db/schema/index.ts";
  * Returns the requests it moved.
  */
 export async function failStrandedRequests(tx: Tx, now: Date): Promise<string[]> {
-  const pending = await tx
-    .select({ id: requests.id, step: requests.step, steps: requests.steps })
+  // One query: every approval of the current step of every pending request, with its approver's state.
+  const rows = await tx
+    .select({
+      requestId: requests.id,
+      step: requests.step,
+      steps: requests.steps,
+      state: approvals.state,
+      active: users.active,
+      email: users.email,
+    })
     .from(requests)
+    .innerJoin(approvals, and(eq(approvals.requestId, requests.id), eq(approvals.step, requests.step)))
+    .innerJoin(users, eq(users.id, approvals.approverId))
     .where(eq(requests.state, "pending"));
+  const byRequest = new Map<string, typeof rows>();
+  for (const row of rows) byRequest.set(row.requestId, [...(byRequest.get(row.requestId) ?? []), row]);
+
   const failed: string[] = [];
-  for (const r of pending) {
-    const rows = await tx
-      .select({ state: approvals.state, active: users.active, email: users.email })
-      .from(approvals)
-      .innerJoin(users, eq(users.id, approvals.approverId))
-      .where(and(eq(approvals.requestId, r.id), eq(approvals.step, r.step)));
-    const require = r.steps[r.step]?.require ?? "any";
-    const approved = rows.filter((a) => a.state === "approved").length;
-    const open = rows.filter((a) => a.state === "pending" && a.active).length;
-    const gone = rows.filter((a) => a.state === "pending" && !a.active).map((a) => a.email);
+  for (const [id, step] of byRequest) {
+    const first = step[0];
+    if (!first) continue;
+    const require = first.steps[first.step]?.require ?? "any";
+    const approved = step.filter((a) => a.state === "approved").length;
+    const open = step.filter((a) => a.state === "pending" && a.active).length;
+    const gone = step.filter((a) => a.state === "pending" && !a.active).map((a) => a.email);
     if (gone.length === 0) continue;
-    const needed = require === "any" ? 1 : require === "all" ? rows.length : require;
+    const needed = require === "any" ? 1 : require === "all" ? step.length : require;
     const possible = require === "all" ? false : approved + open >= needed;
     if (possible) continue;
-    const note = `Step ${r.step + 1} can no longer be approved: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer active. An admin must route this request again.`;
-    await tx.update(requests).set({ state: "error", decidedAt: now, decisionNote: note }).where(eq(requests.id, r.id));
+    const note = `Step ${first.step + 1} can no longer be approved: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer active. An admin must route this request again.`;
+    await tx.update(requests).set({ state: "error", decidedAt: now, decisionNote: note }).where(eq(requests.id, id));
     await appendAudit(tx, {
       at: now,
       actor: "config",
-      requestId: r.id,
+      requestId: id,
       action: "request.error",
-      data: { step: r.step, inactiveApprovers: gone },
+      data: { step: first.step, inactiveApprovers: gone },
     });
-    failed.push(r.id);
+    failed.push(id);
   }
   return failed;
 }

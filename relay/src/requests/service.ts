@@ -11,20 +11,18 @@ import { ApiError } from "../http/errors.ts";
 import { signDecisionLink, verifyDecisionLink } from "../keys/signing.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { approvalMail } from "../mail/templates.ts";
-import { checkDuration, offeredDurations } from "../policy/durations.ts";
-import { type Evaluation, evaluatePolicy, ticketOk } from "../policy/evaluate.ts";
+import { offeredDurations } from "../policy/durations.ts";
+import { evaluatePolicy, type Matched, requestProblem } from "../policy/evaluate.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { addNotice } from "../push/bus.ts";
 import { randomToken } from "../secrets.ts";
 import { requestView } from "./view.ts";
 
-type Matched = Extract<Evaluation, { outcome: "matched" }>;
-
 async function evaluateFor(
   relay: Relay,
   email: string,
   body: PreviewBody,
-  request: { durationMs?: number | null; reason?: string; ip?: string } = {},
+  request: { durationMs?: number | null; reason?: string; ticket?: string; ip?: string } = {},
 ): Promise<Matched> {
   const snapshot = await loadPolicySnapshot(relay.database.db);
   const result = evaluatePolicy(snapshot, {
@@ -68,13 +66,11 @@ export async function createRequest(
   const e = await evaluateFor(relay, p.user.email, body, {
     durationMs: durationMs(body.duration),
     reason: body.reason,
+    ticket: body.ticket,
     ...(meta.ip ? { ip: meta.ip } : {}),
   });
-  const durationProblem = checkDuration(e.durationRules, body.duration);
-  if (durationProblem === "duration_exceeds_max") throw new ApiError(durationProblem, `At most ${e.durationRules.max}`);
-  if (durationProblem) throw new ApiError(durationProblem, `Choose one of: ${e.durations.join(", ")}`);
-  if (e.requireReason && body.reason.trim() === "") throw new ApiError("reason_required", "This flow requires a reason");
-  if (!ticketOk(e.ticket, body.ticket)) throw new ApiError("ticket_invalid", `The ticket must match ${e.ticket}`);
+  const problem = requestProblem(e, body);
+  if (problem) throw new ApiError(problem.code, problem.detail);
 
   const now = relay.clock.now();
   const steps: ResolvedStep[] = e.steps.map((s) => ({ require: s.require, approverIds: s.approvers.map((u) => u.id) }));
