@@ -1,6 +1,7 @@
+import { readFile } from "node:fs/promises";
 import { type Clock, systemClock } from "./clock.ts";
-import { loadConfigFile } from "./config/load.ts";
-import { applyConfig } from "./config/sync.ts";
+import { ConfigError, parseConfig } from "./config/load.ts";
+import { appliedFileHash, applyConfig, configFileHash } from "./config/sync.ts";
 import type { Relay } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { RelayEnv } from "./env.ts";
@@ -20,15 +21,31 @@ export interface BootOptions {
  * Opens the database, applies migrations and the config file, loads the
  * signing keys and starts listening for notices. Order matters: the config
  * needs the schema, and links need keys.
+ *
+ * The file is applied only when it differs from the one applied last: the
+ * admin UI edits the same policy in the database, and a restart must not undo
+ * those edits. Changing the file is the way to make it win again.
  */
 export async function bootRelay(opts: BootOptions): Promise<Relay> {
   const { env } = opts;
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
-  const config = await loadConfigFile(env.configPath);
+  let text: string;
+  try {
+    text = await readFile(env.configPath, "utf8");
+  } catch (err) {
+    throw new ConfigError(env.configPath, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  const config = parseConfig(text, env.configPath);
   const database = opts.database ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }));
   await database.migrate();
-  await applyConfig(database.db, config, clock);
+  const fileHash = configFileHash(text);
+  if ((await appliedFileHash(database.db)) !== fileHash) {
+    await applyConfig(database.db, config, clock, { fileHash });
+    log.info("config file applied", { file: env.configPath });
+  } else {
+    log.info("config file unchanged since it was applied; keeping the policy in the database", { file: env.configPath });
+  }
   const keys = await loadKeyRing(database.db, clock);
   const bus = new NoticeBus();
   await bus.start(database);

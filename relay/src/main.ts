@@ -18,7 +18,7 @@ async function main() {
       `Gatehouse relay listening on ${base} (${env.mode} mode, ${relay.database.kind})`,
       `  config:           ${env.configPath}`,
       `  API:              ${base}/api/v1/openapi.json`,
-      `  status page:      ${base}/   (the admin UI comes with the access-flows work)`,
+      `  admin:            ${base}/admin   (admins sign in by emailed link)`,
       env.mode === "embedded" && !env.SMTP_URL
         ? `  dev mail outbox:  ${base}/dev/outbox`
         : `  mail:             ${env.SMTP_URL ? "SMTP" : "outbox only"}`,

@@ -1,10 +1,11 @@
 import { asc, eq } from "drizzle-orm";
 import { stringify } from "yaml";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { DETECTION_RULES_SETTING, type StoredDetectionRules } from "../detection/rules.ts";
 import type { FallbackSettings, FlowDefinition, ResourceOwner } from "../policy/model.ts";
 import { FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
+import type { GatehouseConfigInput } from "./schema.ts";
 import { flowDefinition } from "./snapshot.ts";
 
 /**
@@ -12,7 +13,20 @@ import { flowDefinition } from "./snapshot.ts";
  * `gatehouse export` prints. Importing the result gives the same policy
  * (config.test.ts checks the round trip).
  */
-export async function exportConfig(db: Db): Promise<string> {
+export async function exportConfig(db: Db | Tx): Promise<string> {
+  return `# Exported by gatehouse export\n${configYaml(await readConfig(db))}`;
+}
+
+/** A policy as YAML, in the file's field order. */
+export function configYaml(config: unknown): string {
+  return stringify(config, { lineWidth: 0 });
+}
+
+/**
+ * The database's policy in the file's shape (defaults left out), which the
+ * admin UI edits and `validateConfig` checks before anything is written.
+ */
+export async function readConfig(db: Db | Tx): Promise<GatehouseConfigInput> {
   const [userRows, groupRows, memberRows, flowRows, settingRows] = await Promise.all([
     db.select().from(users).orderBy(asc(users.email)),
     db.select().from(groups).orderBy(asc(groups.id)),
@@ -48,5 +62,5 @@ export async function exportConfig(db: Db): Promise<string> {
     fallback: setting<FallbackSettings>(FALLBACK_SETTING) ?? { enabled: true, max: "4h" },
     detection: { rules: setting<StoredDetectionRules>(DETECTION_RULES_SETTING)?.rules ?? [] },
   };
-  return `# Exported by gatehouse export\n${stringify(config, { lineWidth: 0 })}`;
+  return config;
 }

@@ -22,20 +22,29 @@ export function parseConfig(text: string, file = "gatehouse.yaml"): GatehouseCon
       doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split("\n")[0]}`),
     );
   }
-  const parsed = ConfigSchema.safeParse(doc.toJS() ?? {});
-  const issues: ConfigIssue[] = parsed.success
-    ? checkReferences(parsed.data)
-    : parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
-  if (issues.length > 0 || !parsed.success) {
+  const checked = validateConfig(doc.toJS() ?? {});
+  if (!checked.ok) {
     throw new ConfigError(
       file,
-      issues.map((issue) => {
+      checked.issues.map((issue) => {
         const line = lineOf(doc, lineCounter, issue.path);
         return `${formatPath(issue.path)}: ${issue.message}${line ? ` (line ${line})` : ""}`;
       }),
     );
   }
-  return parsed.data;
+  return checked.config;
+}
+
+/**
+ * The one check of a policy, whatever wrote it (a file, the admin UI, an
+ * import): the shape, then the references between its parts. Pure.
+ */
+export function validateConfig(value: unknown): { ok: true; config: GatehouseConfig } | { ok: false; issues: ConfigIssue[] } {
+  const parsed = ConfigSchema.safeParse(value);
+  if (!parsed.success)
+    return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message })) };
+  const issues = checkReferences(parsed.data);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, config: parsed.data };
 }
 
 export async function loadConfigFile(file: string): Promise<GatehouseConfig> {

@@ -63,6 +63,21 @@ const flowSchema = z.strictObject({
   requireReason: z.boolean().default(false),
   /** A regular expression the request's ticket must match. */
   ticket: z.string().min(1).max(300).optional(),
+  /** Whether a grant may be extended before it ends, and how many times. */
+  extend: z
+    .strictObject({
+      allowed: z.boolean(),
+      times: z.number().int().min(1).max(100).optional(),
+    })
+    .optional(),
+  /** How access is provisioned when a request is approved (docs/policy.md#grant). */
+  grant: z
+    .union([
+      z.strictObject({ webhook: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }) }),
+      z.strictObject({ group: z.string().min(1).max(200) }),
+      z.strictObject({ manual: z.string().min(1).max(2000) }),
+    ])
+    .optional(),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -98,6 +113,8 @@ export const ConfigSchema = z.strictObject({
     .default({ rules: [] }),
 });
 export type GatehouseConfig = z.infer<typeof ConfigSchema>;
+/** The file's shape, defaults left out: what the admin UI edits before `validateConfig`. */
+export type GatehouseConfigInput = z.input<typeof ConfigSchema>;
 
 export interface ConfigIssue {
   path: (string | number)[];

@@ -16,6 +16,8 @@ export function flowDefinition(f: FlowDefinition): FlowDefinition {
     durations: f.durations,
     requireReason: f.requireReason,
     ticket: f.ticket,
+    extend: f.extend,
+    grant: f.grant,
   };
 }
 

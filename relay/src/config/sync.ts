@@ -1,7 +1,8 @@
-import { notInArray } from "drizzle-orm";
+import { createHash } from "node:crypto";
+import { eq, inArray, notInArray } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import type { Clock } from "../clock.ts";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { saveDetectionRules } from "../detection/rules.ts";
 import { FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
@@ -9,53 +10,118 @@ import { failStrandedRequests } from "../requests/orphans.ts";
 import type { GatehouseConfig } from "./schema.ts";
 import { flowDefinition } from "./snapshot.ts";
 
+/** The hash of the config file last applied at start (boot.ts applies a file only when it changed). */
+export const CONFIG_FILE_SETTING = "config_file";
+
+export const configFileHash = (text: string): string => createHash("sha256").update(text).digest("hex");
+
 /**
- * Makes the database match the config file, in one transaction. People are
- * never deleted (requests and audit events name them): a person dropped from
- * the file is deactivated. Flows, the fallback setting and the detection
- * rules are replaced.
+ * Makes the database match a whole config, in one transaction, and records
+ * it: what a start with a changed file, `gatehouse import` and the admin UI's
+ * YAML import do. People are never deleted (requests and audit events name
+ * them): a person dropped from the file is deactivated.
  */
-export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock): Promise<void> {
+export async function applyConfig(
+  db: Db,
+  config: GatehouseConfig,
+  clock: Clock,
+  opts: { actor?: string; fileHash?: string; meta?: { ip: string | null; userAgent: string | null } } = {},
+): Promise<void> {
   const now = clock.now();
-  const admins = new Set(config.admins);
   await db.transaction(async (tx) => {
-    for (const u of config.directory.users) {
-      const values = {
-        email: u.email,
-        name: u.name,
-        managerEmail: u.manager ?? null,
-        timezone: u.timezone,
-        active: u.active,
-        isAdmin: admins.has(u.email),
-        source: "config" as const,
-        updatedAt: now,
-      };
-      await tx.insert(users).values(values).onConflictDoUpdate({ target: users.email, set: values });
-    }
-    const emails = config.directory.users.map((u) => u.email);
+    await lockPolicy(tx);
+    await writeConfig(tx, null, config, now, opts.actor && opts.actor !== "config" ? "admin" : "config");
+    if (opts.fileHash) await putSetting(tx, CONFIG_FILE_SETTING, { sha256: opts.fileHash, appliedAt: now.toISOString() }, now);
+    const stranded = await failStrandedRequests(tx, now);
+    await appendAudit(tx, {
+      at: now,
+      actor: opts.actor ?? "config",
+      action: "config.applied",
+      data: {
+        users: config.directory.users.length,
+        groups: config.directory.groups.length,
+        flows: config.flows.map((f) => f.id),
+        detectionRules: config.detection.rules.length,
+        strandedRequests: stranded.length,
+        ...(opts.fileHash ? { fileSha256: opts.fileHash } : {}),
+      },
+      ...opts.meta,
+    });
+  });
+}
+
+/** One policy writer at a time: an edit reads, checks and writes the policy as of its lock. */
+export async function lockPolicy(tx: Tx): Promise<void> {
+  await tx.execute("select pg_advisory_xact_lock(7202612)");
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Writes what differs between `before` (the stored policy, or null to write
+ * everything) and `after`, inside the caller's transaction. An edit of one
+ * flow rewrites the flows, not 20,000 people.
+ */
+export async function writeConfig(
+  tx: Tx,
+  before: GatehouseConfig | null,
+  after: GatehouseConfig,
+  now: Date,
+  source: "config" | "admin",
+): Promise<void> {
+  const admins = new Set(after.admins);
+  const wasAdmin = new Set(before?.admins ?? []);
+  const previous = new Map((before?.directory.users ?? []).map((u) => [u.email, u]));
+  for (const u of after.directory.users) {
+    const old = previous.get(u.email);
+    if (before && old && same(old, u) && wasAdmin.has(u.email) === admins.has(u.email)) continue;
+    const values = {
+      email: u.email,
+      name: u.name,
+      managerEmail: u.manager ?? null,
+      timezone: u.timezone,
+      active: u.active,
+      isAdmin: admins.has(u.email),
+      updatedAt: now,
+    };
+    await tx
+      .insert(users)
+      .values({ ...values, source })
+      .onConflictDoUpdate({ target: users.email, set: values });
+  }
+  const emails = after.directory.users.map((u) => u.email);
+  if (!before) {
     await tx
       .update(users)
       .set({ active: false, isAdmin: false, updatedAt: now })
       .where(emails.length ? notInArray(users.email, emails) : undefined);
+  } else {
+    const kept = new Set(emails);
+    const dropped = before.directory.users.map((u) => u.email).filter((e) => !kept.has(e));
+    if (dropped.length) await tx.update(users).set({ active: false, isAdmin: false, updatedAt: now }).where(inArray(users.email, dropped));
+  }
 
+  if (!before || !same(before.directory.groups, after.directory.groups)) {
     const ids = new Map((await tx.select({ id: users.id, email: users.email }).from(users)).map((u) => [u.email, u.id]));
     await tx.delete(memberships);
-    const groupIds = config.directory.groups.map((g) => g.id);
+    const groupIds = after.directory.groups.map((g) => g.id);
     if (groupIds.length) await tx.delete(groups).where(notInArray(groups.id, groupIds));
     else await tx.delete(groups);
-    for (const g of config.directory.groups) {
+    for (const g of after.directory.groups) {
       await tx
         .insert(groups)
-        .values({ id: g.id, name: g.name })
+        .values({ id: g.id, name: g.name, source })
         .onConflictDoUpdate({ target: groups.id, set: { name: g.name } });
-      const rows = g.members.map((m) => ({ groupId: g.id, userId: ids.get(m) as string }));
+      const rows = [...new Set(g.members)].map((m) => ({ groupId: g.id, userId: ids.get(m) as string }));
       if (rows.length) await tx.insert(memberships).values(rows);
     }
+  }
 
+  if (!before || !same(before.flows, after.flows)) {
     await tx.delete(accessFlows);
-    if (config.flows.length) {
+    if (after.flows.length) {
       await tx.insert(accessFlows).values(
-        config.flows.map((f, i) => ({
+        after.flows.map((f, i) => ({
           id: f.id,
           name: f.name,
           priority: i,
@@ -65,27 +131,22 @@ export async function applyConfig(db: Db, config: GatehouseConfig, clock: Clock)
         })),
       );
     }
-    await tx
-      .insert(settings)
-      .values({ key: FALLBACK_SETTING, value: config.fallback, updatedAt: now })
-      .onConflictDoUpdate({ target: settings.key, set: { value: config.fallback, updatedAt: now } });
-    await tx
-      .insert(settings)
-      .values({ key: RESOURCE_OWNERS_SETTING, value: config.resourceOwners, updatedAt: now })
-      .onConflictDoUpdate({ target: settings.key, set: { value: config.resourceOwners, updatedAt: now } });
-    await saveDetectionRules(tx, config.detection.rules, now);
-    const stranded = await failStrandedRequests(tx, now);
-    await appendAudit(tx, {
-      at: now,
-      actor: "config",
-      action: "config.applied",
-      data: {
-        users: emails.length,
-        groups: groupIds.length,
-        flows: config.flows.map((f) => f.id),
-        detectionRules: config.detection.rules.length,
-        strandedRequests: stranded.length,
-      },
-    });
-  });
+  }
+  if (!before || !same(before.fallback, after.fallback)) await putSetting(tx, FALLBACK_SETTING, after.fallback, now);
+  if (!before || !same(before.resourceOwners, after.resourceOwners))
+    await putSetting(tx, RESOURCE_OWNERS_SETTING, after.resourceOwners, now);
+  if (!before || !same(before.detection, after.detection)) await saveDetectionRules(tx, after.detection.rules, now);
+}
+
+export async function putSetting(tx: Tx, key: string, value: unknown, now: Date): Promise<void> {
+  await tx
+    .insert(settings)
+    .values({ key, value, updatedAt: now })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
+}
+
+/** The hash of the config file applied last, if any. */
+export async function appliedFileHash(db: Db): Promise<string | null> {
+  const [row] = await db.select().from(settings).where(eq(settings.key, CONFIG_FILE_SETTING));
+  return (row?.value as { sha256?: string } | undefined)?.sha256 ?? null;
 }

@@ -6,6 +6,12 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Relay } from "../context.ts";
 import { ApiError, handleError, problemBody, problemResponse } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
+import { adminAuthPages, requireAdmin, signOutRoute } from "./pages/admin/auth.pages.ts";
+import { directoryPages } from "./pages/admin/directory.pages.ts";
+import { flowPages } from "./pages/admin/flows.pages.ts";
+import type { AdminEnv } from "./pages/admin/layout.ts";
+import { settingsPages } from "./pages/admin/settings.pages.ts";
+import { simulatePages } from "./pages/admin/simulate.pages.ts";
 import { decidePages } from "./pages/decide.pages.ts";
 import { page, RELAY_CSS } from "./pages/layout.ts";
 import { outboxPages } from "./pages/outbox.pages.ts";
@@ -78,13 +84,20 @@ export function createApp(relay: Relay) {
       page(
         "Relay",
         html`<h1>Gatehouse relay</h1><p>This relay is running in <strong>${relay.env.mode}</strong> mode.</p>
-<ul><li><a href="/api/v1/openapi.json">API (OpenAPI)</a></li><li><a href="/.well-known/jwks.json">Signing keys (JWKS)</a></li>${relay.env.mode === "embedded" ? html`<li><a href="/dev/outbox">Dev mail outbox</a></li>` : ""}</ul>`,
+<ul><li><a href="/admin">Admin</a> (admins sign in by emailed link)</li><li><a href="/api/v1/openapi.json">API (OpenAPI)</a></li><li><a href="/.well-known/jwks.json">Signing keys (JWKS)</a></li>${relay.env.mode === "embedded" ? html`<li><a href="/dev/outbox">Dev mail outbox</a></li>` : ""}</ul>`,
       ),
     ),
   );
   pages.route("/", pairPages(relay));
   pages.route("/", decidePages(relay));
   if (relay.env.mode === "embedded") pages.route("/", outboxPages(relay));
+  // The admin UI: sign-in is open; everything else needs an admin session (and CSRF on POST).
+  pages.route("/", adminAuthPages(relay));
+  const admin = new Hono<AdminEnv>();
+  admin.use("/admin", requireAdmin(relay));
+  admin.use("/admin/*", requireAdmin(relay));
+  for (const routes of [signOutRoute, flowPages, directoryPages, simulatePages, settingsPages]) admin.route("/", routes(relay));
+  pages.route("/", admin);
   app.route("/", pages);
   return app;
 }

@@ -39,6 +39,21 @@ export function signInMail(p: { to: string; name: string; code: string; link: st
   };
 }
 
+export function adminSignInMail(p: { to: string; name: string; link: string }): Mail {
+  return {
+    to: p.to,
+    subject: "Sign in to the Gatehouse admin",
+    text: `Hello ${p.name},\n\nTo sign in to the Gatehouse admin, open this link and press "Sign in":\n\n${p.link}\n\nThe link works once, for 15 minutes. If you did not ask to sign in, ignore this mail.\n`,
+    html: layout(
+      "Sign in to the Gatehouse admin",
+      html`<p>Hello ${p.name},</p>
+<p>To sign in to the Gatehouse admin, open this link and press <strong>Sign in</strong>.</p>
+<p>${button(p.link, "Sign in to the admin")}</p>
+<p style="color:#656d76">The link works once, for 15 minutes. If you did not ask to sign in, ignore this mail.</p>`,
+    ),
+  };
+}
+
 export interface ApprovalMailInput {
   to: string;
   approverName: string;

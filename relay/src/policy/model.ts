@@ -36,6 +36,10 @@ export interface FlowDefinition {
   requireReason: boolean;
   /** A regular expression the request's ticket must match (e.g. `^(OPS|INC)-[0-9]+$`). */
   ticket?: string | undefined;
+  /** Whether grants may be extended, and how often (omitted: never). */
+  extend?: { allowed: boolean; times?: number | undefined } | undefined;
+  /** The provisioning action: a signed webhook, a group of the target system, or manual instructions. */
+  grant?: { webhook: string } | { group: string } | { manual: string } | undefined;
 }
 
 export interface Flow {

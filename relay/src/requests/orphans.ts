@@ -10,7 +10,7 @@ import { approvals, requests, users } from "../db/schema/index.ts";
  * of waiting forever. Runs in the transaction that changed the directory.
  * Returns the requests it moved.
  */
-export async function failStrandedRequests(tx: Tx, now: Date): Promise<string[]> {
+export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"): Promise<string[]> {
   // One query: every approval of the current step of every pending request, with its approver's state.
   const rows = await tx
     .select({
@@ -44,7 +44,7 @@ export async function failStrandedRequests(tx: Tx, now: Date): Promise<string[]>
     await tx.update(requests).set({ state: "error", decidedAt: now, decisionNote: note }).where(eq(requests.id, id));
     await appendAudit(tx, {
       at: now,
-      actor: "config",
+      actor,
       requestId: id,
       action: "request.error",
       data: { step: first.step, inactiveApprovers: gone },

@@ -48,5 +48,40 @@ button.primary { background:var(--blue); color:#fff; }
 .ok { background:#dafbe1; } .bad { background:#ffebe9; } .info { background:#ddf4ff; }
 .muted { color:var(--muted); }
 pre.mail { white-space:pre-wrap; overflow-wrap:anywhere; background:#f6f8fa; padding:12px; border-radius:6px; }
+body.admin main { max-width:1100px; }
+header nav { display:inline-flex; gap:4px; margin-left:24px; }
+header nav a { color:#fff; text-decoration:none; padding:4px 10px; border-radius:6px; }
+header nav a[aria-current=page] { background:#57606a; }
+header .who { float:right; margin:0; color:#d0d7de; }
+.muted-inv { color:#d0d7de; margin-left:4px; }
+button.link { background:none; color:#fff; text-decoration:underline; padding:0 4px; font-weight:400; }
+.title-row { display:flex; justify-content:space-between; align-items:center; gap:12px; }
+a.button { display:inline-block; border:1px solid var(--line); border-radius:6px; padding:6px 14px; text-decoration:none; color:var(--fg); font-weight:600; }
+a.button.primary { background:var(--blue); border-color:var(--blue); color:#fff; }
+button.small { padding:3px 10px; font-weight:500; background:#f6f8fa; border-color:var(--line); }
+form.inline { display:inline; margin:0 2px; }
+.row-actions { white-space:nowrap; }
+tr.disabled td { color:var(--muted); }
+tr.fallback td { background:#f6f8fa; }
+fieldset { border:1px solid var(--line); border-radius:8px; margin:0 0 16px; padding:8px 16px 16px; }
+legend { font-weight:700; padding:0 6px; }
+.field { margin-bottom:8px; }
+.field.check { display:flex; gap:8px; align-items:center; flex-wrap:wrap; }
+.field.check label { margin:8px 0; } .field.check .hint { flex-basis:100%; margin-top:0; }
+input[type=text], input[type=email], input[type=number], input:not([type]) { font:inherit; padding:6px 8px; border:1px solid var(--line); border-radius:6px; width:100%; }
+input[readonly] { background:#f6f8fa; color:var(--muted); }
+[aria-invalid=true] { border-color:var(--red) !important; background:#fff8f8; }
+.hint { color:var(--muted); font-size:13px; margin:2px 0 0; }
+ul.field-errors { color:var(--red); margin:4px 0 0; padding-left:18px; font-size:14px; }
+.step { border-left:3px solid var(--line); padding-left:12px; margin:12px 0; }
+.step h3 { font-size:15px; margin:4px 0; }
+.default-submit { position:absolute; left:-9999px; width:1px; height:1px; overflow:hidden; }
+pre.yaml { white-space:pre-wrap; overflow-wrap:anywhere; background:#f6f8fa; padding:12px; border-radius:6px; font-size:13px; max-height:480px; overflow:auto; }
+.danger { margin-top:24px; padding-top:12px; border-top:1px solid var(--line); }
+form.grid { display:grid; grid-template-columns:repeat(auto-fill, minmax(240px, 1fr)); gap:0 16px; }
+form.grid .actions { grid-column:1/-1; }
+section.result { border:1px solid var(--line); border-radius:8px; padding:12px 16px; margin-top:16px; }
+section.result.auto_approved { border-color:var(--green); } section.result.denied { border-color:var(--red); }
+ol.explain li { font-family:ui-monospace, monospace; font-size:13px; }
 table { border-collapse:collapse; width:100%; font-size:14px; } td, th { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 `;

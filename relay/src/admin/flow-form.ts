@@ -1,0 +1,160 @@
+import type { GatehouseConfigInput } from "../config/schema.ts";
+
+/**
+ * The flow editor's form <-> the policy's flow shape. The form is flat text
+ * fields (no script runs on relay pages); lists are one entry per line or
+ * comma-separated. Pure.
+ */
+export type FlowInput = NonNullable<GatehouseConfigInput["flows"]>[number];
+export type FormValues = Record<string, string>;
+
+const list = (text: string | undefined): string[] =>
+  (text ?? "")
+    .split(/[\n,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+const words = (text: string | undefined): string[] =>
+  (text ?? "")
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+const opt = (text: string | undefined): string | undefined => (text?.trim() ? text.trim() : undefined);
+
+/** The step indices a submitted form holds, in order. */
+export function stepIndices(form: FormValues): number[] {
+  const seen = new Set<number>();
+  for (const key of Object.keys(form)) {
+    const m = /^steps\.(\d+)\.(approvers|require)$/.exec(key);
+    if (m) seen.add(Number(m[1]));
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+export function formToFlow(form: FormValues): FlowInput {
+  const steps = stepIndices(form)
+    .map((i) => ({ approvers: list(form[`steps.${i}.approvers`]), require: requirement(form[`steps.${i}.require`]) }))
+    .filter((s) => s.approvers.length > 0);
+  const mode = form["durations.mode"] ?? "choices";
+  const choices = words(form["durations.choices"]);
+  const durations: FlowInput["durations"] =
+    mode === "fixed"
+      ? { fixed: opt(form["durations.fixed"]) ?? "" }
+      : {
+          ...(choices.length ? { choices } : {}),
+          ...(opt(form["durations.default"]) ? { default: opt(form["durations.default"]) } : {}),
+          ...(opt(form["durations.max"]) ? { max: opt(form["durations.max"]) } : {}),
+          ...(mode === "custom" ? { custom: true } : {}),
+        };
+  const resources = list(form.resources);
+  const requesters = list(form.requesters);
+  const grantKind = form["grant.kind"] ?? "none";
+  const grantValue = opt(form["grant.value"]) ?? "";
+  const times = opt(form["extend.times"]);
+  return {
+    id: (form.id ?? "").trim(),
+    name: (form.name ?? "").trim(),
+    ...(form.enabled === "on" ? {} : { enabled: false }),
+    apps: words(form.apps),
+    ...(resources.length ? { resources } : {}),
+    ...(requesters.length ? { requesters } : {}),
+    ...(opt(form.condition) ? { condition: opt(form.condition) } : {}),
+    approval: form.approval === "auto" ? "auto" : { steps },
+    durations,
+    ...(form.requireReason === "on" ? { requireReason: true } : {}),
+    ...(opt(form.ticket) ? { ticket: opt(form.ticket) } : {}),
+    ...(form["extend.allowed"] === "on" ? { extend: { allowed: true, ...(times ? { times: Number(times) } : {}) } } : {}),
+    ...(grantKind === "webhook" ? { grant: { webhook: grantValue } } : {}),
+    ...(grantKind === "group" ? { grant: { group: grantValue } } : {}),
+    ...(grantKind === "manual" ? { grant: { manual: grantValue } } : {}),
+  };
+}
+
+function requirement(text: string | undefined): "any" | "all" | number {
+  if (text === "all") return "all";
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 2 ? n : "any";
+}
+
+/** The form's fields for a stored flow (or the blank form of a new one). */
+export function flowToForm(flow: FlowInput | null): FormValues {
+  if (!flow) {
+    return {
+      enabled: "on",
+      approval: "steps",
+      "steps.0.approvers": "manager",
+      "steps.0.require": "any",
+      "durations.mode": "choices",
+      "durations.choices": "1h, 4h",
+    };
+  }
+  const form: FormValues = {
+    id: flow.id,
+    name: flow.name,
+    enabled: flow.enabled === false ? "" : "on",
+    apps: flow.apps.join(", "),
+    resources: (flow.resources ?? []).join("\n"),
+    requesters: (flow.requesters ?? []).join("\n"),
+    condition: flow.condition ?? "",
+    approval: flow.approval === "auto" ? "auto" : "steps",
+    requireReason: flow.requireReason ? "on" : "",
+    ticket: flow.ticket ?? "",
+    "durations.mode": flow.durations.fixed ? "fixed" : flow.durations.custom ? "custom" : "choices",
+    "durations.choices": (flow.durations.choices ?? []).join(", "),
+    "durations.default": flow.durations.default ?? "",
+    "durations.fixed": flow.durations.fixed ?? "",
+    "durations.max": flow.durations.max ?? "",
+    "extend.allowed": flow.extend?.allowed ? "on" : "",
+    "extend.times": flow.extend?.times !== undefined ? String(flow.extend.times) : "",
+    "grant.kind": !flow.grant ? "none" : "webhook" in flow.grant ? "webhook" : "group" in flow.grant ? "group" : "manual",
+    "grant.value": !flow.grant
+      ? ""
+      : "webhook" in flow.grant
+        ? flow.grant.webhook
+        : "group" in flow.grant
+          ? flow.grant.group
+          : flow.grant.manual,
+  };
+  const steps = flow.approval === "auto" ? [] : flow.approval.steps;
+  steps.forEach((s, i) => {
+    form[`steps.${i}.approvers`] = s.approvers.join("\n");
+    form[`steps.${i}.require`] = String(s.require ?? "any");
+  });
+  if (steps.length === 0) {
+    form["steps.0.approvers"] = "";
+    form["steps.0.require"] = "any";
+  }
+  return form;
+}
+
+/**
+ * The form field an issue of the flow belongs to (its path below the flow),
+ * so the editor shows each error beside its field.
+ */
+export function fieldOf(path: (string | number)[]): string {
+  const [head, second, third, fourth] = path;
+  if (head === "approval") {
+    if (second === "steps" && typeof third === "number") return `steps.${third}.${fourth === "require" ? "require" : "approvers"}`;
+    return second === "steps" ? "steps.0.approvers" : "approval";
+  }
+  if (head === "durations")
+    return typeof second === "string" && ["choices", "default", "fixed", "max"].includes(second) ? `durations.${second}` : "durations.mode";
+  if (head === "extend") return "extend.times";
+  if (head === "grant") return "grant.value";
+  return head === undefined ? "" : String(head);
+}
+
+/** A submitted flow form with one step added or removed (the editor's buttons; nothing is saved). */
+export function withStep(form: FormValues, change: "add" | { remove: number }): FormValues {
+  const steps = stepIndices(form).map((i) => ({
+    approvers: form[`steps.${i}.approvers`] ?? "",
+    require: form[`steps.${i}.require`] ?? "any",
+  }));
+  if (change === "add") steps.push({ approvers: "", require: "any" });
+  else steps.splice(change.remove, 1);
+  const next: FormValues = Object.fromEntries(Object.entries(form).filter(([k]) => !k.startsWith("steps.")));
+  steps.forEach((s, i) => {
+    next[`steps.${i}.approvers`] = s.approvers;
+    next[`steps.${i}.require`] = s.require;
+  });
+  return next;
+}

@@ -1,0 +1,278 @@
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { deleteGroup, importUsers, type ResourceOwnerInput, saveGroup, saveUser, setResourceOwners } from "../../../admin/edits.ts";
+import { editPolicy } from "../../../admin/policy-edit.ts";
+import { parseUsersCsv } from "../../../admin/users-csv.ts";
+import { readConfig } from "../../../config/export.ts";
+import { formatPath } from "../../../config/load.ts";
+import type { Relay } from "../../../context.ts";
+import { requestMeta } from "../../auth.ts";
+import { formValues } from "./flows.pages.ts";
+import { issuesToFields } from "./issues.ts";
+import {
+  type AdminContext,
+  type AdminEnv,
+  actionButton,
+  adminPage,
+  checkbox,
+  csrfField,
+  type FieldErrors,
+  formErrors,
+  textField,
+} from "./layout.ts";
+
+const ZONES = Intl.supportedValuesOf("timeZone");
+const lines = (text: string | undefined) =>
+  (text ?? "")
+    .split(/[\n,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+const firstField = (rest: (string | number)[]) => (rest.length ? String(rest[0]) : "");
+
+/** The directory: people (manager, time zone, active, admin), groups and members, resource owners, CSV import. */
+export function directoryPages(relay: Relay) {
+  const meta = (c: AdminContext) => requestMeta(c, relay.env.TRUST_PROXY);
+  const by = (c: AdminContext) => c.get("admin").user;
+
+  const overview = async (c: AdminContext) => {
+    const config = await readConfig(relay.database.db);
+    const users = config.directory?.users ?? [];
+    const groups = config.directory?.groups ?? [];
+    const admins = new Set(config.admins ?? []);
+    const groupsOf = new Map<string, string[]>();
+    for (const g of groups) for (const m of g.members ?? []) groupsOf.set(m, [...(groupsOf.get(m) ?? []), g.id]);
+    return c.html(
+      adminPage(
+        c,
+        "directory",
+        "Directory",
+        html`<div class="title-row"><h1>Directory</h1><span><a class="button" href="/admin/users/import">Import CSV</a> <a class="button primary" href="/admin/users/new" data-testid="new-user">New person</a></span></div>
+<h2>People <span class="muted">(${users.length})</span></h2>
+<table data-testid="user-list"><thead><tr><th>Person</th><th>Manager</th><th>Time zone</th><th>Groups</th><th>State</th></tr></thead><tbody>
+${users.map(
+  (u) =>
+    html`<tr data-user="${u.email}"${u.active === false ? html` class="disabled"` : ""}><td><a href="/admin/users/${encodeURIComponent(u.email)}">${u.name}</a><br><span class="muted">${u.email}</span></td><td>${u.manager ?? ""}</td><td>${u.timezone ?? "UTC"}</td><td>${(groupsOf.get(u.email) ?? []).join(", ")}</td><td>${u.active === false ? "inactive" : "active"}${admins.has(u.email) ? " · admin" : ""}</td></tr>`,
+)}
+</tbody></table>
+<div class="title-row"><h2>Groups <span class="muted">(${groups.length})</span></h2><a class="button" href="/admin/groups/new" data-testid="new-group">New group</a></div>
+<table data-testid="group-list"><thead><tr><th>Group</th><th>Members</th></tr></thead><tbody>
+${groups.map((g) => html`<tr data-group="${g.id}"><td><a href="/admin/groups/${encodeURIComponent(g.id)}">${g.name}</a><br><code class="muted">group:${g.id}</code></td><td>${(g.members ?? []).join(", ")}</td></tr>`)}
+</tbody></table>
+<div class="title-row"><h2>Resource owners</h2><a class="button" href="/admin/owners">Edit</a></div>
+<table><thead><tr><th>App</th><th>Resources</th><th>Owners</th></tr></thead><tbody>
+${(config.resourceOwners ?? []).map((o) => html`<tr><td>${o.app}</td><td><code>${o.resource}</code></td><td>${o.owners.join(", ")}</td></tr>`)}
+</tbody></table>`,
+      ),
+    );
+  };
+
+  type UserForm = { email: string; name: string; manager: string; timezone: string; active: boolean; admin: boolean };
+  const userEditor = (c: AdminContext, original: string | null, f: UserForm, errors?: FieldErrors) =>
+    c.html(
+      adminPage(
+        c,
+        "directory",
+        original ? f.name : "New person",
+        html`<h1>${original ? "Edit person" : "New person"}</h1>${formErrors(errors)}
+<form method="post" class="editor" data-testid="user-form">${csrfField(c)}
+${textField("Email", "email", f.email, errors, { type: "email", readonly: original !== null })}
+${textField("Name", "name", f.name, errors)}
+${textField("Manager", "manager", f.manager, errors, { type: "email", hint: "Their manager's email (the 'manager' approver); must be in the directory." })}
+${textField("Time zone", "timezone", f.timezone, errors, { list: "zones", hint: "IANA time zone, e.g. Europe/Berlin; conditions read it." })}
+<datalist id="zones">${ZONES.map((z) => html`<option value="${z}">`)}</datalist>
+${checkbox("Active", "active", f.active, "Inactive people cannot sign in, request or approve; their pending approvals move to error.")}
+${checkbox("Admin", "admin", f.admin, "Admins sign in here and approve fallback requests.")}
+<div class="actions"><button class="primary" type="submit" data-testid="save-user">Save</button> <a href="/admin/directory">Cancel</a></div></form>`,
+      ),
+      errors ? 422 : 200,
+    );
+
+  const submitUser = async (c: AdminContext, original: string | null) => {
+    const form = await formValues(c);
+    const f: UserForm = {
+      email: (original ?? form.email ?? "").trim(),
+      name: (form.name ?? "").trim(),
+      manager: (form.manager ?? "").trim(),
+      timezone: (form.timezone ?? "").trim() || "UTC",
+      active: form.active === "on",
+      admin: form.admin === "on",
+    };
+    const user = { email: f.email, name: f.name, timezone: f.timezone, active: f.active, ...(f.manager ? { manager: f.manager } : {}) };
+    const result = await editPolicy(relay, by(c), meta(c), saveUser(original, user, f.admin));
+    if (!result.ok) return userEditor(c, original, f, issuesToFields(result.issues, result.focus, firstField));
+    return c.redirect(`/admin/directory?done=user-saved&stranded=${result.strandedRequests}`, 303);
+  };
+
+  const groupEditor = (c: AdminContext, original: string | null, f: { id: string; name: string; members: string }, errors?: FieldErrors) =>
+    c.html(
+      adminPage(
+        c,
+        "directory",
+        original ? f.name : "New group",
+        html`<h1>${original ? "Edit group" : "New group"}</h1>${formErrors(errors)}
+<form method="post" class="editor" data-testid="group-form">${csrfField(c)}
+${textField("Id", "id", f.id, errors, { readonly: original !== null, hint: "Flows name it as group:<id>." })}
+${textField("Name", "name", f.name, errors)}
+${textField("Members", "members", f.members, errors, { rows: 6, hint: "Emails, one per line; each must be in the directory." })}
+<div class="actions"><button class="primary" type="submit" data-testid="save-group">Save</button> <a href="/admin/directory">Cancel</a></div></form>
+${original ? html`<div class="danger">${actionButton(c, `/admin/groups/${encodeURIComponent(original)}/delete`, "Delete this group", { cls: "reject" })}</div>` : ""}`,
+      ),
+      errors ? 422 : 200,
+    );
+
+  const submitGroup = async (c: AdminContext, original: string | null) => {
+    const form = await formValues(c);
+    const f = { id: (original ?? form.id ?? "").trim(), name: (form.name ?? "").trim(), members: form.members ?? "" };
+    const result = await editPolicy(relay, by(c), meta(c), saveGroup(original, { id: f.id, name: f.name, members: lines(f.members) }));
+    if (!result.ok) return groupEditor(c, original, f, issuesToFields(result.issues, result.focus, firstField));
+    return c.redirect(`/admin/directory?done=group-saved&stranded=${result.strandedRequests}`, 303);
+  };
+
+  const ownersEditor = (c: AdminContext, rows: { app: string; resource: string; owners: string }[], errors?: FieldErrors) =>
+    c.html(
+      adminPage(
+        c,
+        "directory",
+        "Resource owners",
+        html`<h1>Resource owners</h1>
+<p class="muted">Who approves for steps that name <code>resource_owner</code>: every row whose app and resource glob match the request counts. Leave a row empty to remove it.</p>
+${formErrors(errors)}
+<form method="post" class="editor" data-testid="owners-form">${csrfField(c)}
+<table><thead><tr><th>App</th><th>Resource glob</th><th>Owners (user:&lt;email&gt;, group:&lt;id&gt;)</th></tr></thead><tbody>
+${[...rows, { app: "", resource: "", owners: "" }].map(
+  (r, i) =>
+    html`<tr><td><input name="owners.${i}.app" value="${r.app}" aria-label="App"></td><td><input name="owners.${i}.resource" value="${r.resource}" aria-label="Resource glob"></td><td><input name="owners.${i}.owners" value="${r.owners}" aria-label="Owners">${["app", "resource", "owners"].map((k) => html`${errorsOfRow(errors, i, k)}`)}</td></tr>`,
+)}
+</tbody></table>
+<div class="actions"><button class="primary" type="submit">Save</button> <a href="/admin/directory">Cancel</a></div></form>`,
+      ),
+      errors ? 422 : 200,
+    );
+
+  const importPage = (c: AdminContext, errors?: string[]) =>
+    c.html(
+      adminPage(
+        c,
+        "directory",
+        "Import people",
+        html`<h1>Import people from CSV</h1>
+<p>A header row, then one person per line. Columns: <code>email</code>, <code>name</code>, and optionally <code>manager</code>, <code>timezone</code>, <code>active</code>. People already in the directory are updated; nobody is removed. The whole file is checked first: either every line is imported or none.</p>
+<pre class="yaml">email,name,manager,timezone,active
+dana@acme.test,Dana Whitfield,lee@acme.test,Europe/Berlin,true</pre>
+${errors?.length ? html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was imported.</strong><ul>${errors.map((e) => html`<li>${e}</li>`)}</ul></div>` : ""}
+<form method="post" enctype="multipart/form-data" class="editor" data-testid="import-form">${csrfField(c)}
+<div class="field"><label for="file">CSV file</label><input id="file" type="file" name="file" accept=".csv,text/csv"></div>
+${textField("…or paste it here", "text", "", undefined, { rows: 6 })}
+<div class="actions"><button class="primary" type="submit" data-testid="import-users">Import</button></div></form>`,
+      ),
+      errors ? 422 : 200,
+    );
+
+  return new Hono<AdminEnv>()
+    .get("/admin/directory", overview)
+    .get("/admin/users/new", (c) => userEditor(c, null, { email: "", name: "", manager: "", timezone: "UTC", active: true, admin: false }))
+    .post("/admin/users/new", (c) => submitUser(c, null))
+    .get("/admin/users/import", (c) => importPage(c))
+    .post("/admin/users/import", async (c) => {
+      const body = await c.req.parseBody();
+      const file = body.file;
+      const text = file instanceof File && file.size > 0 ? await file.text() : typeof body.text === "string" ? body.text : "";
+      if (text.length > 10_000_000) return importPage(c, ["the file is larger than 10 MB"]);
+      const parsed = parseUsersCsv(text);
+      if (!parsed.ok) return importPage(c, parsed.errors);
+      const edit = importUsers(parsed.people);
+      const result = await editPolicy(relay, by(c), meta(c), edit);
+      if (!result.ok) {
+        return importPage(
+          c,
+          result.issues.map((i) => {
+            const [a, b, index, ...rest] = i.path;
+            const line = a === "directory" && b === "users" && typeof index === "number" ? edit.lineOf(index) : null;
+            return line ? `line ${line}${rest.length ? `, ${formatPath(rest)}` : ""}: ${i.message}` : `${formatPath(i.path)}: ${i.message}`;
+          }),
+        );
+      }
+      return c.redirect(`/admin/directory?done=users-imported&stranded=${result.strandedRequests}`, 303);
+    })
+    .get("/admin/users/:email", async (c) => {
+      const config = await readConfig(relay.database.db);
+      const u = config.directory?.users?.find((x) => x.email === c.req.param("email"));
+      if (!u)
+        return c.html(
+          adminPage(c, "directory", "No such person", html`<h1>No such person</h1><p><a href="/admin/directory">Directory</a></p>`),
+          404,
+        );
+      return userEditor(c, u.email, {
+        email: u.email,
+        name: u.name,
+        manager: u.manager ?? "",
+        timezone: u.timezone ?? "UTC",
+        active: u.active !== false,
+        admin: (config.admins ?? []).includes(u.email),
+      });
+    })
+    .post("/admin/users/:email", (c) => submitUser(c, c.req.param("email")))
+    .get("/admin/groups/new", (c) => groupEditor(c, null, { id: "", name: "", members: "" }))
+    .post("/admin/groups/new", (c) => submitGroup(c, null))
+    .get("/admin/groups/:id", async (c) => {
+      const config = await readConfig(relay.database.db);
+      const g = config.directory?.groups?.find((x) => x.id === c.req.param("id"));
+      if (!g)
+        return c.html(
+          adminPage(c, "directory", "No such group", html`<h1>No such group</h1><p><a href="/admin/directory">Directory</a></p>`),
+          404,
+        );
+      return groupEditor(c, g.id, { id: g.id, name: g.name, members: (g.members ?? []).join("\n") });
+    })
+    .post("/admin/groups/:id", (c) => submitGroup(c, c.req.param("id")))
+    .post("/admin/groups/:id/delete", async (c) => {
+      const id = c.req.param("id");
+      const result = await editPolicy(relay, by(c), meta(c), deleteGroup(id));
+      if (result.ok) return c.redirect(`/admin/directory?done=group-deleted&stranded=${result.strandedRequests}`, 303);
+      const config = await readConfig(relay.database.db);
+      const g = config.directory?.groups?.find((x) => x.id === id);
+      return groupEditor(
+        c,
+        id,
+        { id, name: g?.name ?? "", members: (g?.members ?? []).join("\n") },
+        issuesToFields(result.issues, [], firstField),
+      );
+    })
+    .get("/admin/owners", async (c) => {
+      const config = await readConfig(relay.database.db);
+      return ownersEditor(
+        c,
+        (config.resourceOwners ?? []).map((o) => ({ app: o.app, resource: o.resource, owners: o.owners.join(", ") })),
+      );
+    })
+    .post("/admin/owners", async (c) => {
+      const form = await formValues(c);
+      const rows: { app: string; resource: string; owners: string }[] = [];
+      for (let i = 0; form[`owners.${i}.app`] !== undefined; i++) {
+        const row = {
+          app: form[`owners.${i}.app`]?.trim() ?? "",
+          resource: form[`owners.${i}.resource`]?.trim() ?? "",
+          owners: form[`owners.${i}.owners`] ?? "",
+        };
+        if (row.app || row.resource || row.owners.trim()) rows.push(row);
+      }
+      const owners: ResourceOwnerInput[] = rows.map((r) => ({ app: r.app, resource: r.resource, owners: lines(r.owners) }));
+      const result = await editPolicy(relay, by(c), meta(c), setResourceOwners(owners));
+      if (!result.ok) {
+        // Paths are resourceOwners[i].field…: keyed "i.field" for the row's cell.
+        return ownersEditor(
+          c,
+          rows,
+          issuesToFields(result.issues, result.focus, (rest) => rest.slice(0, 2).join(".")),
+        );
+      }
+      return c.redirect(`/admin/directory?done=owners-saved&stranded=${result.strandedRequests}`, 303);
+    });
+}
+
+function errorsOfRow(errors: FieldErrors | undefined, row: number, key: string) {
+  const list = errors?.get(`${row}.${key}`);
+  return list?.length
+    ? html`<ul class="field-errors" data-error-for="owners.${row}.${key}">${list.map((e) => html`<li>${key}: ${e}</li>`)}</ul>`
+    : "";
+}

@@ -1,0 +1,100 @@
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { setFallback } from "../../../admin/edits.ts";
+import { editPolicy } from "../../../admin/policy-edit.ts";
+import { exportConfig, readConfig } from "../../../config/export.ts";
+import { ConfigError, parseConfig } from "../../../config/load.ts";
+import { applyConfig } from "../../../config/sync.ts";
+import type { Relay } from "../../../context.ts";
+import { FALLBACK_MAX_CEILING } from "../../../policy/model.ts";
+import { requestMeta } from "../../auth.ts";
+import { formValues } from "./flows.pages.ts";
+import { issuesToFields } from "./issues.ts";
+import { type AdminContext, type AdminEnv, adminPage, checkbox, csrfField, type FieldErrors, formErrors, textField } from "./layout.ts";
+
+/** Settings (the fallback flow) and the whole policy as a file: view, download, import. */
+export function settingsPages(relay: Relay) {
+  const meta = (c: AdminContext) => requestMeta(c, relay.env.TRUST_PROXY);
+
+  const settingsPage = (c: AdminContext, f: { enabled: boolean; max: string }, errors?: FieldErrors) =>
+    c.html(
+      adminPage(
+        c,
+        "settings",
+        "Settings",
+        html`<h1>Settings</h1>${formErrors(errors)}
+<form method="post" class="editor" data-testid="settings-form">${csrfField(c)}
+<fieldset><legend>Fallback flow</legend>
+<p class="muted">Covers every request no flow matches: the admins approve, for at most ${FALLBACK_MAX_CEILING}. Switched off, such requests are refused (<code>no_flow</code>).</p>
+${checkbox("Fallback flow enabled", "enabled", f.enabled)}
+${textField("Maximum duration", "max", f.max, errors, { hint: `Up to ${FALLBACK_MAX_CEILING}, e.g. 1h or 4h.` })}
+</fieldset>
+<div class="actions"><button class="primary" type="submit" data-testid="save-settings">Save</button></div></form>`,
+      ),
+      errors ? 422 : 200,
+    );
+
+  const policyPage = async (c: AdminContext, problems?: string[], text = "") =>
+    c.html(
+      adminPage(
+        c,
+        "policy",
+        "Policy file",
+        html`<h1>Policy file</h1>
+<p>The whole policy as <code>gatehouse.yaml</code>, the same model these pages edit. <a class="button" href="/admin/policy.yaml" data-testid="download-policy">Download</a></p>
+<p class="muted">At start the relay applies its config file only when the file changed since it was last applied, so edits made here survive restarts; commit the downloaded file to keep it the source of truth.</p>
+<pre class="yaml" data-testid="policy-yaml">${await exportConfig(relay.database.db)}</pre>
+<h2>Import</h2>
+<p>Replaces the whole policy with a file's, in one step, after checking it like the relay does at start.</p>
+${problems?.length ? html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was imported.</strong><ul>${problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ""}
+<form method="post" action="/admin/policy" enctype="multipart/form-data" class="editor">${csrfField(c)}
+<div class="field"><label for="file">Policy file</label><input id="file" type="file" name="file" accept=".yaml,.yml"></div>
+${textField("…or paste it here", "text", text, undefined, { rows: 8 })}
+<div class="actions"><button class="primary" type="submit">Import</button></div></form>`,
+      ),
+      problems ? 422 : 200,
+    );
+
+  return new Hono<AdminEnv>()
+    .get("/admin", (c) => c.redirect("/admin/flows", 303))
+    .get("/admin/settings", async (c) => {
+      const fallback = (await readConfig(relay.database.db)).fallback ?? {};
+      return settingsPage(c, { enabled: fallback.enabled !== false, max: fallback.max ?? FALLBACK_MAX_CEILING });
+    })
+    .post("/admin/settings", async (c) => {
+      const form = await formValues(c);
+      const f = { enabled: form.enabled === "on", max: (form.max ?? "").trim() };
+      const result = await editPolicy(relay, c.get("admin").user, meta(c), setFallback(f));
+      if (!result.ok)
+        return settingsPage(
+          c,
+          f,
+          issuesToFields(result.issues, result.focus, (rest) => String(rest[0] ?? "")),
+        );
+      return c.redirect("/admin/settings?done=settings-saved", 303);
+    })
+    .get("/admin/policy", (c) => policyPage(c))
+    .get("/admin/policy.yaml", async (c) => {
+      c.header("content-type", "application/yaml; charset=utf-8");
+      c.header("content-disposition", 'attachment; filename="gatehouse.yaml"');
+      return c.body(await exportConfig(relay.database.db));
+    })
+    .post("/admin/policy", async (c) => {
+      const body = await c.req.parseBody();
+      const file = body.file;
+      const text = file instanceof File && file.size > 0 ? await file.text() : typeof body.text === "string" ? body.text : "";
+      if (!text.trim()) return policyPage(c, ["choose a file or paste one"]);
+      let config: ReturnType<typeof parseConfig>;
+      try {
+        config = parseConfig(text, "the file");
+      } catch (e) {
+        if (e instanceof ConfigError) return policyPage(c, e.issues, text);
+        throw e;
+      }
+      const me = c.get("admin").user.email;
+      if (!config.admins.includes(me) || config.directory.users.find((u) => u.email === me)?.active === false)
+        return policyPage(c, [`admins: the file must keep you (${me}) an active admin; ask another admin to remove you`], text);
+      await applyConfig(relay.database.db, config, relay.clock, { actor: me, meta: meta(c) });
+      return c.redirect("/admin/policy?done=policy-imported", 303);
+    });
+}

@@ -1,0 +1,79 @@
+import { parseDuration } from "@gatehouse/shared";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import type { Relay } from "../../../context.ts";
+import { simulate } from "../../../policy/simulate.ts";
+import { loadPolicySnapshot } from "../../../policy/snapshot.ts";
+import { type AdminContext, type AdminEnv, adminPage, type FieldErrors, formErrors, textField } from "./layout.ts";
+
+const FIELDS = ["requester", "app", "resource", "duration", "at", "reason", "ticket", "ip"] as const;
+const OUTCOME_TEXT = { auto_approved: "Approved automatically", needs_approval: "Needs approval", denied: "Refused" } as const;
+
+/**
+ * The question `gatehouse simulate` answers, on a page: what would happen to
+ * this request now, under the policy in the database? A GET (it changes
+ * nothing), so an answer can be linked to.
+ */
+export function simulatePages(relay: Relay) {
+  return new Hono<AdminEnv>().get("/admin/simulate", async (c: AdminContext) => {
+    const q = Object.fromEntries(FIELDS.map((k) => [k, (c.req.query(k) ?? "").trim().slice(0, 2000)])) as Record<
+      (typeof FIELDS)[number],
+      string
+    >;
+    const asked = q.requester !== "" || q.app !== "";
+    const errors: FieldErrors = new Map();
+    if (asked) {
+      for (const k of ["requester", "app", "duration"] as const) if (!q[k]) errors.set(k, ["required"]);
+      if (q.duration && !parseDuration(q.duration)) errors.set("duration", ["expected 15m, 4h, 1d or indefinite"]);
+      if (q.at && Number.isNaN(new Date(q.at).getTime())) errors.set("at", ["expected an ISO-8601 time, e.g. 2026-12-02T09:30:00Z"]);
+    }
+    const result =
+      asked && errors.size === 0
+        ? simulate(await loadPolicySnapshot(relay.database.db), {
+            requester: q.requester,
+            app: q.app,
+            resource: q.resource || null,
+            duration: q.duration,
+            at: q.at ? new Date(q.at) : relay.clock.now(),
+            reason: q.reason || undefined,
+            ticket: q.ticket || undefined,
+            ip: q.ip || undefined,
+          })
+        : null;
+    return c.html(
+      adminPage(
+        c,
+        "simulate",
+        "Simulate",
+        html`<h1>Simulate a request</h1>
+<p class="muted">What would the relay do with this request, under the policy as it is now? Nothing is stored or sent. The command line asks the same: <code>pnpm gatehouse simulate</code>.</p>
+${formErrors(errors)}
+<form method="get" class="editor grid" data-testid="simulate-form">
+${textField("Requester", "requester", q.requester, errors, { type: "email", hint: "Their email in the directory." })}
+${textField("App", "app", q.app, errors, { hint: "github, google-docs, jira…" })}
+${textField("Resource id", "resource", q.resource, errors, { hint: "e.g. acme-corp/payments-api" })}
+${textField("Duration", "duration", q.duration || "1h", errors, { hint: "15m, 4h, 1d or indefinite" })}
+${textField("At", "at", q.at, errors, { hint: "Optional ISO-8601 time; now when empty." })}
+${textField("Reason", "reason", q.reason, errors)}
+${textField("Ticket", "ticket", q.ticket, errors)}
+${textField("Source IP", "ip", q.ip, errors)}
+<div class="actions"><button class="primary" type="submit" data-testid="simulate">Simulate</button></div>
+</form>
+${
+  result
+    ? html`<section class="result ${result.outcome}" data-testid="simulate-result" data-outcome="${result.outcome}" data-flow="${result.flow ?? ""}">
+<h2>${OUTCOME_TEXT[result.outcome]}${result.code ? html` <code>${result.code}</code>` : ""}</h2>
+<dl><dt>Flow</dt><dd>${result.flow ?? "none"}</dd>
+<dt>Duration</dt><dd>${result.duration ?? "—"}</dd>
+${result.steps.map((s, i) => html`<dt>Step ${i + 1}</dt><dd>${typeof s.require === "number" ? `${s.require} of` : s.require === "all" ? "all of" : "any one of"}: ${s.approvers.join(", ") || "nobody"}</dd>`)}
+</dl>
+${result.explain.length ? html`<h3>Why</h3><ol class="explain" data-testid="simulate-explain">${[...result.explain].map((line) => html`<li>${line}</li>`)}</ol>` : ""}
+<details><summary>As JSON</summary><pre class="yaml">${JSON.stringify({ ...result, explain: [...result.explain] }, null, 2)}</pre></details>
+</section>`
+    : ""
+}`,
+      ),
+      errors.size ? 422 : 200,
+    );
+  });
+}
