@@ -7,7 +7,10 @@ import { mailsTo, PUBLIC_URL, type TestRelay } from "./harness.ts";
  */
 export class AdminBrowser {
   readonly cookies = new Map<string, string>();
-  constructor(readonly t: TestRelay) {}
+  readonly t: TestRelay;
+  constructor(t: TestRelay) {
+    this.t = t;
+  }
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);

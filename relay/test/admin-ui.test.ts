@@ -85,7 +85,7 @@ describe.each(engines)("admin UI ($name)", (engine) => {
 
     const event = await lastAudit(b);
     expect(event).toMatchObject({ actor: "ops@acme.test", action: "flow.created", data: { subject: "figma-eng", before: null } });
-    expect((event?.data as { after: { apps: string[] } }).after.apps).toEqual(["figma"]);
+    expect(event?.data).toMatchObject({ after: { apps: ["figma"] } });
 
     const preview = await suite.t.app.request(
       "/api/v1/requests/preview",
