@@ -2,7 +2,18 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page, WebWorker } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchWithExtension, linkIn, MailCatcher, PanelDriver, RelayProcess, ROOT, shot, signInExtension, waitFor } from "./harness.ts";
+import {
+  launchWithExtension,
+  linkIn,
+  MailCatcher,
+  PanelDriver,
+  RelayProcess,
+  ROOT,
+  serveDenied,
+  shot,
+  signInExtension,
+  waitFor,
+} from "./harness.ts";
 
 /**
  * The thin loop end to end: sign-in by emailed link, a Google Docs denied page
@@ -17,20 +28,6 @@ const relay = new RelayProcess();
 let browser: Browser;
 let extensionId: string;
 let worker: () => Promise<WebWorker>;
-
-async function servePages(page: Page): Promise<void> {
-  await page.setRequestInterception(true);
-  page.on("request", (req) => {
-    const url = new URL(req.url());
-    if (url.hostname === "docs.google.com") {
-      void req.respond({ status: 403, contentType: "text/html; charset=utf-8", body: DENIED_PAGE });
-    } else if (url.protocol === "https:") {
-      void req.respond({ status: 404, body: "" }); // nothing leaves this machine
-    } else {
-      void req.continue();
-    }
-  });
-}
 
 const drivers = new WeakMap<Page, PanelDriver>();
 async function panelOf(page: Page): Promise<PanelDriver> {
@@ -59,7 +56,7 @@ async function notificationIds(): Promise<string[]> {
 /** Opens a denied doc, fills the panel and submits; returns the page. */
 async function requestAccess(docId: string, duration: string, reason: string): Promise<Page> {
   const page = await browser.newPage();
-  await servePages(page);
+  await serveDenied(page, "docs.google.com", DENIED_PAGE);
   await page.goto(DOC_URL(docId));
   const panel = await panelOf(page);
   await panel.waitFor("gh-open");

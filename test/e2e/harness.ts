@@ -249,6 +249,21 @@ export async function recordNetwork(browser: Browser): Promise<{ requests: SeenR
   };
 }
 
+/**
+ * Serves `body` with a 403 at every URL of `host` (a denied page at its real
+ * address); every other https request gets an empty 404 and never leaves
+ * the machine; the relay on loopback is reached for real.
+ */
+export async function serveDenied(page: Page, host: string, body: string): Promise<void> {
+  await page.setRequestInterception(true);
+  page.on("request", (req) => {
+    const url = new URL(req.url());
+    if (url.hostname === host) void req.respond({ status: 403, contentType: "text/html; charset=utf-8", body });
+    else if (url.protocol === "https:") void req.respond({ status: 404, body: "" });
+    else void req.continue();
+  });
+}
+
 /** Screenshots for the docs (test-results/ is ignored by git; copy the good ones to docs/screenshots). */
 export async function shot(page: Page, name: string): Promise<void> {
   const dir = join(ROOT, "test-results/screenshots");

@@ -59,6 +59,7 @@ button.link { background:none; color:#fff; text-decoration:underline; padding:0 
 a.button { display:inline-block; border:1px solid var(--line); border-radius:6px; padding:6px 14px; text-decoration:none; color:var(--fg); font-weight:600; }
 a.button.primary { background:var(--blue); border-color:var(--blue); color:#fff; }
 button.small { padding:3px 10px; font-weight:500; background:#f6f8fa; border-color:var(--line); }
+form.search { display:flex; gap:6px; } form.search input { width:260px; font:inherit; padding:4px 8px; border:1px solid var(--line); border-radius:6px; }
 form.inline { display:inline; margin:0 2px; }
 .row-actions { white-space:nowrap; }
 tr.disabled td { color:var(--muted); }

@@ -22,6 +22,7 @@ import {
 } from "./layout.ts";
 
 const ZONES = Intl.supportedValuesOf("timeZone");
+const PAGE_SIZE = 200;
 const lines = (text: string | undefined) =>
   (text ?? "")
     .split(/[\n,]+/)
@@ -36,7 +37,11 @@ export function directoryPages(relay: Relay) {
 
   const overview = async (c: AdminContext) => {
     const config = await readConfig(relay.database.db);
-    const users = config.directory?.users ?? [];
+    const everyone = config.directory?.users ?? [];
+    const q = (c.req.query("q") ?? "").trim().toLowerCase();
+    const matching = q ? everyone.filter((u) => u.email.includes(q) || u.name.toLowerCase().includes(q)) : everyone;
+    // A directory of 20,000 is searched, not scrolled.
+    const users = matching.slice(0, PAGE_SIZE);
     const groups = config.directory?.groups ?? [];
     const admins = new Set(config.admins ?? []);
     const groupsOf = new Map<string, string[]>();
@@ -47,7 +52,9 @@ export function directoryPages(relay: Relay) {
         "directory",
         "Directory",
         html`<div class="title-row"><h1>Directory</h1><span><a class="button" href="/admin/users/import">Import CSV</a> <a class="button primary" href="/admin/users/new" data-testid="new-user">New person</a></span></div>
-<h2>People <span class="muted">(${users.length})</span></h2>
+<div class="title-row"><h2>People <span class="muted">(${everyone.length})</span></h2>
+<form method="get" class="search"><input name="q" type="search" value="${q}" placeholder="Search by name or email" aria-label="Search people"> <button type="submit" class="small">Search</button></form></div>
+${matching.length > users.length ? html`<p class="muted">Showing ${users.length} of ${matching.length}; search to narrow.</p>` : ""}
 <table data-testid="user-list"><thead><tr><th>Person</th><th>Manager</th><th>Time zone</th><th>Groups</th><th>State</th></tr></thead><tbody>
 ${users.map(
   (u) =>

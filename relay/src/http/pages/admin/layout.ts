@@ -72,7 +72,9 @@ export function errorsOf(errors: FieldErrors | undefined, name: string): Fragmen
 
 export function formErrors(errors: FieldErrors | undefined): Fragment | "" {
   if (!errors || errors.size === 0) return "";
-  return html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was saved.</strong> Fix the ${errors.size === 1 && !errors.has("") ? "field" : "fields"} marked below.${errorsOf(errors, "")}</div>`;
+  const entries = [...errors].flatMap(([field, list]) => list.map((message) => [field, message] as const));
+  return html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was saved.</strong> ${entries.length === 1 ? "One problem" : `${entries.length} problems`}:
+<ul>${entries.map(([field, message]) => html`<li>${field ? html`<a href="#f-${field.replace(/[^a-z0-9]/gi, "-")}">${field}</a>: ` : ""}${message}</li>`)}</ul></div>`;
 }
 
 interface FieldOptions {
