@@ -124,3 +124,43 @@ flows:
     expect(issues).toEqual([expect.stringMatching(/^resourceOwners\[0\]\.owners\[0\]: unknown user 'nobody@acme\.test' \(line 4\)$/)]);
   });
 });
+
+describe("the issue's own example file", () => {
+  it("is valid, extend and grant included", () => {
+    const config = parseConfig(`admins: [ops@acme.test]
+directory:
+  users:
+    - { email: ops@acme.test, name: Ops }
+    - { email: lee@acme.test, name: Lee }
+    - { email: priya@acme.test, name: Priya }
+    - { email: dana@acme.test, name: Dana Whitfield, manager: lee@acme.test, timezone: Europe/Berlin }
+    - { email: old@acme.test, name: Former Employee, active: false }
+  groups:
+    - { id: engineering, name: Engineering, members: [dana@acme.test] }
+    - { id: security, name: Security, members: [priya@acme.test] }
+resourceOwners:
+  - { app: github, resource: "acme-corp/payments*", owners: [user:priya@acme.test] }
+flows:
+  - id: github-payments
+    name: Payments repositories
+    apps: [github]
+    resources: ["acme-corp/payments*"]
+    requesters: [group:engineering]
+    condition: "!('contractors' in requester.groups)"
+    requireReason: true
+    ticket: "^(OPS|INC)-[0-9]+$"
+    approval:
+      steps:
+        - { approvers: [manager], require: any }
+        - { approvers: [resource_owner, group:security], require: all }
+    durations: { choices: [1h, 4h, 1d], max: 1d }
+    extend: { allowed: true, times: 2 }
+    grant: { webhook: "https://provisioner.example/hooks/github" }
+fallback: { enabled: true, max: 4h }
+`);
+    expect(config.flows[0]).toMatchObject({
+      extend: { allowed: true, times: 2 },
+      grant: { webhook: "https://provisioner.example/hooks/github" },
+    });
+  });
+});
