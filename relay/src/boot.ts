@@ -1,6 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { type Clock, systemClock } from "./clock.ts";
-import { ConfigError, parseConfig } from "./config/load.ts";
+import { readConfigFile } from "./config/load.ts";
 import { appliedFileHash, applyConfig, configFileHash } from "./config/sync.ts";
 import type { Relay } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
@@ -30,13 +29,7 @@ export async function bootRelay(opts: BootOptions): Promise<Relay> {
   const { env } = opts;
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
-  let text: string;
-  try {
-    text = await readFile(env.configPath, "utf8");
-  } catch (err) {
-    throw new ConfigError(env.configPath, [`cannot read the file: ${(err as Error).message}`]);
-  }
-  const config = parseConfig(text, env.configPath);
+  const { text, config } = await readConfigFile(env.configPath);
   const database = opts.database ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }));
   await database.migrate();
   const fileHash = configFileHash(text);

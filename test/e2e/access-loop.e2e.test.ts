@@ -2,18 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page, WebWorker } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  launchWithExtension,
-  linkIn,
-  MailCatcher,
-  PanelDriver,
-  RelayProcess,
-  ROOT,
-  serveDenied,
-  shot,
-  signInExtension,
-  waitFor,
-} from "./harness.ts";
+import { linkIn, PanelDriver, ROOT, type SignedInWorld, serveDenied, shot, startSignedIn, waitFor } from "./harness.ts";
 
 /**
  * The thin loop end to end: sign-in by emailed link, a Google Docs denied page
@@ -23,9 +12,10 @@ import {
 const DENIED_PAGE = readFileSync(join(ROOT, "test/e2e/fixtures/google-docs-you-need-access.html"), "utf8");
 const DOC_URL = (id: string) => `https://docs.google.com/document/d/${id}/edit`;
 
-const mail = new MailCatcher();
-const relay = new RelayProcess();
+let mail: SignedInWorld["mail"];
+let relay: SignedInWorld["relay"];
 let browser: Browser;
+let stop: (() => Promise<void>) | undefined;
 let extensionId: string;
 let worker: () => Promise<WebWorker>;
 
@@ -86,23 +76,13 @@ async function openDecisionLink(subjectPart: RegExp): Promise<{ link: string; pa
 }
 
 beforeAll(async () => {
-  await mail.start();
-  await relay.start({
-    SMTP_URL: `smtp://127.0.0.1:${mail.port}`,
-    GATEHOUSE_CONFIG: join(ROOT, "test/e2e/gatehouse.e2e.yaml"),
+  ({ mail, relay, browser, extensionId, worker, stop } = await startSignedIn({
     EXPIRY_INTERVAL_MS: "250",
     OUTBOX_INTERVAL_MS: "100",
-  });
-  ({ browser, extensionId, worker } = await launchWithExtension());
-
-  await signInExtension(browser, extensionId, relay, mail, "dana@acme.test", "Dana Whitfield");
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await relay.stop();
-  await mail.stop();
-});
+afterAll(() => stop?.());
 
 describe("denied page → approval by mail → grant → expiry", () => {
   let usedLink = "";

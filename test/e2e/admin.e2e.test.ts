@@ -2,18 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  launchWithExtension,
-  linkIn,
-  MailCatcher,
-  PanelDriver,
-  RelayProcess,
-  ROOT,
-  serveDenied,
-  shot,
-  signInExtension,
-  waitFor,
-} from "./harness.ts";
+import { linkIn, PanelDriver, ROOT, type SignedInWorld, serveDenied, shot, startSignedIn, waitFor } from "./harness.ts";
 
 /**
  * The admin UI in Chromium: an admin signs in by the mailed link, creates a
@@ -23,27 +12,16 @@ import {
  */
 const DENIED_PAGE = readFileSync(join(ROOT, "test/e2e/fixtures/google-docs-you-need-access.html"), "utf8");
 
-const mail = new MailCatcher();
-const relay = new RelayProcess();
+let mail: SignedInWorld["mail"];
+let relay: SignedInWorld["relay"];
 let browser: Browser;
-let extensionId: string;
+let stop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  await mail.start();
-  await relay.start({
-    SMTP_URL: `smtp://127.0.0.1:${mail.port}`,
-    GATEHOUSE_CONFIG: join(ROOT, "test/e2e/gatehouse.e2e.yaml"),
-    OUTBOX_INTERVAL_MS: "100",
-  });
-  ({ browser, extensionId } = await launchWithExtension());
-  await signInExtension(browser, extensionId, relay, mail, "dana@acme.test", "Dana Whitfield");
+  ({ mail, relay, browser, stop } = await startSignedIn({ OUTBOX_INTERVAL_MS: "100" }));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await relay.stop();
-  await mail.stop();
-});
+afterAll(() => stop?.());
 
 /** Replaces a field's text the way a person does: select it all, type over it. */
 async function fill(page: Page, selector: string, text: string): Promise<void> {

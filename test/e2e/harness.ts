@@ -172,6 +172,43 @@ export async function launchWithExtension(): Promise<{ browser: Browser; extensi
   return { browser, extensionId, worker };
 }
 
+/** What most end-to-end suites start with: mail, the relay mailing it, and Chromium with the extension signed in as Dana. */
+export interface SignedInWorld {
+  mail: MailCatcher;
+  relay: RelayProcess;
+  browser: Browser;
+  extensionId: string;
+  worker: () => Promise<WebWorker>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A mail catcher, the relay on the end-to-end policy (`env` adds to its
+ * settings) sending to it, and Chromium with the extension signed in as
+ * dana@acme.test. `stop` ends whatever started, also after a failed start.
+ */
+export async function startSignedIn(env: Record<string, string> = {}): Promise<SignedInWorld> {
+  const mail = new MailCatcher();
+  const relay = new RelayProcess();
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close();
+    await relay.stop();
+    await mail.stop();
+  };
+  try {
+    await mail.start();
+    await relay.start({ SMTP_URL: `smtp://127.0.0.1:${mail.port}`, GATEHOUSE_CONFIG: join(ROOT, "test/e2e/gatehouse.e2e.yaml"), ...env });
+    const launched = await launchWithExtension();
+    browser = launched.browser;
+    await signInExtension(browser, launched.extensionId, relay, mail, "dana@acme.test", "Dana Whitfield");
+    return { mail, relay, browser, extensionId: launched.extensionId, worker: launched.worker, stop };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+}
+
 /** Signs the extension in the way a person does: options page → mailed link → pairing page. */
 export async function signInExtension(
   browser: Browser,

@@ -2,18 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  launchWithExtension,
-  MailCatcher,
-  PanelDriver,
-  RelayProcess,
-  ROOT,
-  recordNetwork,
-  type SeenRequest,
-  shot,
-  signInExtension,
-  waitFor,
-} from "./harness.ts";
+import { PanelDriver, ROOT, recordNetwork, type SeenRequest, type SignedInWorld, shot, startSignedIn, waitFor } from "./harness.ts";
 
 /**
  * The detector inside the real extension: what it sends (nothing, until the
@@ -51,9 +40,9 @@ const PAGES: Record<string, { status: number; body: string; headers?: Record<str
   },
 };
 
-const mail = new MailCatcher();
-const relay = new RelayProcess();
+let relay: SignedInWorld["relay"];
 let browser: Browser;
+let stop: (() => Promise<void>) | undefined;
 
 /** Serves PAGES at their real URLs; anything else on http(s) gets an empty 404 and never leaves the machine. */
 async function open(url: string): Promise<Page> {
@@ -93,18 +82,10 @@ function traffic(seen: SeenRequest[], since: number): SeenRequest[] {
 }
 
 beforeAll(async () => {
-  await mail.start();
-  await relay.start({ SMTP_URL: `smtp://127.0.0.1:${mail.port}`, GATEHOUSE_CONFIG: join(ROOT, "test/e2e/gatehouse.e2e.yaml") });
-  const launched = await launchWithExtension();
-  browser = launched.browser;
-  await signInExtension(browser, launched.extensionId, relay, mail, "dana@acme.test", "Dana Whitfield");
+  ({ relay, browser, stop } = await startSignedIn());
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await relay.stop();
-  await mail.stop();
-});
+afterAll(() => stop?.());
 
 describe("what leaves the browser", () => {
   it("sends nothing at all for pages that are not denied", async () => {

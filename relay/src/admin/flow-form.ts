@@ -8,7 +8,8 @@ import type { GatehouseConfigInput } from "../config/schema.ts";
 export type FlowInput = NonNullable<GatehouseConfigInput["flows"]>[number];
 export type FormValues = Record<string, string>;
 
-const list = (text: string | undefined): string[] =>
+/** Entries of a list field: one per line or comma-separated (approvers, members, owners, globs). */
+export const entries = (text: string | undefined): string[] =>
   (text ?? "")
     .split(/[\n,]+/)
     .map((s) => s.trim())
@@ -32,7 +33,7 @@ export function stepIndices(form: FormValues): number[] {
 
 export function formToFlow(form: FormValues): FlowInput {
   const steps = stepIndices(form)
-    .map((i) => ({ approvers: list(form[`steps.${i}.approvers`]), require: requirement(form[`steps.${i}.require`]) }))
+    .map((i) => ({ approvers: entries(form[`steps.${i}.approvers`]), require: requirement(form[`steps.${i}.require`]) }))
     .filter((s) => s.approvers.length > 0);
   const mode = form["durations.mode"] ?? "choices";
   const choices = words(form["durations.choices"]);
@@ -45,8 +46,8 @@ export function formToFlow(form: FormValues): FlowInput {
           ...(opt(form["durations.max"]) ? { max: opt(form["durations.max"]) } : {}),
           ...(mode === "custom" ? { custom: true } : {}),
         };
-  const resources = list(form.resources);
-  const requesters = list(form.requesters);
+  const resources = entries(form.resources);
+  const requesters = entries(form.requesters);
   const grantKind = form["grant.kind"] ?? "none";
   const grantValue = opt(form["grant.value"]) ?? "";
   const times = opt(form["extend.times"]);

@@ -48,13 +48,18 @@ export function validateConfig(value: unknown): { ok: true; config: GatehouseCon
 }
 
 export async function loadConfigFile(file: string): Promise<GatehouseConfig> {
+  return (await readConfigFile(file)).config;
+}
+
+/** The file's text (boot.ts hashes it) and its policy; throws ConfigError when it cannot be read or is invalid. */
+export async function readConfigFile(file: string): Promise<{ text: string; config: GatehouseConfig }> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
     throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
   }
-  return parseConfig(text, file);
+  return { text, config: parseConfig(text, file) };
 }
 
 /** `flows[2].approval.steps[0]` style, as people write it. */

@@ -1,4 +1,4 @@
-import type { FlowDefinition, PolicySnapshot } from "../policy/model.ts";
+import type { DirectoryUser, FlowDefinition, PolicySnapshot } from "../policy/model.ts";
 import type { GatehouseConfig } from "./schema.ts";
 
 /**
@@ -21,6 +21,14 @@ export function flowDefinition(f: FlowDefinition): FlowDefinition {
   };
 }
 
+/** A person of the config file as the directory stores them (config/sync.ts) and the engine reads them. */
+export function directoryFields(
+  u: GatehouseConfig["directory"]["users"][number],
+  isAdmin: boolean,
+): Omit<DirectoryUser, "id"> & { timezone: string } {
+  return { email: u.email, name: u.name, managerEmail: u.manager ?? null, timezone: u.timezone, active: u.active, isAdmin };
+}
+
 /**
  * The policy as the engine reads it, straight from a config file: what
  * `gatehouse simulate` evaluates without a database. People are identified
@@ -29,20 +37,7 @@ export function flowDefinition(f: FlowDefinition): FlowDefinition {
 export function snapshotFromConfig(config: GatehouseConfig): PolicySnapshot {
   const admins = new Set(config.admins);
   return {
-    usersByEmail: new Map(
-      config.directory.users.map((u) => [
-        u.email,
-        {
-          id: u.email,
-          email: u.email,
-          name: u.name,
-          managerEmail: u.manager ?? null,
-          timezone: u.timezone,
-          active: u.active,
-          isAdmin: admins.has(u.email),
-        },
-      ]),
-    ),
+    usersByEmail: new Map(config.directory.users.map((u) => [u.email, { id: u.email, ...directoryFields(u, admins.has(u.email)) }])),
     groups: new Map(config.directory.groups.map((g) => [g.id, g.members])),
     flows: config.flows.map((f) => ({ id: f.id, name: f.name, enabled: f.enabled, definition: flowDefinition(f) })),
     fallback: config.fallback,

@@ -8,7 +8,7 @@ import { saveDetectionRules } from "../detection/rules.ts";
 import { FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
 import { failStrandedRequests } from "../requests/orphans.ts";
 import type { GatehouseConfig } from "./schema.ts";
-import { flowDefinition } from "./snapshot.ts";
+import { directoryFields, flowDefinition } from "./snapshot.ts";
 
 /** The hash of the config file last applied at start (boot.ts applies a file only when it changed). */
 export const CONFIG_FILE_SETTING = "config_file";
@@ -75,15 +75,7 @@ export async function writeConfig(
   for (const u of after.directory.users) {
     const old = previous.get(u.email);
     if (before && old && same(old, u) && wasAdmin.has(u.email) === admins.has(u.email)) continue;
-    const values = {
-      email: u.email,
-      name: u.name,
-      managerEmail: u.manager ?? null,
-      timezone: u.timezone,
-      active: u.active,
-      isAdmin: admins.has(u.email),
-      updatedAt: now,
-    };
+    const values = { ...directoryFields(u, admins.has(u.email)), updatedAt: now };
     await tx
       .insert(users)
       .values({ ...values, source })

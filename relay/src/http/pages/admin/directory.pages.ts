@@ -1,13 +1,14 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { deleteGroup, importUsers, type ResourceOwnerInput, saveGroup, saveUser, setResourceOwners } from "../../../admin/edits.ts";
+import { entries } from "../../../admin/flow-form.ts";
 import { editPolicy } from "../../../admin/policy-edit.ts";
 import { parseUsersCsv } from "../../../admin/users-csv.ts";
 import { readConfig } from "../../../config/export.ts";
 import { formatPath } from "../../../config/load.ts";
 import type { Relay } from "../../../context.ts";
 import { requestMeta } from "../../auth.ts";
-import { formValues } from "./flows.pages.ts";
+import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
 import {
   type AdminContext,
@@ -23,11 +24,6 @@ import {
 
 const ZONES = Intl.supportedValuesOf("timeZone");
 const PAGE_SIZE = 200;
-const lines = (text: string | undefined) =>
-  (text ?? "")
-    .split(/[\n,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
 const firstField = (rest: (string | number)[]) => (rest.length ? String(rest[0]) : "");
 
 /** The directory: people (manager, time zone, active, admin), groups and members, resource owners, CSV import. */
@@ -130,7 +126,7 @@ ${original ? html`<div class="danger">${actionButton(c, `/admin/groups/${encodeU
   const submitGroup = async (c: AdminContext, original: string | null) => {
     const form = await formValues(c);
     const f = { id: (original ?? form.id ?? "").trim(), name: (form.name ?? "").trim(), members: form.members ?? "" };
-    const result = await editPolicy(relay, by(c), meta(c), saveGroup(original, { id: f.id, name: f.name, members: lines(f.members) }));
+    const result = await editPolicy(relay, by(c), meta(c), saveGroup(original, { id: f.id, name: f.name, members: entries(f.members) }));
     if (!result.ok) return groupEditor(c, original, f, issuesToFields(result.issues, result.focus, firstField));
     return c.redirect(`/admin/directory?done=group-saved&stranded=${result.strandedRequests}`, 303);
   };
@@ -181,9 +177,7 @@ ${textField("…or paste it here", "text", "", undefined, { rows: 6 })}
     .post("/admin/users/new", (c) => submitUser(c, null))
     .get("/admin/users/import", (c) => importPage(c))
     .post("/admin/users/import", async (c) => {
-      const body = await c.req.parseBody();
-      const file = body.file;
-      const text = file instanceof File && file.size > 0 ? await file.text() : typeof body.text === "string" ? body.text : "";
+      const text = await uploadedText(c);
       if (text.length > 10_000_000) return importPage(c, ["the file is larger than 10 MB"]);
       const parsed = parseUsersCsv(text);
       if (!parsed.ok) return importPage(c, parsed.errors);
@@ -263,7 +257,7 @@ ${textField("…or paste it here", "text", "", undefined, { rows: 6 })}
         };
         if (row.app || row.resource || row.owners.trim()) rows.push(row);
       }
-      const owners: ResourceOwnerInput[] = rows.map((r) => ({ app: r.app, resource: r.resource, owners: lines(r.owners) }));
+      const owners: ResourceOwnerInput[] = rows.map((r) => ({ app: r.app, resource: r.resource, owners: entries(r.owners) }));
       const result = await editPolicy(relay, by(c), meta(c), setResourceOwners(owners));
       if (!result.ok) {
         // Paths are resourceOwners[i].field…: keyed "i.field" for the row's cell.

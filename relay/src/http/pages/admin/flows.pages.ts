@@ -6,6 +6,7 @@ import { editPolicy } from "../../../admin/policy-edit.ts";
 import { configYaml, readConfig } from "../../../config/export.ts";
 import type { Relay } from "../../../context.ts";
 import { requestMeta } from "../../auth.ts";
+import { formValues } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
 import {
   type AdminContext,
@@ -19,14 +20,6 @@ import {
   select,
   textField,
 } from "./layout.ts";
-
-/** The submitted form as plain strings (files and repeated keys have no place in it). */
-export async function formValues(c: AdminContext): Promise<FormValues> {
-  const body = await c.req.parseBody();
-  const out: FormValues = {};
-  for (const [k, v] of Object.entries(body)) if (typeof v === "string" && k !== "csrf") out[k] = v;
-  return out;
-}
 
 export function approvalSummary(flow: FlowInput): string {
   if (flow.approval === "auto") return "automatic";

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { AdminUser } from "../../../admin/sessions.ts";
+import { page } from "../layout.ts";
 
 export type Fragment = HtmlEscapedString | Promise<HtmlEscapedString>;
 export type AdminEnv = { Variables: { admin: { user: AdminUser; sessionId: string }; csrf: string } };
@@ -39,26 +40,18 @@ export function adminPage(c: AdminContext, section: Section, title: string, body
   const admin = c.get("admin");
   const done = DONE[c.req.query("done") ?? ""];
   const stranded = Number(c.req.query("stranded") ?? 0);
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title} · Gatehouse admin</title>
-<link rel="stylesheet" href="/static/relay.css">
-</head>
-<body class="admin">
-<header><span class="brand">Gatehouse</span> <span class="muted-inv">admin</span>
+  return page(
+    title,
+    html`${done ? html`<p class="notice ok" data-testid="done">${done}${stranded > 0 ? html` ${stranded} pending request${stranded === 1 ? "" : "s"} could no longer be approved and moved to error.` : ""}</p>` : ""}
+${body}`,
+    {
+      site: "Gatehouse admin",
+      bodyClass: "admin",
+      header: html` <span class="muted-inv">admin</span>
 <nav>${NAV.map(([key, href, label]) => html`<a href="${href}"${key === section ? html` aria-current="page"` : ""}>${label}</a>`)}</nav>
-<form method="post" action="/admin/sign-out" class="who"><input type="hidden" name="csrf" value="${c.get("csrf")}"><span data-testid="admin-who">${admin.user.name}</span> <button type="submit" class="link">Sign out</button></form>
-</header>
-<main>
-${done ? html`<p class="notice ok" data-testid="done">${done}${stranded > 0 ? html` ${stranded} pending request${stranded === 1 ? "" : "s"} could no longer be approved and moved to error.` : ""}</p>` : ""}
-${body}
-</main>
-</body>
-</html>`;
+<form method="post" action="/admin/sign-out" class="who"><input type="hidden" name="csrf" value="${c.get("csrf")}"><span data-testid="admin-who">${admin.user.name}</span> <button type="submit" class="link">Sign out</button></form>`,
+    },
+  );
 }
 
 /** Problems of a form, keyed by field name; "" holds those that belong to no field. */

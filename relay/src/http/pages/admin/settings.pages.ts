@@ -8,7 +8,7 @@ import { applyConfig } from "../../../config/sync.ts";
 import type { Relay } from "../../../context.ts";
 import { FALLBACK_MAX_CEILING } from "../../../policy/model.ts";
 import { requestMeta } from "../../auth.ts";
-import { formValues } from "./flows.pages.ts";
+import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
 import { type AdminContext, type AdminEnv, adminPage, checkbox, csrfField, type FieldErrors, formErrors, textField } from "./layout.ts";
 
@@ -80,9 +80,7 @@ ${textField("…or paste it here", "text", text, undefined, { rows: 8 })}
       return c.body(await exportConfig(relay.database.db));
     })
     .post("/admin/policy", async (c) => {
-      const body = await c.req.parseBody();
-      const file = body.file;
-      const text = file instanceof File && file.size > 0 ? await file.text() : typeof body.text === "string" ? body.text : "";
+      const text = await uploadedText(c);
       if (!text.trim()) return policyPage(c, ["choose a file or paste one"]);
       let config: ReturnType<typeof parseConfig>;
       try {
