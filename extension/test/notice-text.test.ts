@@ -14,6 +14,9 @@ const request: RequestView = {
   createdAt: "2026-11-02T09:00:00.000Z",
   decidedAt: "2026-11-02T09:05:00.000Z",
   decisionNote: "Ask Legal",
+  step: 0,
+  stepCount: 1,
+  question: null,
   grant: null,
 };
 

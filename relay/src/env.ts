@@ -40,6 +40,24 @@ export const EnvSchema = z.object({
   EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   TRUST_PROXY: bool.default(false),
+  /** Slack: a bot token DMs each approver (found by email); an incoming webhook posts to one channel. */
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xox[a-z]-/, "must be a Slack token (xoxb-…)")
+    .optional(),
+  SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Slack's Web API base URL (tests point it at a loopback stand-in). */
+  SLACK_API_URL: z.url({ protocol: /^https?$/ }).default("https://slack.com/api"),
+  /** Microsoft Teams: a Workflows (or legacy incoming) webhook that posts an Adaptive Card. */
+  TEAMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** A generic receiver of every request and grant event, signed per Standard Webhooks. */
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret: whsec_ and at least 24 base64 characters")
+    .optional(),
+  /** How often undecided requests are checked for reminders and deadlines. */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(10_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -56,6 +74,8 @@ export function parseEnv(source: Record<string, string | undefined>, cwd = proce
     throw new Error(`invalid relay configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
+  if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET)
+    throw new Error("invalid relay configuration:\n  WEBHOOK_SECRET: required with WEBHOOK_URL (events are always signed)");
   return {
     ...env,
     publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/$/, ""),

@@ -1,7 +1,8 @@
 import nodemailer from "nodemailer";
+import { deliverDue } from "./channels/outbox.ts";
 import type { Relay } from "./context.ts";
 import { expireDueGrants } from "./grants/expiry.ts";
-import { deliverDueMail } from "./mail/outbox.ts";
+import { sweepRequests } from "./requests/sweep.ts";
 
 /**
  * Background loops of one relay instance. Each tick is idempotent and safe to
@@ -36,12 +37,10 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
   };
 
   loop("expiry", relay.env.EXPIRY_INTERVAL_MS, () => expireDueGrants(relay));
-  if (relay.env.SMTP_URL) {
-    const transport = nodemailer.createTransport(relay.env.SMTP_URL);
-    loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () =>
-      deliverDueMail(relay.database.db, transport, relay.env.MAIL_FROM, relay.clock, relay.log),
-    );
-  }
+  loop("requests", relay.env.SWEEP_INTERVAL_MS, () => sweepRequests(relay));
+  // Every channel goes through the outbox; mail needs SMTP (without it, mail is held for /dev/outbox).
+  const senders = { mail: relay.env.SMTP_URL ? nodemailer.createTransport(relay.env.SMTP_URL) : null };
+  loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () => deliverDue(relay, senders));
 
   return {
     async stop() {

@@ -96,7 +96,7 @@ describe.each(engines)("decision links ($name)", (engine) => {
     const link = await signDecisionLink(
       suite.t.relay.keys,
       PUBLIC_URL,
-      { approverId: lee?.id ?? "", requestId: r.id, step: 0, jti: "lee-link" },
+      { approverId: lee?.id ?? "", requestId: r.id, step: 0, round: 0, jti: "lee-link" },
       suite.t.clock.now(),
       3600,
     );

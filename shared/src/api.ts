@@ -84,6 +84,8 @@ export type GrantState = (typeof GRANT_STATES)[number];
 export const GrantViewSchema = z.object({
   id: z.string(),
   state: z.enum(GRANT_STATES),
+  /** `app`: the approver widened the grant to the whole app. */
+  scope: z.enum(["resource", "app"]).default("resource"),
   startsAt: z.iso.datetime(),
   endsAt: z.iso.datetime().nullable(),
   endedAt: z.iso.datetime().nullable(),
@@ -101,9 +103,18 @@ export const RequestViewSchema = z.object({
   createdAt: z.iso.datetime(),
   decidedAt: z.iso.datetime().nullable(),
   decisionNote: z.string().nullable(),
+  /** Which approval step the request waits at (0-based) and how many there are. */
+  step: z.number().int().default(0),
+  stepCount: z.number().int().default(0),
+  /** An approver's open question, while the request is `info_requested`. */
+  question: z.object({ text: z.string(), by: UserSummarySchema, at: z.iso.datetime() }).nullable().default(null),
   grant: GrantViewSchema.nullable(),
 });
 export type RequestView = z.infer<typeof RequestViewSchema>;
+
+/** The requester's answer to an approver's question. */
+export const AnswerBodySchema = z.object({ answer: z.string().trim().min(1, "Write an answer").max(2000) });
+export type AnswerBody = z.input<typeof AnswerBodySchema>;
 
 export const RequestListSchema = z.object({ requests: z.array(RequestViewSchema) });
 

@@ -5,7 +5,17 @@ import { GrantViewSchema, RequestViewSchema } from "./api.ts";
  * Notices are what the relay pushes to a requester's extension. Each has a
  * monotonically increasing `id`, the cursor the extension replays from.
  */
-export const NOTICE_KINDS = ["request.rejected", "grant.started", "grant.ended"] as const;
+export const NOTICE_KINDS = [
+  "request.rejected",
+  "request.advanced",
+  "request.info_requested",
+  "request.escalated",
+  "request.expired",
+  "request.cancelled",
+  "request.error",
+  "grant.started",
+  "grant.ended",
+] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 export const NoticeSchema = z.object({

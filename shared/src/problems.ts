@@ -11,11 +11,13 @@ export const PROBLEMS = {
   inactive_user: { status: 403, title: "This person is deactivated" },
   authorization_expired: { status: 410, title: "The sign-in attempt expired" },
   no_flow: { status: 403, title: "No access flow covers this resource" },
+  no_approver: { status: 409, title: "Nobody can approve this request" },
   duration_not_allowed: { status: 400, title: "This duration is not allowed" },
   duration_exceeds_max: { status: 400, title: "This duration is longer than the flow allows" },
   reason_required: { status: 400, title: "A reason is required" },
   ticket_invalid: { status: 400, title: "A valid ticket is required" },
   conflict: { status: 409, title: "Conflict" },
+  request_not_open: { status: 409, title: "This request is no longer open" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

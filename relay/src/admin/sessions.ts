@@ -1,9 +1,9 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
+import { enqueueMail } from "../channels/outbox.ts";
 import type { Relay } from "../context.ts";
 import { adminSessions, adminSignIns, users } from "../db/schema/index.ts";
 import type { RequestMeta } from "../devices/service.ts";
-import { enqueueMail } from "../mail/outbox.ts";
 import { adminSignInMail } from "../mail/templates.ts";
 import { randomToken, sha256 } from "../secrets.ts";
 

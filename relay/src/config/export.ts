@@ -3,8 +3,14 @@ import { stringify } from "yaml";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { DETECTION_RULES_SETTING, type StoredDetectionRules } from "../detection/rules.ts";
-import type { FallbackSettings, FlowDefinition, ResourceOwner } from "../policy/model.ts";
-import { FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
+import {
+  type ApprovalSettings,
+  DEFAULT_APPROVAL_SETTINGS,
+  type FallbackSettings,
+  type FlowDefinition,
+  type ResourceOwner,
+} from "../policy/model.ts";
+import { APPROVALS_SETTING, FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
 import type { GatehouseConfigInput } from "./schema.ts";
 import { flowDefinition } from "./snapshot.ts";
 
@@ -60,6 +66,7 @@ export async function readConfig(db: Db | Tx): Promise<GatehouseConfigInput> {
       ...flowDefinition(f.definition as FlowDefinition),
     })),
     fallback: setting<FallbackSettings>(FALLBACK_SETTING) ?? { enabled: true, max: "4h" },
+    approvals: setting<ApprovalSettings>(APPROVALS_SETTING) ?? DEFAULT_APPROVAL_SETTINGS,
     detection: { rules: setting<StoredDetectionRules>(DETECTION_RULES_SETTING)?.rules ?? [] },
   };
   return config;

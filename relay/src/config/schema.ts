@@ -4,7 +4,7 @@ import { ruleProblems } from "../detection/rules.ts";
 import { compileCondition } from "../policy/condition.ts";
 import { durationRuleProblems } from "../policy/durations.ts";
 import { globProblem } from "../policy/glob.ts";
-import { FALLBACK_MAX_CEILING } from "../policy/model.ts";
+import { CHANNELS, DEFAULT_APPROVAL_SETTINGS, FALLBACK_MAX_CEILING } from "../policy/model.ts";
 
 /**
  * The `gatehouse.yaml` format: directory, flows and fallback. Cross-references
@@ -78,6 +78,10 @@ const flowSchema = z.strictObject({
       z.strictObject({ manual: z.string().min(1).max(2000) }),
     ])
     .optional(),
+  /** Where approvers are told; omitted: `approvals.notify`. */
+  notify: z.array(z.enum(CHANNELS)).min(1).optional(),
+  /** Whether an approver may grant the whole app rather than the one resource. */
+  allowWholeApp: z.boolean().optional(),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -105,6 +109,14 @@ export const ConfigSchema = z.strictObject({
       max: DurationTextSchema.default(FALLBACK_MAX_CEILING),
     })
     .default({ enabled: true, max: FALLBACK_MAX_CEILING }),
+  /** How approvers are told, reminded, and how long a request may wait. */
+  approvals: z
+    .strictObject({
+      notify: z.array(z.enum(CHANNELS)).min(1).default(DEFAULT_APPROVAL_SETTINGS.notify),
+      remindAfter: DurationTextSchema.default(DEFAULT_APPROVAL_SETTINGS.remindAfter),
+      expireAfter: DurationTextSchema.default(DEFAULT_APPROVAL_SETTINGS.expireAfter),
+    })
+    .default(DEFAULT_APPROVAL_SETTINGS),
   /** Detection rules for internal tools the extension's catalog does not know. */
   detection: z
     .strictObject({
@@ -185,6 +197,10 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
   config.detection.rules.forEach((rule, ri) => {
     for (const p of ruleProblems(rule)) issues.push({ path: ["detection", "rules", ri, ...p.path], message: p.message });
   });
+  for (const key of ["remindAfter", "expireAfter"] as const) {
+    if (durationMs(config.approvals[key]) === null)
+      issues.push({ path: ["approvals", key], message: "expected a duration like 4h or 3d, not indefinite" });
+  }
   const max = durationMs(config.fallback.max);
   if (max === null || max > (durationMs(FALLBACK_MAX_CEILING) ?? 0))
     issues.push({ path: ["fallback", "max"], message: `the fallback flow grants at most ${FALLBACK_MAX_CEILING}` });

@@ -18,6 +18,8 @@ export function flowDefinition(f: FlowDefinition): FlowDefinition {
     ticket: f.ticket,
     extend: f.extend,
     grant: f.grant,
+    notify: f.notify,
+    allowWholeApp: f.allowWholeApp,
   };
 }
 
@@ -42,5 +44,6 @@ export function snapshotFromConfig(config: GatehouseConfig): PolicySnapshot {
     flows: config.flows.map((f) => ({ id: f.id, name: f.name, enabled: f.enabled, definition: flowDefinition(f) })),
     fallback: config.fallback,
     resourceOwners: config.resourceOwners,
+    approvals: config.approvals,
   };
 }

@@ -1,10 +1,10 @@
 import type { DeviceAuthorizeResponse, DeviceTokenResponse } from "@gatehouse/shared";
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
+import { enqueueMail } from "../channels/outbox.ts";
 import type { Relay } from "../context.ts";
 import { deviceAuthorizations, devices, users } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
-import { enqueueMail } from "../mail/outbox.ts";
 import { signInMail } from "../mail/templates.ts";
 import { randomToken, sha256, userCode } from "../secrets.ts";
 
@@ -150,7 +150,22 @@ export async function authenticateDevice(relay: Relay, token: string): Promise<P
     .innerJoin(users, eq(users.id, devices.userId))
     .where(and(eq(devices.tokenHash, sha256(token)), isNull(devices.revokedAt), gt(devices.expiresAt, now)));
   if (!row?.user.active) return null;
+  await markSeen(relay, row.device);
   return row;
+}
+
+/** How long after its last call or heartbeat a device still counts as online (requests/notify.ts). */
+export const ONLINE_WINDOW_MS = 3 * 60_000;
+
+/**
+ * Records that a device is online: what decides whether a requester is also
+ * told by mail. Written at most once a minute per device.
+ */
+export async function markSeen(relay: Relay, device: { id: string; lastSeenAt: Date | null }): Promise<void> {
+  const now = relay.clock.now();
+  if (device.lastSeenAt && now.getTime() - device.lastSeenAt.getTime() < 60_000) return;
+  device.lastSeenAt = now;
+  await relay.database.db.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, device.id));
 }
 
 /** Signs the extension out: the token stops working at once. */

@@ -1,8 +1,9 @@
 import { and, eq, inArray, isNotNull, lte } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
-import { grants } from "../db/schema/index.ts";
+import { grants, requests } from "../db/schema/index.ts";
 import { addNotice } from "../push/bus.ts";
+import { publishEvent } from "../requests/notify.ts";
 
 /**
  * Ends every grant whose time is up, exactly once. Due rows are claimed with
@@ -45,6 +46,8 @@ export async function expireDueGrants(relay: Relay, batch = 100): Promise<string
         data: { endsAt: g.endsAt?.toISOString() ?? null, lateByMs: g.endsAt ? now.getTime() - g.endsAt.getTime() : 0 },
       });
       await addNotice(tx, { userId: g.userId, kind: "grant.ended", requestId: g.requestId, grantId: g.id }, now);
+      const [request] = await tx.select().from(requests).where(eq(requests.id, g.requestId));
+      if (request) await publishEvent(relay, tx, "grant.ended", request, { reason: "expired" }, now);
     }
     if (ended.length > 0) relay.log.info("grants expired", { count: ended.length });
     return ended.map((g) => g.id);

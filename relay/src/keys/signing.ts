@@ -50,10 +50,12 @@ export interface DecisionLinkClaims {
   approverId: string;
   requestId: string;
   step: number;
+  /** The request's link round (requests.round): links of an earlier round no longer decide. */
+  round: number;
   jti: string;
 }
 
-/** Signs a decision link bound to one approver, one request and one step. */
+/** Signs a decision link bound to one approver, one request, one step and its round. */
 export async function signDecisionLink(
   ring: KeyRing,
   issuer: string,
@@ -62,7 +64,7 @@ export async function signDecisionLink(
   ttlSeconds: number,
 ): Promise<string> {
   const iat = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ rid: claims.requestId, stp: claims.step })
+  return new SignJWT({ rid: claims.requestId, stp: claims.step, rnd: claims.round })
     .setProtectedHeader({ alg: ALG, kid: ring.kid, typ: "gatehouse-link+jwt" })
     .setIssuer(issuer)
     .setAudience(LINK_AUDIENCE)
@@ -91,14 +93,20 @@ export async function verifyDecisionLink(ring: KeyRing, issuer: string, token: s
         algorithms: [ALG],
         typ: "gatehouse-link+jwt",
         currentDate: now,
-        requiredClaims: ["sub", "jti", "exp", "rid", "stp"],
+        requiredClaims: ["sub", "jti", "exp", "rid", "stp", "rnd"],
       },
     );
-    const { sub, jti, rid, stp } = payload;
-    if (typeof sub !== "string" || typeof jti !== "string" || typeof rid !== "string" || typeof stp !== "number") {
+    const { sub, jti, rid, stp, rnd } = payload;
+    if (
+      typeof sub !== "string" ||
+      typeof jti !== "string" ||
+      typeof rid !== "string" ||
+      typeof stp !== "number" ||
+      typeof rnd !== "number"
+    ) {
       return { ok: false, reason: "invalid" };
     }
-    return { ok: true, claims: { approverId: sub, requestId: rid, step: stp, jti } };
+    return { ok: true, claims: { approverId: sub, requestId: rid, step: stp, round: rnd, jti } };
   } catch (err) {
     if (err instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
     return { ok: false, reason: "invalid" };

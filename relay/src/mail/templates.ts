@@ -1,6 +1,8 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import type { Mail } from "./outbox.ts";
+import { type ApproverReason, approverHeadline, stepLabel } from "../channels/message.ts";
+import type { Mail } from "../channels/outbox.ts";
+import { type ConversationLine, type RequestContext, resourceLabel } from "../requests/context.ts";
 
 /**
  * Mail bodies. Every interpolated value goes through hono's `html` template,
@@ -21,8 +23,8 @@ ${body}
 </body></html>`);
 }
 
-const button = (href: string, label: string) =>
-  html`<a href="${href}" style="display:inline-block;background:#1f6feb;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none;font-weight:600">${label}</a>`;
+const button = (href: string, label: string, secondary = false) =>
+  html`<a href="${href}" style="display:inline-block;background:${secondary ? "#f6f8fa" : "#1f6feb"};color:${secondary ? "#1f2328" : "#fff"};border:1px solid ${secondary ? "#d0d7de" : "#1f6feb"};padding:10px 18px;border-radius:6px;text-decoration:none;font-weight:600">${label}</a>`;
 
 export function signInMail(p: { to: string; name: string; code: string; link: string }): Mail {
   return {
@@ -54,57 +56,79 @@ export function adminSignInMail(p: { to: string; name: string; link: string }): 
   };
 }
 
-export interface ApprovalMailInput {
-  to: string;
-  approverName: string;
-  requester: { name: string; email: string };
-  app: string;
-  resource: { id: string | null; name: string | null; url: string };
-  duration: string;
-  reason: string;
-  ticket: string | null;
-  message: string;
-  flowName: string;
-  link: string;
+const cell = "color:#656d76;padding:2px 12px 2px 0;vertical-align:top";
+const quote = "border-left:3px solid #d0d7de;margin:8px 0;padding:4px 12px;color:#656d76";
+
+/** The request's facts as text lines and as an HTML table; every value escaped by `html`. */
+function requestFacts(ctx: RequestContext): { text: string[]; html: HtmlEscapedString | Promise<HtmlEscapedString> } {
+  const rows: [string, string][] = [
+    ["App", ctx.app],
+    ["Resource", resourceLabel(ctx.resource)],
+    ["URL", ctx.resource.url],
+    ["Duration", ctx.duration],
+    ["Reason", ctx.reason || "(none given)"],
+    ...(ctx.ticket ? ([["Ticket", ctx.ticket]] as [string, string][]) : []),
+    ["Flow", `${ctx.flowName}${stepLabel(ctx) ? ` (${stepLabel(ctx)})` : ""}`],
+  ];
+  const said = (kind: ConversationLine["kind"]) => (kind === "question" ? "asked" : kind === "answer" ? "answered" : "noted");
+  return {
+    text: [
+      ...rows.map(([k, v]) => `${`${k}:`.padEnd(10)} ${v}`),
+      ...(ctx.message ? [`The page said: "${ctx.message}"`] : []),
+      ...ctx.conversation.map((l) => `${l.by.name} ${said(l.kind)}: "${l.text}"`),
+    ],
+    html: html`<table style="border-collapse:collapse;margin:12px 0">
+${rows.filter(([k]) => k !== "URL").map(([k, v]) => html`<tr><td style="${cell}">${k}</td><td>${v}</td></tr>`)}
+</table>
+${ctx.message ? html`<p style="color:#656d76;margin:0">The page said:</p><blockquote style="${quote}">${ctx.message}</blockquote>` : ""}
+${ctx.conversation.map((l) => html`<p style="margin:12px 0 0"><strong>${l.by.name}</strong> ${said(l.kind)}:</p><blockquote style="${quote}">${l.text}</blockquote>`)}`,
+  };
 }
 
-export function approvalMail(p: ApprovalMailInput): Mail {
-  const what = p.resource.name ?? p.resource.id ?? p.resource.url;
+/** An approver's mail: why they are asked, the request, and their personal link. */
+export function approvalMail(p: { to: string; approverName: string; ctx: RequestContext; reason: ApproverReason; link: string }): Mail {
+  const { ctx } = p;
+  const headline = approverHeadline(ctx, p.reason);
+  const facts = requestFacts(ctx);
   const lines = [
-    `${p.requester.name} <${p.requester.email}> asks for access.`,
+    `${headline}.`,
     "",
-    `App:       ${p.app}`,
-    `Resource:  ${what}`,
-    `URL:       ${p.resource.url}`,
-    `Duration:  ${p.duration}`,
-    `Reason:    ${p.reason || "(none given)"}`,
-    p.ticket ? `Ticket:    ${p.ticket}` : "",
-    `Flow:      ${p.flowName}`,
-    p.message ? `The page said: "${p.message}"` : "",
+    `Requester: ${ctx.requester.name} <${ctx.requester.email}>`,
+    ...facts.text,
     "",
     `Review and decide: ${p.link}`,
     "",
     "The link is yours alone and works once.",
   ];
+  const prefix = p.reason.kind === "reminder" ? "Reminder: " : p.reason.kind === "answered" ? "Answered: " : "";
   return {
     to: p.to,
-    subject: `Access request: ${p.requester.name} → ${p.app} ${what}`,
+    subject: `${prefix}Access request: ${ctx.requester.name} → ${ctx.app} ${resourceLabel(ctx.resource)}`,
     text: `${lines.join("\n")}\n`,
     html: layout(
       "Access request",
       html`<p>Hello ${p.approverName},</p>
-<p><strong>${p.requester.name}</strong> &lt;${p.requester.email}&gt; asks for access.</p>
-<table style="border-collapse:collapse;margin:12px 0">
-<tr><td style="color:#656d76;padding:2px 12px 2px 0">App</td><td>${p.app}</td></tr>
-<tr><td style="color:#656d76;padding:2px 12px 2px 0">Resource</td><td>${what}</td></tr>
-<tr><td style="color:#656d76;padding:2px 12px 2px 0">Duration</td><td>${p.duration}</td></tr>
-<tr><td style="color:#656d76;padding:2px 12px 2px 0">Reason</td><td>${p.reason || "(none given)"}</td></tr>
-${p.ticket ? html`<tr><td style="color:#656d76;padding:2px 12px 2px 0">Ticket</td><td>${p.ticket}</td></tr>` : ""}
-<tr><td style="color:#656d76;padding:2px 12px 2px 0">Flow</td><td>${p.flowName}</td></tr>
-</table>
-${p.message ? html`<blockquote style="border-left:3px solid #d0d7de;margin:0;padding:4px 12px;color:#656d76">${p.message}</blockquote>` : ""}
-<p style="margin-top:20px">${button(p.link, "Review and decide")}</p>
-<p style="color:#656d76">The link is yours alone and works once.</p>`,
+<p><strong>${headline}</strong>.</p>
+<p>${ctx.requester.name} &lt;${ctx.requester.email}&gt;</p>
+${facts.html}
+<p style="margin-top:20px">${button(p.link, "Approve…")} &nbsp; ${button(p.link, "Review and decide", true)}</p>
+<p style="color:#656d76">Both buttons open the confirmation page; nothing is decided until you choose there. The link is yours alone and works once.</p>`,
+    ),
+  };
+}
+
+/** What the requester is told by mail when their extension is offline. */
+export function requesterUpdateMail(p: { to: string; ctx: RequestContext; title: string; line: string }): Mail {
+  const what = resourceLabel(p.ctx.resource);
+  return {
+    to: p.to,
+    subject: `${p.title}: ${p.ctx.app} ${what}`,
+    text: `${p.line}\n\nApp:       ${p.ctx.app}\nResource:  ${what}\n\nOpen the Gatehouse extension to see your requests.\n`,
+    html: layout(
+      p.title,
+      html`<p><strong>${p.title}</strong></p><p>${p.line}</p>
+<table style="border-collapse:collapse;margin:12px 0"><tr><td style="${cell}">App</td><td>${p.ctx.app}</td></tr><tr><td style="${cell}">Resource</td><td>${what}</td></tr></table>
+<p style="color:#656d76">Open the Gatehouse extension to see your requests.</p>`,
     ),
   };
 }

@@ -4,6 +4,8 @@ import { type ConditionContext, conditionFor, conditionTime } from "./condition.
 import { checkDuration, type DurationProblem, defaultDuration, offeredDurations } from "./durations.ts";
 import { globMatcher } from "./glob.ts";
 import {
+  type Channel,
+  DEFAULT_APPROVAL_SETTINGS,
   type DirectoryUser,
   type DurationRules,
   FALLBACK_FLOW_ID,
@@ -46,6 +48,12 @@ export type Evaluation =
       requireReason: boolean;
       /** The pattern a ticket must match, when the flow asks for one. */
       ticket: string | null;
+      /** Where approvers are told (the flow's, else the relay-wide default). */
+      notify: Channel[];
+      /** Whether an approver may widen the grant to the whole app. */
+      allowWholeApp: boolean;
+      /** When undecided requests are reminded about and when they expire (relay-wide). */
+      timing: { remindAfter: string; expireAfter: string };
       explain: string[];
     }
   | { outcome: "denied"; code: "unknown_requester" | "inactive_requester" | "no_flow"; explain: string[] };
@@ -240,6 +248,7 @@ function matched(
   const steps =
     definition.approval === "auto" ? [] : definition.approval.steps.map((step) => resolveStep(snapshot, requester, step, input));
   const choices = offeredDurations(definition.durations);
+  const approvalSettings = snapshot.approvals ?? DEFAULT_APPROVAL_SETTINGS;
   return {
     outcome: "matched",
     flow: { id, name },
@@ -251,6 +260,9 @@ function matched(
     durationRules: definition.durations,
     requireReason: definition.requireReason,
     ticket: definition.ticket ?? null,
+    notify: definition.notify ?? approvalSettings.notify,
+    allowWholeApp: definition.allowWholeApp ?? false,
+    timing: { remindAfter: approvalSettings.remindAfter, expireAfter: approvalSettings.expireAfter },
     explain,
   };
 }

@@ -40,7 +40,27 @@ export interface FlowDefinition {
   extend?: { allowed: boolean; times?: number | undefined } | undefined;
   /** The provisioning action: a signed webhook, a group of the target system, or manual instructions. */
   grant?: { webhook: string } | { group: string } | { manual: string } | undefined;
+  /** Where approvers are told (omitted: the relay-wide `approvals.notify`). */
+  notify?: Channel[] | undefined;
+  /** Whether an approver may widen a grant to the whole app instead of the one resource. */
+  allowWholeApp?: boolean | undefined;
 }
+
+/** Where approvers are told of a request: email, a Slack DM or channel, a Teams channel. */
+export const CHANNELS = ["email", "slack", "teams"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Relay-wide approval settings (`approvals:` in gatehouse.yaml). */
+export interface ApprovalSettings {
+  /** Channels for flows that name none. */
+  notify: Channel[];
+  /** Approvers who have not decided are reminded after this long (and again, at most twice more). */
+  remindAfter: string;
+  /** A request still undecided after this long expires. */
+  expireAfter: string;
+}
+
+export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = { notify: ["email"], remindAfter: "24h", expireAfter: "7d" };
 
 export interface Flow {
   id: string;
@@ -85,6 +105,8 @@ export interface PolicySnapshot {
   fallback: FallbackSettings;
   /** In file order; every entry matching the request's app and resource counts. */
   resourceOwners?: ResourceOwner[] | undefined;
+  /** Omitted: DEFAULT_APPROVAL_SETTINGS. */
+  approvals?: ApprovalSettings | undefined;
 }
 
 export const FALLBACK_FLOW_ID = "fallback";

@@ -1,11 +1,19 @@
 import { asc, eq, inArray } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
-import { FALLBACK_MAX_CEILING, type FallbackSettings, type PolicySnapshot, type ResourceOwner } from "./model.ts";
+import {
+  type ApprovalSettings,
+  DEFAULT_APPROVAL_SETTINGS,
+  FALLBACK_MAX_CEILING,
+  type FallbackSettings,
+  type PolicySnapshot,
+  type ResourceOwner,
+} from "./model.ts";
 
 export const FALLBACK_SETTING = "fallback";
 /** Resource owners live beside the fallback as a setting until the admin UI edits them row by row. */
 export const RESOURCE_OWNERS_SETTING = "resource_owners";
+export const APPROVALS_SETTING = "approvals";
 
 /** Reads everything policy evaluation needs in one go. */
 export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
@@ -17,7 +25,7 @@ export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
     db
       .select()
       .from(settings)
-      .where(inArray(settings.key, [FALLBACK_SETTING, RESOURCE_OWNERS_SETTING])),
+      .where(inArray(settings.key, [FALLBACK_SETTING, RESOURCE_OWNERS_SETTING, APPROVALS_SETTING])),
   ]);
   const groupsMap = new Map<string, string[]>(groupRows.map((g) => [g.id, []]));
   for (const m of memberRows) groupsMap.get(m.groupId)?.push(m.email);
@@ -30,5 +38,12 @@ export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
       max: FALLBACK_MAX_CEILING,
     },
     resourceOwners: (settingRows.find((r) => r.key === RESOURCE_OWNERS_SETTING)?.value as ResourceOwner[] | undefined) ?? [],
+    approvals: (settingRows.find((r) => r.key === APPROVALS_SETTING)?.value as ApprovalSettings | undefined) ?? DEFAULT_APPROVAL_SETTINGS,
   };
+}
+
+/** The relay-wide approval settings (reminders, deadlines, default channels). */
+export async function loadApprovalSettings(q: Db | Tx): Promise<ApprovalSettings> {
+  const [row] = await q.select().from(settings).where(eq(settings.key, APPROVALS_SETTING));
+  return (row?.value as ApprovalSettings | undefined) ?? DEFAULT_APPROVAL_SETTINGS;
 }

@@ -2,7 +2,7 @@ import type { Notice, NoticeKind } from "@gatehouse/shared";
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { grants, notices, requests } from "../db/schema/index.ts";
-import { grantView, requestView } from "../requests/view.ts";
+import { grantView, openQuestions, requestView } from "../requests/view.ts";
 
 /** A user's notices after `cursor`, oldest first, with the current request and grant. */
 export async function listNotices(db: Db, userId: string, cursor: number, limit = 100): Promise<Notice[]> {
@@ -14,11 +14,15 @@ export async function listNotices(db: Db, userId: string, cursor: number, limit 
     .where(and(eq(notices.userId, userId), gt(notices.id, cursor)))
     .orderBy(asc(notices.id))
     .limit(limit);
+  const questions = await openQuestions(
+    db,
+    rows.map((x) => x.r),
+  );
   return rows.map(({ n, r, g }) => ({
     id: n.id,
     kind: n.kind as NoticeKind,
     at: n.createdAt.toISOString(),
-    request: requestView(r, g),
+    request: requestView(r, g, questions.get(r.id) ?? null),
     grant: g ? grantView(g) : null,
   }));
 }

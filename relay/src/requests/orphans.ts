@@ -1,7 +1,8 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import type { Tx } from "../db/client.ts";
 import { approvals, requests, users } from "../db/schema/index.ts";
+import { addNotice } from "../push/bus.ts";
 
 /**
  * After the directory changes (a manager leaves, an approver is
@@ -24,13 +25,15 @@ export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"):
     .from(requests)
     .innerJoin(approvals, and(eq(approvals.requestId, requests.id), eq(approvals.step, requests.step)))
     .innerJoin(users, eq(users.id, approvals.approverId))
-    .where(eq(requests.state, "pending"));
+    .where(inArray(requests.state, ["pending", "escalated"]));
   const byRequest = new Map<string, typeof rows>();
   for (const row of rows) byRequest.set(row.requestId, [...(byRequest.get(row.requestId) ?? []), row]);
 
   const failed: string[] = [];
-  for (const [id, step] of byRequest) {
-    const first = step[0];
+  for (const [id, all] of byRequest) {
+    // Who handed their part on (escalated) or was overtaken (superseded) no longer counts.
+    const step = all.filter((a) => a.state === "pending" || a.state === "approved" || a.state === "rejected");
+    const first = all[0];
     if (!first) continue;
     const require = first.steps[first.step]?.require ?? "any";
     const approved = step.filter((a) => a.state === "approved").length;
@@ -41,7 +44,13 @@ export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"):
     const possible = require === "all" ? false : approved + open >= needed;
     if (possible) continue;
     const note = `Step ${first.step + 1} can no longer be approved: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer active. An admin must route this request again.`;
-    await tx.update(requests).set({ state: "error", decidedAt: now, decisionNote: note }).where(eq(requests.id, id));
+    const [row] = await tx
+      .update(requests)
+      .set({ state: "error", decidedAt: now, decisionNote: note, remindAt: null })
+      .where(eq(requests.id, id))
+      .returning({ requesterId: requests.requesterId });
+    // The requester's extension shows it; the admins see it among pending requests.
+    if (row) await addNotice(tx, { userId: row.requesterId, kind: "request.error", requestId: id }, now);
     await appendAudit(tx, {
       at: now,
       actor,

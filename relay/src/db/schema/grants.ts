@@ -20,6 +20,10 @@ export const grants = pgTable(
       .references(() => users.id),
     app: text("app").notNull(),
     resourceId: text("resource_id"),
+    /** `resource`: the one asked for; `app`: the approver widened it to the whole app. */
+    scope: text("scope", { enum: ["resource", "app"] })
+      .notNull()
+      .default("resource"),
     state: text("state").$type<GrantState>().notNull().default("active"),
     startsAt: timestamp("starts_at", { withTimezone: true }).notNull(),
     endsAt: timestamp("ends_at", { withTimezone: true }),

@@ -1,15 +1,29 @@
-import { bigint, index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
- * Mail written in the same transaction as the state change that caused it, and
- * sent after commit by the outbox worker (with retries). Without SMTP the rows
- * stay `held` and are readable at /dev/outbox in embedded mode.
+ * Every delivery (mail, Slack, Teams, signed webhook) is written in the same
+ * transaction as the state change that caused it, and sent after commit by
+ * the outbox worker (with retries and backoff). The row id is the delivery's
+ * idempotency key (`webhook-id`, the mail's Message-ID). Without SMTP, mail
+ * rows stay `held` and are readable at /dev/outbox in embedded mode.
  */
 export const outbox = pgTable(
   "outbox",
   {
     id: uuid("id").primaryKey().defaultRandom(),
+    /** `email`, `slack`, `teams` or `webhook` (channels/). */
+    channel: text("channel").notNull().default("email"),
+    /** An email address, a Slack user's email, or a channel/endpoint name. */
     to: text("to").notNull(),
+    /** For chat and webhooks: the body to send, built when the row is written. */
+    payload: jsonb("payload").$type<Record<string, unknown>>(),
+    /** What the far end answered that later deliveries need (a Slack message's channel and ts). */
+    response: jsonb("response").$type<Record<string, unknown>>(),
+    /** A delivery that must be sent before this one (a Slack update waits for its message). */
+    afterId: uuid("after_id"),
+    requestId: uuid("request_id"),
+    /** The event this delivery tells of (`request.created`…), for the admin UI and webhooks. */
+    event: text("event"),
     subject: text("subject").notNull(),
     text: text("text").notNull(),
     html: text("html").notNull(),
@@ -22,7 +36,7 @@ export const outbox = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     sentAt: timestamp("sent_at", { withTimezone: true }),
   },
-  (t) => [index("outbox_due_idx").on(t.state, t.nextAttemptAt)],
+  (t) => [index("outbox_due_idx").on(t.state, t.nextAttemptAt), index("outbox_request_idx").on(t.requestId)],
 );
 
 /**

@@ -1,12 +1,15 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../context.ts";
-import { type DecisionResult, decide, inspectLink, type LinkProblem } from "../../requests/service.ts";
+import type { RequestContext } from "../../requests/context.ts";
+import { type Decision, type DecisionProblem, type DecisionResult, decide, inspectLink, type LinkContext } from "../../requests/decide.ts";
 import { requestMeta } from "../auth.ts";
 import { checkCsrfToken, issueCsrfToken } from "../csrf.ts";
 import { page } from "./layout.ts";
 
-const PROBLEMS: Record<LinkProblem | "duration_not_allowed" | "csrf", { status: 400 | 403 | 410; title: string; text: string }> = {
+type Fragment = ReturnType<typeof html>;
+
+const PROBLEMS: Record<DecisionProblem | "csrf", { status: 400 | 403 | 409 | 410; title: string; text: string }> = {
   invalid: {
     status: 400,
     title: "Link not valid",
@@ -19,6 +22,11 @@ const PROBLEMS: Record<LinkProblem | "duration_not_allowed" | "csrf", { status: 
     title: "Already decided",
     text: "This request was already decided, or moved on, so this link no longer decides anything.",
   },
+  waiting: {
+    status: 409,
+    title: "Waiting for the requester",
+    text: "An approver asked the requester a question. When it is answered, every approver of this step gets a new link. Nothing was decided.",
+  },
   not_approver: {
     status: 403,
     title: "Not your decision",
@@ -29,6 +37,13 @@ const PROBLEMS: Record<LinkProblem | "duration_not_allowed" | "csrf", { status: 
     title: "Duration not allowed",
     text: "That duration is not allowed by the access flow. Nothing was decided.",
   },
+  whole_app_not_allowed: {
+    status: 400,
+    title: "Whole app not allowed",
+    text: "This access flow does not let approvers grant the whole app. Nothing was decided.",
+  },
+  escalation_target: { status: 400, title: "Cannot pass it on", text: "Nothing was decided." },
+  text_required: { status: 400, title: "Something is missing", text: "Nothing was decided." },
   csrf: {
     status: 403,
     title: "Form expired",
@@ -38,6 +53,89 @@ const PROBLEMS: Record<LinkProblem | "duration_not_allowed" | "csrf", { status: 
 
 const safeHref = (url: string) => (/^https?:\/\//i.test(url) ? url : null);
 
+/** The request as the approver reads it; every value is escaped by `html`. */
+export function requestDetails(ctx: RequestContext): Fragment {
+  const href = safeHref(ctx.resource.url);
+  const r = ctx.resource;
+  const said = { question: "asked", answer: "answered", escalation: "passed it on" } as const;
+  return html`<dl>
+<dt>Requester</dt><dd data-testid="requester">${ctx.requester.name} &lt;${ctx.requester.email}&gt;</dd>
+<dt>App</dt><dd data-testid="app">${ctx.app}</dd>
+<dt>Resource</dt><dd data-testid="resource">${r.name ?? r.id ?? "(whole app)"}${r.id && r.name ? html` <span class="muted">(${r.id})</span>` : ""}</dd>
+<dt>Page</dt><dd>${href ? html`<a href="${href}" rel="noreferrer noopener">${href}</a>` : r.url}</dd>
+<dt>Duration asked</dt><dd>${ctx.duration}</dd>
+<dt>Reason</dt><dd data-testid="reason">${ctx.reason || "(none given)"}</dd>
+${ctx.ticket ? html`<dt>Ticket</dt><dd data-testid="ticket">${ctx.ticket}</dd>` : ""}
+<dt>Flow</dt><dd>${ctx.flowName}${ctx.stepCount > 1 ? html` <span class="muted" data-testid="step">(step ${ctx.step} of ${ctx.stepCount})</span>` : ""}</dd>
+</dl>
+${ctx.message ? html`<p class="muted">The page said:</p><blockquote data-testid="page-message">${ctx.message}</blockquote>` : ""}
+${
+  ctx.conversation.length
+    ? html`<h2>Conversation</h2><div data-testid="conversation">${ctx.conversation.map(
+        (l) => html`<p class="muted"><strong>${l.by.name}</strong> ${said[l.kind]}:</p><blockquote>${l.text}</blockquote>`,
+      )}</div>`
+    : ""
+}`;
+}
+
+function decisionForm(link: LinkContext, csrf: string): Fragment {
+  const { request, ctx, durations, suggestions } = link;
+  return html`<form method="post">
+<input type="hidden" name="csrf" value="${csrf}">
+<fieldset><legend>Approve</legend>
+<label for="duration">Grant for</label>
+<select id="duration" name="duration">${durations.map((d) => html`<option value="${d}" ${d === request.duration ? "selected" : ""}>${d}</option>`)}</select>
+${
+  request.wholeAppAllowed
+    ? html`<div class="field check"><input id="whole-app" type="checkbox" name="wholeApp" value="yes"><label for="whole-app">Grant the whole app (${ctx.app}), not only this resource</label></div>`
+    : ""
+}
+<div class="actions"><button class="approve" type="submit" name="decision" value="approve" data-testid="approve">Approve</button></div>
+</fieldset>
+<fieldset><legend>Reject</legend>
+<label for="note">Note to ${ctx.requester.name} (optional)</label>
+<textarea id="note" name="note" maxlength="1000"></textarea>
+<div class="actions"><button class="reject" type="submit" name="decision" value="reject" data-testid="reject">Reject</button></div>
+</fieldset>
+<details><summary>Ask ${ctx.requester.name} for more information</summary>
+<label for="question">Your question</label>
+<textarea id="question" name="question" maxlength="2000"></textarea>
+<p class="hint">The request waits for the answer; you and the other approvers of this step then get a new link.</p>
+<div class="actions"><button type="submit" name="decision" value="ask" data-testid="ask">Ask</button></div>
+</details>
+<details><summary>Pass the decision to someone else</summary>
+<label for="escalate-to">Their work email</label>
+<input id="escalate-to" name="to" type="email" list="people" autocomplete="off" data-testid="escalate-to">
+<datalist id="people">${suggestions.map((s) => html`<option value="${s.email}">${s.name}</option>`)}</datalist>
+<label for="escalate-note">Note for them (optional)</label>
+<textarea id="escalate-note" name="escalateNote" maxlength="1000"></textarea>
+<p class="hint">They get a link of their own; yours stops working.</p>
+<div class="actions"><button type="submit" name="decision" value="escalate" data-testid="escalate">Pass it on</button></div>
+</details>
+</form>`;
+}
+
+function resultText(result: Extract<DecisionResult, { ok: true }>): Fragment {
+  switch (result.outcome) {
+    case "approved": {
+      const scope = result.grant?.scope === "app" ? html` to the whole app` : "";
+      return result.grant?.endsAt
+        ? html`Approved${scope}. Access lasts until ${result.grant.endsAt.toISOString().replace("T", " ").slice(0, 19)} UTC.`
+        : html`Approved${scope}, until revoked.`;
+    }
+    case "rejected":
+      return html`Rejected. The requester has been told.`;
+    case "advanced":
+      return html`Approved. The request moves on to the next step's approvers.`;
+    case "recorded":
+      return html`Your approval is recorded. The request now waits for the other approvers.`;
+    case "asked":
+      return html`Your question was sent. When it is answered you get a new link.`;
+    case "escalated":
+      return html`Passed on to ${result.target?.name ?? "them"}. They have their own link now; this one no longer works.`;
+  }
+}
+
 /**
  * The approver's confirmation page. GET renders and changes nothing (link
  * scanners and chat unfurlers follow links); a decision is a POST from the
@@ -45,10 +143,14 @@ const safeHref = (url: string) => (/^https?:\/\//i.test(url) ? url : null);
  */
 export function decidePages(relay: Relay) {
   const secure = relay.env.publicUrl.startsWith("https:");
-  const problemPage = (c: Context, key: keyof typeof PROBLEMS) => {
+  const problemPage = (c: Context, key: keyof typeof PROBLEMS, detail?: string) => {
     const p = PROBLEMS[key];
+    const back = key === "escalation_target" || key === "text_required" ? html` <a href="${c.req.path}">Back to the request</a>` : "";
     return c.html(
-      page(p.title, html`<h1>${p.title}</h1><p class="notice bad" data-testid="link-problem" data-problem="${key}">${p.text}</p>`),
+      page(
+        p.title,
+        html`<h1>${p.title}</h1><p class="notice bad" data-testid="link-problem" data-problem="${key}">${detail ? html`${detail} ` : ""}${p.text}${back}</p>`,
+      ),
       p.status,
     );
   };
@@ -57,65 +159,45 @@ export function decidePages(relay: Relay) {
     .get("/decide/:token", async (c) => {
       const result = await inspectLink(relay, c.req.param("token"));
       if (!result.ok) return problemPage(c, result.problem);
-      const { request, requester, approver, durations: choices } = result.ctx;
+      const { link } = result;
       const csrf = issueCsrfToken(c, secure);
-      const href = safeHref(request.resourceUrl);
       return c.html(
         page(
           "Access request",
-          html`<h1>${requester.name} asks for access</h1>
-<p class="muted">You are deciding as ${approver.name} (${approver.email}).</p>
-<dl>
-<dt>Requester</dt><dd>${requester.name} &lt;${requester.email}&gt;</dd>
-<dt>App</dt><dd data-testid="app">${request.app}</dd>
-<dt>Resource</dt><dd data-testid="resource">${request.resourceName ?? request.resourceId ?? "(whole app)"}${request.resourceId && request.resourceName ? html` <span class="muted">(${request.resourceId})</span>` : ""}</dd>
-<dt>Page</dt><dd>${href ? html`<a href="${href}" rel="noreferrer noopener">${href}</a>` : request.resourceUrl}</dd>
-<dt>Duration asked</dt><dd>${request.duration}</dd>
-<dt>Reason</dt><dd data-testid="reason">${request.reason || "(none given)"}</dd>
-${request.ticket ? html`<dt>Ticket</dt><dd data-testid="ticket">${request.ticket}</dd>` : ""}
-<dt>Flow</dt><dd>${request.flowName}</dd>
-</dl>
-${request.message ? html`<p class="muted">The page said:</p><blockquote data-testid="page-message">${request.message}</blockquote>` : ""}
-<form method="post">
-<input type="hidden" name="csrf" value="${csrf}">
-<label for="duration">Grant for</label>
-<select id="duration" name="duration">${choices.map((d) => html`<option value="${d}" ${d === request.duration ? "selected" : ""}>${d}</option>`)}</select>
-<label for="note">Note to ${requester.name} (optional; shown if you reject)</label>
-<textarea id="note" name="note" maxlength="1000"></textarea>
-<div class="actions">
-<button class="approve" type="submit" name="decision" value="approve">Approve</button>
-<button class="reject" type="submit" name="decision" value="reject">Reject</button>
-</div>
-</form>`,
+          html`<h1>${link.ctx.requester.name} asks for access</h1>
+<p class="muted">You are deciding as ${link.approver.name} (${link.approver.email}).</p>
+${requestDetails(link.ctx)}
+${decisionForm(link, csrf)}`,
         ),
       );
     })
     .post("/decide/:token", async (c) => {
       const form = await c.req.parseBody();
       if (!checkCsrfToken(c, form.csrf)) return problemPage(c, "csrf");
-      const choice = form.decision;
-      if (choice !== "approve" && choice !== "reject") return problemPage(c, "csrf");
-      const note = typeof form.note === "string" ? form.note.trim().slice(0, 1000) : "";
-      const duration = typeof form.duration === "string" ? form.duration : "";
-      const result: DecisionResult = await decide(
-        relay,
-        c.req.param("token"),
-        choice === "approve" ? { action: "approve", duration } : { action: "reject", note },
-        requestMeta(c, relay.env.TRUST_PROXY),
-      );
-      if (!result.ok) return problemPage(c, result.problem);
-      const text =
-        result.outcome === "approved"
-          ? result.grant?.endsAt
-            ? html`Approved. Access lasts until ${result.grant.endsAt.toISOString().replace("T", " ").slice(0, 19)} UTC.`
-            : html`Approved, until revoked.`
-          : result.outcome === "rejected"
-            ? html`Rejected. The requester has been told.`
-            : html`Your approval is recorded. The request now waits for the other approvers.`;
+      const text = (name: string, max: number) => (typeof form[name] === "string" ? (form[name] as string).trim().slice(0, max) : "");
+      let decision: Decision;
+      switch (form.decision) {
+        case "approve":
+          decision = { action: "approve", duration: text("duration", 20), wholeApp: form.wholeApp === "yes" };
+          break;
+        case "reject":
+          decision = { action: "reject", note: text("note", 1000) };
+          break;
+        case "ask":
+          decision = { action: "ask", question: text("question", 2000) };
+          break;
+        case "escalate":
+          decision = { action: "escalate", to: text("to", 320), note: text("escalateNote", 1000) };
+          break;
+        default:
+          return problemPage(c, "csrf");
+      }
+      const result = await decide(relay, c.req.param("token"), decision, requestMeta(c, relay.env.TRUST_PROXY));
+      if (!result.ok) return problemPage(c, result.problem, result.detail);
       return c.html(
         page(
           "Decision recorded",
-          html`<h1>Decision recorded</h1><p class="notice ${result.outcome === "rejected" ? "info" : "ok"}" data-testid="decision-result" data-outcome="${result.outcome}">${text}</p>`,
+          html`<h1>Decision recorded</h1><p class="notice ${result.outcome === "rejected" ? "info" : "ok"}" data-testid="decision-result" data-outcome="${result.outcome}">${resultText(result)}</p>`,
         ),
       );
     });

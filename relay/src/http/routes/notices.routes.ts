@@ -3,6 +3,7 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Relay } from "../../context.ts";
 import { loadDetectionRules } from "../../detection/rules.ts";
+import { markSeen } from "../../devices/service.ts";
 import { listNotices } from "../../push/list.ts";
 import { type AppEnv, requireDevice } from "../auth.ts";
 import { ApiError } from "../errors.ts";
@@ -70,7 +71,10 @@ export function noticeRoutes(relay: Relay) {
               };
             });
             wake = null;
-            if (!woke && !stream.aborted) await stream.write(": ping\n\n");
+            if (!woke && !stream.aborted) {
+              await stream.write(": ping\n\n");
+              await markSeen(relay, c.get("principal").device);
+            }
           }
         } finally {
           unsubscribe();

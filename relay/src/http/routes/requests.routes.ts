@@ -1,12 +1,13 @@
-import { CreateRequestBodySchema, PreviewBodySchema } from "@gatehouse/shared";
+import { AnswerBodySchema, CreateRequestBodySchema, PreviewBodySchema } from "@gatehouse/shared";
 import { Hono } from "hono";
 import type { Relay } from "../../context.ts";
+import { answerQuestion, cancelRequest } from "../../requests/requester.ts";
 import { createRequest, previewRequest } from "../../requests/service.ts";
 import { listRequestsOf } from "../../requests/view.ts";
 import { type AppEnv, requestMeta, requireDevice } from "../auth.ts";
 import { readJson } from "../validate.ts";
 
-/** The requester's side: preview, submit, list. */
+/** The requester's side: preview, submit, list, answer a question, cancel. */
 export function requestRoutes(relay: Relay) {
   const auth = requireDevice(relay);
   return new Hono<AppEnv>()
@@ -23,5 +24,13 @@ export function requestRoutes(relay: Relay) {
     })
     .get("/requests", async (c) => {
       return c.json({ requests: await listRequestsOf(relay.database.db, c.get("principal").user.id) });
+    })
+    .post("/requests/:id/answer", async (c) => {
+      const body = await readJson(c, AnswerBodySchema);
+      const meta = requestMeta(c, relay.env.TRUST_PROXY);
+      return c.json(await answerQuestion(relay, c.get("principal"), c.req.param("id"), body.answer, meta));
+    })
+    .post("/requests/:id/cancel", async (c) => {
+      return c.json(await cancelRequest(relay, c.get("principal"), c.req.param("id"), requestMeta(c, relay.env.TRUST_PROXY)));
     });
 }

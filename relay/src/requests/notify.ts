@@ -1,0 +1,285 @@
+import type { NoticeKind } from "@gatehouse/shared";
+import { and, eq, gt, inArray, isNull } from "drizzle-orm";
+import { type ApproverReason, approverHeadline, type Outcome, outcomeLine } from "../channels/message.ts";
+import { enqueue, enqueueMail } from "../channels/outbox.ts";
+import { slackApproverMessage, slackDecidedMessage } from "../channels/slack.ts";
+import { teamsApproverCard, teamsOutcomeCard } from "../channels/teams.ts";
+import type { WebhookEvent, WebhookPayload } from "../channels/webhook.ts";
+import type { Relay } from "../context.ts";
+import type { Tx } from "../db/client.ts";
+import { devices, grants, outbox, users } from "../db/schema/index.ts";
+import { ONLINE_WINDOW_MS } from "../devices/service.ts";
+import { signDecisionLink } from "../keys/signing.ts";
+import { approvalMail, requesterUpdateMail } from "../mail/templates.ts";
+import { addNotice } from "../push/bus.ts";
+import { randomToken } from "../secrets.ts";
+import { loadRequestContext, type RequestContext, type RequestRow } from "./context.ts";
+
+/**
+ * Who hears what, through which channel. Everything here only queues rows
+ * in the caller's transaction (outbox, notices): nothing is sent unless the
+ * state change commits, and a channel that fails later cannot undo it.
+ */
+
+/** The review page a shared channel links to: it sends each approver a personal link. */
+export const reviewUrl = (relay: Relay, requestId: string) => `${relay.env.publicUrl}/review/${requestId}`;
+
+/** Signs a decision link for one approver at the request's current step and round. */
+export async function decisionLink(relay: Relay, request: RequestRow, approverId: string, now: Date): Promise<string> {
+  const token = await signDecisionLink(
+    relay.keys,
+    relay.env.publicUrl,
+    { approverId, requestId: request.id, step: request.step, round: request.round, jti: randomToken() },
+    now,
+    relay.env.LINK_TTL / 1000,
+  );
+  return `${relay.env.publicUrl}/decide/${token}`;
+}
+
+/**
+ * Tells approvers of the request's current step, through the request's
+ * channels: a mail and a Slack DM each carry the approver's own link; a Slack
+ * or Teams channel gets one message pointing at the review page. A channel the
+ * relay has no credentials for is recorded as a failed delivery, so admins see
+ * it, and the others still go.
+ */
+export async function notifyApprovers(
+  relay: Relay,
+  tx: Tx,
+  request: RequestRow,
+  approverIds: string[],
+  reason: ApproverReason,
+  now: Date,
+  ctx?: RequestContext,
+): Promise<void> {
+  if (approverIds.length === 0) return;
+  const context = ctx ?? (await loadRequestContext(tx, request));
+  const channels = new Set(request.channels);
+  const { env } = relay;
+  const event = `approval.${reason.kind}`;
+  const approvers = await tx.select().from(users).where(inArray(users.id, approverIds));
+  for (const approver of approvers) {
+    const link = await decisionLink(relay, request, approver.id, now);
+    if (channels.has("email")) {
+      await enqueueMail(
+        tx,
+        approvalMail({ to: approver.email, approverName: approver.name, ctx: context, reason, link }),
+        now,
+        !env.SMTP_URL,
+        {
+          requestId: request.id,
+          event,
+        },
+      );
+    }
+    if (channels.has("slack") && env.SLACK_BOT_TOKEN) {
+      const message = slackApproverMessage(context, reason, { personal: link });
+      await enqueue(
+        tx,
+        {
+          channel: "slack",
+          to: approver.email,
+          subject: message.text,
+          text: message.text,
+          payload: { kind: "dm", message },
+          requestId: request.id,
+          event,
+        },
+        now,
+      );
+    }
+  }
+  if (channels.has("slack") && !env.SLACK_BOT_TOKEN) {
+    const message = slackApproverMessage(context, reason, { review: reviewUrl(relay, request.id) });
+    const d = {
+      channel: "slack" as const,
+      to: "channel",
+      subject: message.text,
+      text: message.text,
+      payload: { kind: "webhook", message },
+      requestId: request.id,
+      event,
+    };
+    if (env.SLACK_WEBHOOK_URL) await enqueue(tx, d, now);
+    else await enqueue(tx, d, now, "failed", "Slack is not configured: set SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL");
+  }
+  if (channels.has("teams")) {
+    const card = teamsApproverCard(context, reason, reviewUrl(relay, request.id));
+    const headline = approverHeadline(context, reason);
+    const d = { channel: "teams" as const, to: "channel", subject: headline, text: headline, payload: card, requestId: request.id, event };
+    if (env.TEAMS_WEBHOOK_URL) await enqueue(tx, d, now);
+    else await enqueue(tx, d, now, "failed", "Teams is not configured: set TEAMS_WEBHOOK_URL");
+  }
+}
+
+/**
+ * Once a request is decided (or ends undecided), the chat messages about it
+ * say so: each Slack DM is edited in place (after it was sent), and a shared
+ * Slack or Teams channel that was told of the request gets the outcome.
+ */
+export async function announceOutcome(relay: Relay, tx: Tx, request: RequestRow, outcome: Outcome, now: Date): Promise<void> {
+  const sent = await tx
+    .select({ id: outbox.id, channel: outbox.channel, payload: outbox.payload, state: outbox.state, event: outbox.event })
+    .from(outbox)
+    .where(and(eq(outbox.requestId, request.id), inArray(outbox.channel, ["slack", "teams"])));
+  if (sent.length === 0) return;
+  const ctx = await loadRequestContext(tx, request);
+  const event = `request.${outcome.kind}`;
+  const line = outcomeLine(outcome);
+  for (const row of sent) {
+    if (row.channel !== "slack" || row.state === "failed" || (row.payload as { kind?: string } | null)?.kind !== "dm") continue;
+    const message = slackDecidedMessage(ctx, outcome);
+    await enqueue(
+      tx,
+      {
+        channel: "slack",
+        to: "update",
+        subject: line,
+        text: message.text,
+        payload: { kind: "update", message },
+        afterId: row.id,
+        requestId: request.id,
+        event,
+      },
+      now,
+    );
+  }
+  const toChannel = (channel: string, kind?: string) =>
+    sent.some(
+      (r) => r.channel === channel && r.event?.startsWith("approval.") && (!kind || (r.payload as { kind?: string } | null)?.kind === kind),
+    );
+  if (toChannel("slack", "webhook") && relay.env.SLACK_WEBHOOK_URL) {
+    const message = slackDecidedMessage(ctx, outcome);
+    await enqueue(
+      tx,
+      {
+        channel: "slack",
+        to: "channel",
+        subject: line,
+        text: message.text,
+        payload: { kind: "webhook", message },
+        requestId: request.id,
+        event,
+      },
+      now,
+    );
+  }
+  if (toChannel("teams") && relay.env.TEAMS_WEBHOOK_URL) {
+    await enqueue(
+      tx,
+      { channel: "teams", to: "channel", subject: line, text: line, payload: teamsOutcomeCard(ctx, outcome), requestId: request.id, event },
+      now,
+    );
+  }
+}
+
+/** Titles of the requester's mail, by notice. */
+const REQUESTER_TITLES: Partial<Record<NoticeKind, string>> = {
+  "grant.started": "Access granted",
+  "request.rejected": "Access request rejected",
+  "request.advanced": "Access request moved on",
+  "request.info_requested": "An approver has a question",
+  "request.escalated": "Access request escalated",
+  "request.expired": "Access request expired",
+  "request.error": "Access request needs an admin",
+};
+
+/**
+ * Tells the requester: a notice for their extension (pushed live, replayed
+ * from a cursor), and a mail too when no extension of theirs has been online
+ * in the last few minutes, so a decision never goes unseen.
+ */
+export async function notifyRequester(
+  relay: Relay,
+  tx: Tx,
+  request: RequestRow,
+  kind: NoticeKind,
+  line: string,
+  now: Date,
+  grantId: string | null = null,
+): Promise<void> {
+  await addNotice(tx, { userId: request.requesterId, kind, requestId: request.id, grantId }, now);
+  const title = REQUESTER_TITLES[kind];
+  if (!title) return;
+  const online = await tx
+    .select({ id: devices.id })
+    .from(devices)
+    .where(
+      and(
+        eq(devices.userId, request.requesterId),
+        isNull(devices.revokedAt),
+        gt(devices.expiresAt, now),
+        gt(devices.lastSeenAt, new Date(now.getTime() - ONLINE_WINDOW_MS)),
+      ),
+    )
+    .limit(1);
+  if (online.length > 0) return;
+  const ctx = await loadRequestContext(tx, request);
+  await enqueueMail(tx, requesterUpdateMail({ to: ctx.requester.email, ctx, title, line }), now, !relay.env.SMTP_URL, {
+    requestId: request.id,
+    event: kind,
+  });
+}
+
+/** A request as webhook receivers see it. */
+async function eventData(tx: Tx, request: RequestRow): Promise<Record<string, unknown>> {
+  const [requester] = await tx.select({ email: users.email, name: users.name }).from(users).where(eq(users.id, request.requesterId));
+  const [grant] = await tx.select().from(grants).where(eq(grants.requestId, request.id));
+  return {
+    request: {
+      id: request.id,
+      state: request.state,
+      requester: requester ?? null,
+      app: request.app,
+      resource: { id: request.resourceId, name: request.resourceName, url: request.resourceUrl },
+      flow: { id: request.flowId, name: request.flowName },
+      duration: request.duration,
+      reason: request.reason,
+      ticket: request.ticket,
+      step: request.step,
+      stepCount: request.steps.length,
+      createdAt: request.createdAt.toISOString(),
+      decidedAt: request.decidedAt?.toISOString() ?? null,
+      decisionNote: request.decisionNote,
+    },
+    grant: grant
+      ? {
+          id: grant.id,
+          state: grant.state,
+          scope: grant.scope,
+          startsAt: grant.startsAt.toISOString(),
+          endsAt: grant.endsAt?.toISOString() ?? null,
+          endedAt: grant.endedAt?.toISOString() ?? null,
+        }
+      : null,
+  };
+}
+
+/**
+ * Queues an event for the generic webhook (when one is configured), with the
+ * request as it is after the change. `request` must be the updated row.
+ */
+export async function publishEvent(
+  relay: Relay,
+  tx: Tx,
+  type: WebhookEvent,
+  request: RequestRow,
+  extra: Record<string, unknown>,
+  now: Date,
+): Promise<void> {
+  if (!relay.env.WEBHOOK_URL) return;
+  const payload: WebhookPayload = { type, timestamp: now.toISOString(), data: { ...(await eventData(tx, request)), ...extra } };
+  await enqueue(
+    tx,
+    {
+      channel: "webhook",
+      to: "webhook",
+      subject: type,
+      text: `${type} ${request.id}`,
+      payload: payload as unknown as Record<string, unknown>,
+      requestId: request.id,
+      event: type,
+    },
+    now,
+  );
+}
