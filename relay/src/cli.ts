@@ -7,19 +7,23 @@
  *                      [--at ISO-8601] [--reason TEXT] [--ticket T] [--ip IP]
  *   gatehouse import FILE     apply a policy file to the configured database
  *   gatehouse export          print the database's policy as a policy file
+ *   gatehouse audit verify    check the audit trail's hash chain; exit 1 naming the first broken event
+ *   gatehouse audit export [--format csv|jsonl] [--since ISO-8601] [--until ISO-8601] [--action A] [--request ID]
  *
- * import and export use the relay's own settings: DATABASE_URL, else the
- * embedded database in DATA_DIR.
+ * import, export and audit use the relay's own settings: DATABASE_URL, else
+ * the embedded database in DATA_DIR.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "@gatehouse/shared";
+import { verifyChain } from "./audit/chain.ts";
+import { auditPages, csvLines, jsonLines } from "./audit/query.ts";
 import { systemClock } from "./clock.ts";
 import { exportConfig } from "./config/export.ts";
 import { ConfigError, loadConfigFile } from "./config/load.ts";
 import { snapshotFromConfig } from "./config/snapshot.ts";
 import { applyConfig } from "./config/sync.ts";
-import { openDatabase } from "./db/client.ts";
+import { type Database, openDatabase } from "./db/client.ts";
 import { parseEnv } from "./env.ts";
 import { simulate } from "./policy/simulate.ts";
 
@@ -28,7 +32,9 @@ const USAGE = `usage:
   gatehouse simulate --config FILE --requester EMAIL --app APP --resource ID --duration D
                      [--at ISO-8601] [--reason TEXT] [--ticket T] [--ip IP]
   gatehouse import FILE
-  gatehouse export`;
+  gatehouse export
+  gatehouse audit verify
+  gatehouse audit export [--format csv|jsonl] [--since ISO-8601] [--until ISO-8601] [--action A] [--request ID]`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -49,6 +55,7 @@ async function load(file: string | undefined) {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === "import" || command === "export") return databaseCommand(command, rest);
+  if (command === "audit") return auditCommand(rest);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -91,23 +98,72 @@ async function main(argv: string[]): Promise<void> {
   fail(USAGE);
 }
 
-/** import/export: the database the relay would open, migrated; the policy applied or read in one go. */
-async function databaseCommand(command: "import" | "export", args: string[]): Promise<void> {
+/** The database the relay would open (DATABASE_URL, else DATA_DIR), migrated, for `fn`. */
+async function withDatabase<T>(fn: (db: Database["db"]) => Promise<T>): Promise<T> {
   const env = parseEnv(process.env, process.env.INIT_CWD || process.cwd());
-  if (command === "import" && !args[0]) fail(`gatehouse import needs a FILE\n${USAGE}`);
-  const config = command === "import" ? await load(args[0]) : null;
   const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
   try {
     await database.migrate();
-    if (config) {
-      await applyConfig(database.db, config, systemClock);
-      process.stderr.write(`imported ${args[0]}: ${config.flows.length} flows, ${config.directory.users.length} users\n`);
-    } else {
-      process.stdout.write(await exportConfig(database.db));
-    }
+    return await fn(database.db);
   } finally {
     await database.close();
   }
+}
+
+/** import/export: the policy applied or read in one go. */
+async function databaseCommand(command: "import" | "export", args: string[]): Promise<void> {
+  if (command === "import" && !args[0]) fail(`gatehouse import needs a FILE\n${USAGE}`);
+  const config = command === "import" ? await load(args[0]) : null;
+  await withDatabase(async (db) => {
+    if (config) {
+      await applyConfig(db, config, systemClock);
+      process.stderr.write(`imported ${args[0]}: ${config.flows.length} flows, ${config.directory.users.length} users\n`);
+    } else {
+      process.stdout.write(await exportConfig(db));
+    }
+  });
+}
+
+/** audit verify | audit export: the trail checked, or written out a page at a time. */
+async function auditCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      format: { type: "string", default: "jsonl" },
+      since: { type: "string" },
+      until: { type: "string" },
+      action: { type: "string" },
+      request: { type: "string" },
+    },
+    strict: true,
+  });
+  if (sub === "verify") {
+    const result = await withDatabase((db) => verifyChain(db));
+    if (result.ok) {
+      process.stdout.write(`audit chain verifies: ${result.count} events\n`);
+      return;
+    }
+    fail(`audit chain broken at event ${result.brokenAt}: ${result.detail} (${result.count} events before it verify)`, 1);
+  }
+  if (sub !== "export") fail(USAGE);
+  if (values.format !== "csv" && values.format !== "jsonl") fail(`--format: csv or jsonl, got '${values.format}'`);
+  const time = (name: "since" | "until") => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) fail(`--${name}: not an ISO-8601 time: '${v}'`);
+    return d;
+  };
+  const filter = { from: time("since"), to: time("until"), action: values.action, requestId: values.request };
+  await withDatabase(async (db) => {
+    let first = true;
+    for await (const rows of auditPages(db, filter)) {
+      process.stdout.write(values.format === "csv" ? csvLines(rows, first) : jsonLines(rows));
+      first = false;
+    }
+    if (first && values.format === "csv") process.stdout.write(csvLines([], true));
+  });
 }
 
 main(process.argv.slice(2)).catch((e) => fail(e instanceof Error ? e.message : String(e)));

@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.ts";
 import type { GatehouseConfig } from "../src/config/schema.ts";
+import { openPglite } from "../src/db/client.ts";
 import { TEST_CONFIG } from "./harness.ts";
 
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
@@ -107,5 +109,36 @@ describe("gatehouse import and export", () => {
     expect(exported.code).toBe(0);
     const original = parseConfig(readFileSync(TEST_CONFIG, "utf8"));
     expect(normal(parseConfig(exported.stdout))).toEqual(normal(original));
+  });
+});
+
+describe("gatehouse audit", () => {
+  it("verifies the chain, exports it as JSON Lines and CSV, and names the first broken event", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "gh-audit-"));
+    expect((await runIn({ DATA_DIR: dataDir }, "import", TEST_CONFIG)).code).toBe(0);
+    expect((await runIn({ DATA_DIR: dataDir }, "import", TEST_CONFIG)).code).toBe(0);
+    const ok = await runIn({ DATA_DIR: dataDir }, "audit", "verify");
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.stdout).toContain("audit chain verifies: 2 events");
+
+    const jsonl = await runIn({ DATA_DIR: dataDir }, "audit", "export");
+    const events = jsonl.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: number; action: string; prevHash: string; hash: string });
+    expect(events.map((e) => e.action)).toEqual(["config.applied", "config.applied"]);
+    expect(events[1]?.prevHash).toBe(events[0]?.hash);
+    const csv = await runIn({ DATA_DIR: dataDir }, "audit", "export", "--format", "csv", "--action", "config.applied");
+    expect(csv.stdout.split("\n")[0]).toBe("id,at,actor,action,requestId,grantId,data,ip,userAgent,prevHash,hash");
+    expect(csv.stdout.trim().split("\n")).toHaveLength(3);
+    expect((await runIn({ DATA_DIR: dataDir }, "audit", "export", "--format", "xml")).code).toBe(2);
+
+    // Someone edits the first event in the database: verify says which, and fails.
+    const database = await openPglite(join(dataDir, "db"));
+    await database.db.execute(sql`update audit_events set actor = 'mallory' where id = ${events[0]?.id}`);
+    await database.close();
+    const broken = await runIn({ DATA_DIR: dataDir }, "audit", "verify");
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`audit chain broken at event ${events[0]?.id}: event ${events[0]?.id} does not match its hash`);
   });
 });

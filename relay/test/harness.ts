@@ -173,10 +173,14 @@ export async function postWithCsrf(t: TestRelay, path: string, fields: Record<st
  * with `email` signed in, closed after them. Read `suite.t` and `suite.token`
  * inside tests (they are set once `beforeAll` has run).
  */
-export function signedInSuite(engine: Engine, email: string, env: Record<string, string> = {}): { t: TestRelay; token: string } {
+export function signedInSuite(
+  engine: Engine,
+  email: string,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): { t: TestRelay; token: string } {
   const suite = {} as { t: TestRelay; token: string };
   beforeAll(async () => {
-    suite.t = await startTestRelay(engine, env);
+    suite.t = await startTestRelay(engine, typeof env === "function" ? env() : env);
     suite.token = await signIn(suite.t, email);
   });
   afterAll(() => suite.t.close());

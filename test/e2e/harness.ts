@@ -1,75 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ParsedMail, simpleParser } from "mailparser";
+import type { ParsedMail } from "mailparser";
 import puppeteer, { type Browser, type Page, type Target, type WebWorker } from "puppeteer-core";
-import { SMTPServer } from "smtp-server";
+import { freePort, MailCatcher, waitFor } from "../../relay/test/peers.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const EXTENSION_DIR = join(ROOT, "extension/.output/chrome-mv3");
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? res(addr.port) : rej(new Error("no port"))));
-    });
-  });
-}
-
-export async function waitFor<T>(
-  what: string,
-  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A real SMTP server on loopback that keeps every mail the relay sends. */
-export class MailCatcher {
-  readonly mails: ParsedMail[] = [];
-  #server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData: (stream, _session, done) => {
-      simpleParser(stream)
-        .then((m) => {
-          this.mails.push(m);
-          done();
-        })
-        .catch(done);
-    },
-  });
-  port = 0;
-
-  async start(): Promise<void> {
-    this.port = await freePort();
-    await new Promise<void>((r) => this.#server.listen(this.port, "127.0.0.1", r));
-  }
-  stop(): Promise<void> {
-    return new Promise((r) => this.#server.close(() => r()));
-  }
-  /** The first mail to `to` whose subject matches, waiting for it to arrive. */
-  waitForMail(to: string, subject: RegExp, timeoutMs = 15_000): Promise<ParsedMail> {
-    return waitFor(
-      `mail to ${to} matching ${subject}`,
-      () => this.mails.find((m) => m.subject && subject.test(m.subject) && JSON.stringify(m.to).includes(to)),
-      timeoutMs,
-    );
-  }
-}
+export { freePort, MailCatcher, waitFor };
 
 export function linkIn(mail: ParsedMail, path: string): string {
   const m = new RegExp(`https?://[^\\s"'<>]+${path}[^\\s"'<>]+`).exec(mail.text ?? "");

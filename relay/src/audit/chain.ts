@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { asc, desc, sql } from "drizzle-orm";
+import { asc, desc, gt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.ts";
 import { auditEvents } from "../db/schema/index.ts";
 
@@ -74,13 +74,43 @@ export async function appendAudit(tx: Tx, event: AuditInput): Promise<void> {
   });
 }
 
-/** Walks the whole chain; returns the id of the first event that does not verify. */
-export async function verifyChain(db: Db): Promise<{ ok: true; count: number } | { ok: false; brokenAt: number }> {
-  const rows = await db.select().from(auditEvents).orderBy(asc(auditEvents.id));
+export type ChainCheck =
+  | { ok: true; count: number }
+  | { ok: false; count: number; brokenAt: number; reason: "prev_hash" | "hash"; detail: string };
+
+/**
+ * Walks the whole chain in id order, a page at a time (the trail grows
+ * without bound), and names the first event that does not verify: its
+ * `prev_hash` is not the hash of the event before it (an event was removed
+ * or inserted), or its own hash does not match its content (it was edited).
+ */
+export async function verifyChain(db: Db, pageSize = 1000): Promise<ChainCheck> {
   let prev = GENESIS_HASH;
-  for (const row of rows) {
-    if (row.prevHash !== prev || eventHash(prev, row) !== row.hash) return { ok: false, brokenAt: row.id };
-    prev = row.hash;
+  let lastId = 0;
+  let count = 0;
+  for (;;) {
+    const rows = await db.select().from(auditEvents).where(gt(auditEvents.id, lastId)).orderBy(asc(auditEvents.id)).limit(pageSize);
+    for (const row of rows) {
+      if (row.prevHash !== prev)
+        return {
+          ok: false,
+          count,
+          brokenAt: row.id,
+          reason: "prev_hash",
+          detail: `event ${row.id} does not follow the event before it (removed or inserted)`,
+        };
+      if (eventHash(prev, row) !== row.hash)
+        return {
+          ok: false,
+          count,
+          brokenAt: row.id,
+          reason: "hash",
+          detail: `event ${row.id} does not match its hash (changed after it was written)`,
+        };
+      prev = row.hash;
+      count++;
+    }
+    if (rows.length < pageSize) return { ok: true, count };
+    lastId = rows.at(-1)?.id ?? lastId;
   }
-  return { ok: true, count: rows.length };
 }

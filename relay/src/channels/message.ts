@@ -14,7 +14,7 @@ export type ApproverReason =
 export type Outcome =
   | { kind: "approved"; by: string; duration: string; wholeApp: boolean }
   | { kind: "rejected"; by: string; note: string }
-  | { kind: "cancelled" }
+  | { kind: "cancelled"; by?: string }
   | { kind: "expired" }
   | { kind: "error"; note: string };
 
@@ -41,7 +41,7 @@ export function outcomeLine(outcome: Outcome): string {
     case "rejected":
       return `Rejected by ${outcome.by}.${outcome.note ? ` “${outcome.note}”` : ""}`;
     case "cancelled":
-      return "Cancelled by the requester.";
+      return `Cancelled by ${outcome.by ?? "the requester"}.`;
     case "expired":
       return "Expired: nobody decided in time.";
     case "error":

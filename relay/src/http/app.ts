@@ -6,10 +6,13 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Relay } from "../context.ts";
 import { ApiError, handleError, problemBody, problemResponse } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
+import { auditPages } from "./pages/admin/audit.pages.ts";
 import { adminAuthPages, requireAdmin, signOutRoute } from "./pages/admin/auth.pages.ts";
+import { deliveryPages } from "./pages/admin/deliveries.pages.ts";
 import { directoryPages } from "./pages/admin/directory.pages.ts";
 import { flowPages } from "./pages/admin/flows.pages.ts";
 import type { AdminEnv } from "./pages/admin/layout.ts";
+import { requestPages } from "./pages/admin/requests.pages.ts";
 import { settingsPages } from "./pages/admin/settings.pages.ts";
 import { simulatePages } from "./pages/admin/simulate.pages.ts";
 import { decidePages } from "./pages/decide.pages.ts";
@@ -98,7 +101,8 @@ export function createApp(relay: Relay) {
   const admin = new Hono<AdminEnv>();
   admin.use("/admin", requireAdmin(relay));
   admin.use("/admin/*", requireAdmin(relay));
-  for (const routes of [signOutRoute, flowPages, directoryPages, simulatePages, settingsPages]) admin.route("/", routes(relay));
+  for (const routes of [signOutRoute, requestPages, flowPages, directoryPages, simulatePages, settingsPages, auditPages, deliveryPages])
+    admin.route("/", routes(relay));
   pages.route("/", admin);
   app.route("/", pages);
   return app;

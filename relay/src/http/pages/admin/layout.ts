@@ -9,11 +9,14 @@ export type AdminEnv = { Variables: { admin: { user: AdminUser; sessionId: strin
 export type AdminContext = Context<AdminEnv>;
 
 const NAV = [
+  ["requests", "/admin/requests", "Requests"],
   ["flows", "/admin/flows", "Flows"],
   ["directory", "/admin/directory", "Directory"],
   ["simulate", "/admin/simulate", "Simulate"],
   ["settings", "/admin/settings", "Settings"],
   ["policy", "/admin/policy", "Policy file"],
+  ["audit", "/admin/audit", "Audit"],
+  ["deliveries", "/admin/deliveries", "Deliveries"],
 ] as const;
 export type Section = (typeof NAV)[number][0];
 
@@ -33,6 +36,10 @@ const DONE: Record<string, string> = {
   "users-imported": "People imported.",
   "settings-saved": "Settings saved.",
   "policy-imported": "Policy file imported.",
+  "request-deny": "Request denied; the requester has been told.",
+  "request-cancel": "Request cancelled; the requester has been told.",
+  "request-not-open": "Nothing changed: the request was no longer open.",
+  "delivery-retried": "Delivery queued again.",
 };
 
 /** Every admin page: the navigation, who is signed in, a sign-out button, and the page. */

@@ -1,0 +1,148 @@
+import type { RequestState } from "@gatehouse/shared";
+import { asc, desc, eq, inArray } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import type { Relay } from "../../../context.ts";
+import { approvals, auditEvents, grants, outbox, requests, users } from "../../../db/schema/index.ts";
+import { ADMIN_ENDABLE, adminEndRequest } from "../../../requests/admin.ts";
+import { loadRequestContext } from "../../../requests/context.ts";
+import { requestMeta } from "../../auth.ts";
+import { requestDetails } from "../decide.pages.ts";
+import { formValues } from "./forms.ts";
+import { type AdminContext, type AdminEnv, adminPage, csrfField } from "./layout.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OPEN: RequestState[] = ["pending", "info_requested", "escalated", "error"];
+const STATES = ["open", "pending", "info_requested", "escalated", "error", "approved", "rejected", "cancelled", "expired", "all"] as const;
+export const when = (d: Date | null | undefined) => (d ? d.toISOString().replace("T", " ").slice(0, 16) : "");
+
+/** Requests: the open ones by default, any state on demand; each with its whole approval path. */
+export function requestPages(relay: Relay) {
+  const { db } = relay.database;
+
+  const list = async (c: AdminContext) => {
+    const state = (STATES as readonly string[]).includes(c.req.query("state") ?? "") ? (c.req.query("state") as string) : "open";
+    const filter = state === "all" ? undefined : inArray(requests.state, state === "open" ? OPEN : [state as RequestState]);
+    const rows = await db
+      .select({ r: requests, name: users.name, email: users.email })
+      .from(requests)
+      .innerJoin(users, eq(users.id, requests.requesterId))
+      .where(filter)
+      .orderBy(desc(requests.createdAt))
+      .limit(200);
+    return c.html(
+      adminPage(
+        c,
+        "requests",
+        "Requests",
+        html`<div class="title-row"><h1>Requests</h1>
+<form method="get" class="search"><select name="state" aria-label="State">${STATES.map((s) => html`<option value="${s}"${s === state ? html` selected` : ""}>${s.replace("_", " ")}</option>`)}</select> <button type="submit" class="small">Show</button></form></div>
+<table data-testid="request-list"><thead><tr><th>Requested</th><th>Requester</th><th>App · resource</th><th>Flow</th><th>State</th><th>Waiting until</th></tr></thead><tbody>
+${rows.map(
+  ({ r, name, email }) => html`<tr data-request="${r.id}">
+<td><a href="/admin/requests/${r.id}">${when(r.createdAt)}</a></td>
+<td>${name}<br><span class="muted">${email}</span></td>
+<td>${r.app} · ${r.resourceName ?? r.resourceId ?? ""}</td>
+<td>${r.flowName}${r.steps.length > 1 ? html`<br><span class="muted">step ${r.step + 1} of ${r.steps.length}</span>` : ""}</td>
+<td><span class="state ${r.state}">${r.state.replace("_", " ")}</span></td>
+<td>${when(r.deadlineAt)}</td></tr>`,
+)}
+</tbody></table>
+${rows.length === 0 ? html`<p class="notice info">No ${state === "all" ? "" : state.replace("_", " ")} requests.</p>` : ""}`,
+      ),
+    );
+  };
+
+  const detail = async (c: AdminContext) => {
+    const id = c.req.param("id") ?? "";
+    const [request] = UUID.test(id) ? await db.select().from(requests).where(eq(requests.id, id)) : [];
+    if (!request) return c.html(adminPage(c, "requests", "Not found", html`<h1>No such request</h1>`), 404);
+    const ctx = await loadRequestContext(db, request);
+    const escalatedTo = alias(users, "escalated_to");
+    const path = await db
+      .select({ a: approvals, name: users.name, email: users.email, toName: escalatedTo.name })
+      .from(approvals)
+      .innerJoin(users, eq(users.id, approvals.approverId))
+      .leftJoin(escalatedTo, eq(escalatedTo.id, approvals.escalatedTo))
+      .where(eq(approvals.requestId, id))
+      .orderBy(asc(approvals.step), asc(users.email));
+    const trail = await db.select().from(auditEvents).where(eq(auditEvents.requestId, id)).orderBy(asc(auditEvents.id));
+    const deliveries = await db.select().from(outbox).where(eq(outbox.requestId, id)).orderBy(asc(outbox.createdAt));
+    const [grant] = await db.select().from(grants).where(eq(grants.requestId, id));
+    return c.html(
+      adminPage(
+        c,
+        "requests",
+        "Request",
+        html`<h1>${ctx.requester.name} → ${ctx.app} <span class="state ${request.state}" data-testid="request-state">${request.state.replace("_", " ")}</span></h1>
+${request.decisionNote ? html`<p class="notice ${request.state === "error" ? "bad" : "info"}" data-testid="decision-note">${request.decisionNote}</p>` : ""}
+${requestDetails(ctx)}
+${grant ? html`<p>Grant: <strong>${grant.state}</strong>${grant.scope === "app" ? " (the whole app)" : ""}, from ${when(grant.startsAt)} ${grant.endsAt ? html`until ${when(grant.endsAt)}` : "until revoked"} UTC.</p>` : ""}
+<h2>Approval path</h2>
+<table data-testid="approval-path"><thead><tr><th>Step</th><th>Approver</th><th>Decision</th><th>Through</th><th>When</th><th>Note</th></tr></thead><tbody>
+${request.steps.map((step, i) => {
+  const rows = path.filter((p) => p.a.step === i);
+  const rule = step.require === "any" ? "any one" : step.require === "all" ? "all" : `${step.require} of them`;
+  if (rows.length === 0)
+    return html`<tr><td>${i + 1} <span class="muted">(${rule})</span></td><td colspan="5" class="muted">${i > request.step ? "not asked yet" : "nobody"}</td></tr>`;
+  return rows.map(
+    (p, j) => html`<tr data-approver="${p.email}"><td>${j === 0 ? html`${i + 1} <span class="muted">(${rule})</span>` : ""}</td>
+<td>${p.name}<br><span class="muted">${p.email}</span>${p.a.escalatedFrom ? html`<br><span class="muted">(passed on to them)</span>` : ""}</td>
+<td>${p.a.state === "escalated" ? html`passed on to ${p.toName ?? "someone"}` : p.a.state === "superseded" ? "not needed" : p.a.state}</td>
+<td>${p.a.via ?? ""}</td><td>${when(p.a.decidedAt)}</td><td>${p.a.note ?? ""}</td></tr>`,
+  );
+})}
+</tbody></table>
+${
+  ADMIN_ENDABLE.includes(request.state)
+    ? html`<h2>End this request</h2>
+<form method="post" action="/admin/requests/${id}/end" class="editor">${csrfField(c)}
+<label for="note">Note to ${ctx.requester.name}</label><textarea id="note" name="note" maxlength="1000"></textarea>
+<div class="actions"><button class="reject" type="submit" name="action" value="deny" data-testid="admin-deny">Deny</button> <button type="submit" name="action" value="cancel" data-testid="admin-cancel">Cancel request</button></div></form>`
+    : ""
+}
+<h2>Deliveries</h2>
+<table data-testid="request-deliveries"><thead><tr><th>Queued</th><th>Channel</th><th>To</th><th>Event</th><th>State</th><th>Attempts</th><th>Last error</th></tr></thead><tbody>
+${deliveries.map(
+  (d) =>
+    html`<tr><td>${when(d.createdAt)}</td><td>${d.channel}</td><td>${d.to}</td><td>${d.event ?? ""}</td><td>${deliveryState(d)}</td><td>${d.attempts}</td><td>${d.lastError ?? ""}</td></tr>`,
+)}
+</tbody></table>
+<h2>Audit trail</h2>
+<table data-testid="request-trail"><thead><tr><th>#</th><th>When</th><th>Who</th><th>What</th><th>Details</th><th>From</th></tr></thead><tbody>
+${trail.map(
+  (e) =>
+    html`<tr data-action="${e.action}"><td>${e.id}</td><td>${when(e.at)}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.data)}</code></td><td>${e.ip ?? ""}</td></tr>`,
+)}
+</tbody></table>`,
+      ),
+    );
+  };
+
+  return new Hono<AdminEnv>()
+    .get("/admin/requests", list)
+    .get("/admin/requests/:id", detail)
+    .post("/admin/requests/:id/end", async (c) => {
+      const id = c.req.param("id");
+      const form = await formValues(c);
+      const action = form.action === "deny" ? "deny" : form.action === "cancel" ? "cancel" : null;
+      if (!UUID.test(id) || !action) return c.redirect("/admin/requests", 303);
+      const done = await adminEndRequest(
+        relay,
+        c.get("admin").user,
+        id,
+        action,
+        (form.note ?? "").trim().slice(0, 1000),
+        requestMeta(c, relay.env.TRUST_PROXY),
+      );
+      return c.redirect(`/admin/requests/${id}?done=${done ? `request-${action}` : "request-not-open"}`, 303);
+    });
+}
+
+/** A delivery's state as admins read it: a pending row that has failed before is retrying. */
+export function deliveryState(d: { state: string; attempts: number }): string {
+  if (d.state === "pending" && d.attempts > 0) return "retrying";
+  if (d.state === "held") return "held (no SMTP)";
+  return d.state;
+}

@@ -1,0 +1,52 @@
+import { eq } from "drizzle-orm";
+import { appendAudit } from "../audit/chain.ts";
+import type { Relay } from "../context.ts";
+import { requests } from "../db/schema/index.ts";
+import type { RequestMeta } from "../devices/service.ts";
+import { endRequest } from "./decide.ts";
+
+/** States an admin may still end a request from: undecided, or stuck in `error`. */
+export const ADMIN_ENDABLE = ["pending", "info_requested", "escalated", "error"];
+
+/**
+ * An admin ends a request nobody else can: denies it (the requester reads the
+ * note) or cancels it. Used for requests in `error`, whose approvers no longer
+ * resolve, and for any undecided request. Returns false when the request was
+ * no longer open (someone decided first).
+ */
+export async function adminEndRequest(
+  relay: Relay,
+  admin: { email: string },
+  id: string,
+  action: "deny" | "cancel",
+  note: string,
+  meta: RequestMeta,
+): Promise<boolean> {
+  const now = relay.clock.now();
+  return relay.database.db.transaction(async (tx) => {
+    const [request] = await tx.select().from(requests).where(eq(requests.id, id)).for("update");
+    if (!request || !ADMIN_ENDABLE.includes(request.state)) return false;
+    if (action === "deny") {
+      await endRequest(relay, tx, request, "rejected", note || null, { kind: "rejected", by: admin.email, note }, now);
+      await appendAudit(tx, {
+        at: now,
+        actor: admin.email,
+        action: "request.rejected",
+        requestId: id,
+        data: { note, by: "admin", from: request.state },
+        ...meta,
+      });
+    } else {
+      await endRequest(relay, tx, request, "cancelled", note || null, { kind: "cancelled", by: admin.email }, now);
+      await appendAudit(tx, {
+        at: now,
+        actor: admin.email,
+        action: "request.cancelled",
+        requestId: id,
+        data: { note, by: "admin", from: request.state },
+        ...meta,
+      });
+    }
+    return true;
+  });
+}
