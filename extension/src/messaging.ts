@@ -26,6 +26,10 @@ interface ProtocolMap {
   preview(data: PreviewBody): Result<PreviewResponse>;
   submitRequest(data: CreateRequestBody): Result<RequestView>;
   listRequests(): Result<RequestView[]>;
+  /** The requester answers an approver's question. */
+  answerQuestion(data: { requestId: string; answer: string }): Result<RequestView>;
+  /** The requester withdraws a request nobody has decided yet. */
+  cancelRequest(data: { requestId: string }): Result<RequestView>;
   /** background → the tab a request was made from */
   requestUpdate(data: { request: RequestView; kind: string }): void;
 }

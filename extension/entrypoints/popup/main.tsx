@@ -9,6 +9,8 @@ if (app) {
     <Popup
       getSession={() => sendMessage("getSession")}
       listRequests={() => sendMessage("listRequests")}
+      answerQuestion={(requestId, answer) => sendMessage("answerQuestion", { requestId, answer })}
+      cancelRequest={(requestId) => sendMessage("cancelRequest", { requestId })}
       openOptions={() => void sendMessage("openOptions")}
     />,
     app,

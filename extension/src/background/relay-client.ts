@@ -79,6 +79,12 @@ export class RelayClient {
   createRequest(body: CreateRequestBody): Promise<RequestView> {
     return this.#call("POST", "/requests", RequestViewSchema, body);
   }
+  answer(requestId: string, answer: string): Promise<RequestView> {
+    return this.#call("POST", `/requests/${encodeURIComponent(requestId)}/answer`, RequestViewSchema, { answer });
+  }
+  cancel(requestId: string): Promise<RequestView> {
+    return this.#call("POST", `/requests/${encodeURIComponent(requestId)}/cancel`, RequestViewSchema, {});
+  }
   async listRequests(): Promise<RequestView[]> {
     return (await this.#call("GET", "/requests", RequestListSchema)).requests;
   }

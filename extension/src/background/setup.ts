@@ -53,6 +53,20 @@ export function setupMessages(): void {
     }),
   );
   onMessage("listRequests", () => result(refreshRequests));
+  onMessage("answerQuestion", ({ data }) =>
+    result(async () => {
+      const view = await (await relayClient()).answer(data.requestId, data.answer);
+      await cacheRequest(view);
+      return view;
+    }),
+  );
+  onMessage("cancelRequest", ({ data }) =>
+    result(async () => {
+      const view = await (await relayClient()).cancel(data.requestId);
+      await cacheRequest(view);
+      return view;
+    }),
+  );
 }
 
 /** Everything a wake-up does: resume a pending sign-in, replay from the cursor, reopen the live stream. */

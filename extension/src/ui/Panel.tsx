@@ -18,7 +18,8 @@ type View =
   | { step: "signed-out" }
   | { step: "loading" }
   | { step: "form"; preview: PreviewResponse }
-  | { step: "sent"; request: RequestView; approvers: string[] }
+  | { step: "sent"; request: RequestView; approvers: string[]; note?: string }
+  | { step: "closed"; request: RequestView; message: string }
   | { step: "approved"; request: RequestView }
   | { step: "rejected"; request: RequestView }
   | { step: "ended"; request: RequestView }
@@ -51,6 +52,21 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
           if (kind === "grant.started") return { step: "approved", request };
           if (kind === "request.rejected") return { step: "rejected", request };
           if (kind === "grant.ended") return { step: "ended", request };
+          if (current.step !== "sent") return current;
+          // Progress on the way: the panel says what happened; answering a question happens in the popup.
+          if (kind === "request.advanced")
+            return { ...current, request, note: `Step ${request.step} of ${request.stepCount} approved; the next approvers have it now.` };
+          if (kind === "request.escalated") return { ...current, request, note: "An approver passed your request to someone else." };
+          if (kind === "request.info_requested")
+            return {
+              ...current,
+              request,
+              note: `${request.question?.by.name ?? "An approver"} asks: “${request.question?.text ?? ""}” Answer it from the Gatehouse button in the toolbar.`,
+            };
+          if (kind === "request.expired") return { step: "closed", request, message: "Nobody decided your request in time." };
+          if (kind === "request.cancelled") return { step: "closed", request, message: "Your request was cancelled." };
+          if (kind === "request.error")
+            return { step: "closed", request, message: "Your request can no longer be approved as it was; an admin will handle it." };
           return current;
         });
       }),
@@ -188,8 +204,14 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
         </form>
       )}
       {view.step === "sent" && (
-        <p class="gh-status" data-testid="gh-status">
-          Request sent{view.approvers.length ? ` to ${view.approvers.join(", ")}` : ""}. You will be told here when it is decided.
+        <div class="gh-status" data-testid="gh-status">
+          <p>Request sent{view.approvers.length ? ` to ${view.approvers.join(", ")}` : ""}. You will be told here when it is decided.</p>
+          {view.note && <p data-testid="gh-progress">{view.note}</p>}
+        </div>
+      )}
+      {view.step === "closed" && (
+        <p class="gh-status gh-bad" data-testid="gh-status">
+          {view.message}
         </p>
       )}
       {view.step === "approved" && (

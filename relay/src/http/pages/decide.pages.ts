@@ -97,13 +97,13 @@ ${
 <textarea id="note" name="note" maxlength="1000"></textarea>
 <div class="actions"><button class="reject" type="submit" name="decision" value="reject" data-testid="reject">Reject</button></div>
 </fieldset>
-<details><summary>Ask ${ctx.requester.name} for more information</summary>
+<details><summary data-testid="ask-open">Ask ${ctx.requester.name} for more information</summary>
 <label for="question">Your question</label>
 <textarea id="question" name="question" maxlength="2000"></textarea>
 <p class="hint">The request waits for the answer; you and the other approvers of this step then get a new link.</p>
 <div class="actions"><button type="submit" name="decision" value="ask" data-testid="ask">Ask</button></div>
 </details>
-<details><summary>Pass the decision to someone else</summary>
+<details><summary data-testid="escalate-open">Pass the decision to someone else</summary>
 <label for="escalate-to">Their work email</label>
 <input id="escalate-to" name="to" type="email" list="people" autocomplete="off" data-testid="escalate-to">
 <datalist id="people">${suggestions.map((s) => html`<option value="${s.email}">${s.name}</option>`)}</datalist>
