@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { asc, desc, gt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.ts";
-import { auditEvents } from "../db/schema/index.ts";
+import { auditEvents, notices } from "../db/schema/index.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -47,31 +47,97 @@ export function eventHash(prevHash: string, e: AuditInput): string {
   return createHash("sha256").update(body).digest("hex");
 }
 
-/**
- * Takes the chain lock for the rest of the transaction. Call it before writing
- * anything whose id must follow commit order (audit events and notices).
- */
+/** Takes the chain lock for the rest of the transaction (writes whose ids must follow commit order). */
 export async function lockChain(tx: Tx): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
 }
 
-/** Appends one event inside the caller's transaction (same commit as the change). */
-export async function appendAudit(tx: Tx, event: AuditInput): Promise<void> {
+/** The NOTIFY channel that wakes live connections (push/bus.ts listens). */
+export const NOTICE_CHANNEL = "gatehouse_notices";
+
+export interface NoticeInput {
+  userId: string;
+  kind: string;
+  requestId: string;
+  grantId: string | null;
+  createdAt: Date;
+}
+
+/**
+ * What a transaction adds to the chain. Audit events and notices are held
+ * here and written together just before commit, so the chain's lock — which
+ * serialises every writer, to keep ids in commit order — is held for a few
+ * statements at the end instead of the whole transaction.
+ */
+interface ChainWrites {
+  events: AuditInput[];
+  notices: NoticeInput[];
+}
+const pending = new WeakMap<object, ChainWrites>();
+
+/**
+ * Makes every transaction of `db` collect its audit events and notices and
+ * write them at its end. db/client.ts installs it on each database it opens.
+ */
+export function collectChainWrites(db: Db): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: (tx: Tx) => Promise<unknown>, config?: unknown) =>
+    transaction(async (tx) => {
+      const writes: ChainWrites = { events: [], notices: [] };
+      pending.set(tx, writes);
+      const result = await fn(tx);
+      pending.delete(tx);
+      await writeChain(tx, writes);
+      return result;
+    }, config as never)) as Db["transaction"];
+}
+
+/** Writes events chained to the last hash, then notices, under the chain lock. */
+async function writeChain(tx: Tx, w: ChainWrites): Promise<void> {
+  if (w.events.length === 0 && w.notices.length === 0) return;
   await lockChain(tx);
-  const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  await tx.insert(auditEvents).values({
-    at: event.at,
-    actor: event.actor,
-    action: event.action,
-    requestId: event.requestId ?? null,
-    grantId: event.grantId ?? null,
-    data: event.data ?? {},
-    ip: event.ip ?? null,
-    userAgent: event.userAgent ?? null,
-    prevHash,
-    hash: eventHash(prevHash, event),
-  });
+  if (w.events.length) {
+    const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    const rows = w.events.map((e) => {
+      const hash = eventHash(prevHash, e);
+      const row = {
+        at: e.at,
+        actor: e.actor,
+        action: e.action,
+        requestId: e.requestId ?? null,
+        grantId: e.grantId ?? null,
+        data: e.data ?? {},
+        ip: e.ip ?? null,
+        userAgent: e.userAgent ?? null,
+        prevHash,
+        hash,
+      };
+      prevHash = hash;
+      return row;
+    });
+    // One statement: identity values are taken in the order of the VALUES list.
+    await tx.insert(auditEvents).values(rows);
+  }
+  if (w.notices.length) {
+    await tx.insert(notices).values(w.notices);
+    // Delivered after commit, on every instance: ids only, the rows carry the data.
+    for (const userId of new Set(w.notices.map((n) => n.userId))) await tx.execute(sql`select pg_notify(${NOTICE_CHANNEL}, ${userId})`);
+  }
+}
+
+/** Appends one event in the caller's transaction (same commit as the change). */
+export async function appendAudit(tx: Tx, event: AuditInput): Promise<void> {
+  const w = pending.get(tx);
+  if (w) w.events.push(event);
+  else await writeChain(tx, { events: [event], notices: [] });
+}
+
+/** Records a notice for a requester in the caller's transaction; live connections hear of it after commit. */
+export async function appendNotice(tx: Tx, notice: NoticeInput): Promise<void> {
+  const w = pending.get(tx);
+  if (w) w.notices.push(notice);
+  else await writeChain(tx, { events: [], notices: [notice] });
 }
 
 export type ChainCheck =

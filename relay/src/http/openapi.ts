@@ -1,4 +1,5 @@
 import {
+  AnswerBodySchema,
   CreateRequestBodySchema,
   DetectionRulesResponseSchema,
   DeviceAuthorizeBodySchema,
@@ -26,6 +27,7 @@ const schemas = {
   CreateRequestBody: CreateRequestBodySchema,
   RequestView: RequestViewSchema,
   RequestList: RequestListSchema,
+  AnswerBody: AnswerBodySchema,
   NoticeList: NoticeListSchema,
 } as const;
 
@@ -116,6 +118,23 @@ export function openApiDocument(serverUrl: string) {
           security: bearer,
           requestBody: json("CreateRequestBody"),
           responses: { 201: { description: "Created", ...json("RequestView") }, default: problem },
+        },
+      },
+      "/requests/{id}/answer": {
+        post: {
+          summary: "Answer an approver's question (the request must be info_requested); the step's approvers get new links",
+          security: bearer,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+          requestBody: json("AnswerBody"),
+          responses: { 200: { description: "OK", ...json("RequestView") }, default: problem },
+        },
+      },
+      "/requests/{id}/cancel": {
+        post: {
+          summary: "Withdraw an undecided request (pending, info_requested, escalated or error); every approver's link dies",
+          security: bearer,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+          responses: { 200: { description: "OK", ...json("RequestView") }, default: problem },
         },
       },
       "/notices": {

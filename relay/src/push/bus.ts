@@ -1,10 +1,6 @@
 import type { NoticeKind } from "@gatehouse/shared";
-import { sql } from "drizzle-orm";
-import { lockChain } from "../audit/chain.ts";
+import { appendNotice, NOTICE_CHANNEL } from "../audit/chain.ts";
 import type { Database, Tx } from "../db/client.ts";
-import { notices } from "../db/schema/index.ts";
-
-const CHANNEL = "gatehouse_notices";
 
 /**
  * Tells live connections that a user has new notices. The NOTIFY is sent in
@@ -17,7 +13,7 @@ export class NoticeBus {
   #unlisten: (() => Promise<void>) | null = null;
 
   async start(database: Database): Promise<void> {
-    this.#unlisten = await database.listen(CHANNEL, (userId) => {
+    this.#unlisten = await database.listen(NOTICE_CHANNEL, (userId) => {
       for (const fn of this.#listeners.get(userId) ?? []) fn();
     });
   }
@@ -39,14 +35,15 @@ export class NoticeBus {
   }
 }
 
-/** Records a notice for a requester in the caller's transaction and signals it. */
+/**
+ * Records a notice for a requester in the caller's transaction. It is written
+ * with the audit events at the end of the transaction, under the chain's lock,
+ * so notice ids grow in commit order and a reconnecting cursor never skips one.
+ */
 export async function addNotice(
   tx: Tx,
   n: { userId: string; kind: NoticeKind; requestId: string; grantId?: string | null },
   now: Date,
 ): Promise<void> {
-  // Notice ids must grow in commit order or a reconnecting cursor could skip one.
-  await lockChain(tx);
-  await tx.insert(notices).values({ ...n, grantId: n.grantId ?? null, createdAt: now });
-  await tx.execute(sql`select pg_notify(${CHANNEL}, ${n.userId})`);
+  await appendNotice(tx, { ...n, grantId: n.grantId ?? null, createdAt: now });
 }
