@@ -298,13 +298,25 @@ describe.each(engines)("admin UI ($name)", (engine) => {
     expect(sim.text).toContain('data-outcome="needs_approval" data-flow="fallback"');
     expect(sim.text).toContain("notion: app &#39;slack&#39; is not one of notion");
 
-    expect((await b.submit("/admin/settings", { max: "8h", enabled: "on" })).status).toBe(422);
-    expect((await b.submit("/admin/settings", { max: "2h" })).status).toBe(303);
-    expect(await lastAudit(b)).toMatchObject({ action: "settings.fallback_updated", data: { after: { enabled: false, max: "2h" } } });
+    const approvals = { "notify.email": "on", remindAfter: "4h", expireAfter: "1d" };
+    const tooLong = await b.submit("/admin/settings", { max: "8h", enabled: "on", ...approvals });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.text).toMatch(/data-error-for="max"><li>the fallback flow grants at most 4h/);
+    const noChannel = await b.submit("/admin/settings", { max: "2h", remindAfter: "4h", expireAfter: "soon" });
+    expect(noChannel.status).toBe(422);
+    expect(noChannel.text).toContain('data-error-for="notify"');
+    expect(noChannel.text).toContain('data-error-for="expireAfter"');
+    expect((await b.submit("/admin/settings", { max: "2h", ...approvals, "notify.slack": "on" })).status).toBe(303);
+    expect(await lastAudit(b)).toMatchObject({
+      action: "settings.updated",
+      data: {
+        after: { fallback: { enabled: false, max: "2h" }, approvals: { notify: ["email", "slack"], remindAfter: "4h", expireAfter: "1d" } },
+      },
+    });
     const off = await b.get(q({ requester: "dana@acme.test", app: "slack", resource: "general", duration: "1h" }));
     expect(off.text).toContain('data-outcome="denied"');
     expect(off.text).toContain("no_flow");
-    expect((await b.submit("/admin/settings", { max: "4h", enabled: "on" })).status).toBe(303);
+    expect((await b.submit("/admin/settings", { max: "4h", enabled: "on", ...approvals })).status).toBe(303);
 
     // The same question through the CLI's engine gives the same answer as the page.
     const bad = await b.get(q({ requester: "dana@acme.test", app: "jira", duration: "2weeks" }));

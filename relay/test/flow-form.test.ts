@@ -1,6 +1,10 @@
+import { parseHTML } from "linkedom";
 import { describe, expect, it } from "vitest";
 import { fieldOf, flowToForm, formToFlow, withStep } from "../src/admin/flow-form.ts";
+import { readConfig } from "../src/config/export.ts";
 import { parseConfig } from "../src/config/load.ts";
+import { AdminBrowser } from "./admin-harness.ts";
+import { engines, signedInSuite } from "./harness.ts";
 
 const FLOWS = parseConfig(`admins: []
 directory: { users: [{ email: p@acme.test, name: P }], groups: [{ id: security, name: S, members: [p@acme.test] }] }
@@ -36,4 +40,56 @@ describe("the flow editor's form", () => {
     expect(fieldOf(["condition"])).toBe("condition");
     expect(fieldOf(["grant", "webhook"])).toBe("grant.value");
   });
+});
+
+/** A textarea's content as a browser reads it (character references decoded; linkedom leaves them). */
+const decodeText = (raw: string) =>
+  raw.replace(/&(#39|quot|lt|gt|amp);/g, (_m, e: string) => ({ "#39": "'", quot: '"', lt: "<", gt: ">", amp: "&" })[e] ?? "");
+
+/** The values a browser would submit for a rendered form: inputs, checked boxes, textareas, selected options. */
+function submittedValues(page: string): Record<string, string> {
+  const { document } = parseHTML(page);
+  const form = document.querySelector("[data-testid=flow-form]");
+  const out: Record<string, string> = {};
+  for (const el of form?.querySelectorAll("input, textarea, select") ?? []) {
+    const name = el.getAttribute("name");
+    if (!name || name === "csrf") continue;
+    if (el.tagName === "INPUT" && el.getAttribute("type") === "checkbox") {
+      if (el.hasAttribute("checked")) out[name] = "on";
+    } else if (el.tagName === "TEXTAREA") out[name] = decodeText(el.innerHTML);
+    else if (el.tagName === "SELECT")
+      out[name] = el.querySelector("option[selected]")?.getAttribute("value") ?? el.querySelector("option")?.getAttribute("value") ?? "";
+    else out[name] = el.getAttribute("value") ?? "";
+  }
+  return out;
+}
+
+describe.each(engines)("the flow editor's page ($name)", (engine) => {
+  const suite = signedInSuite(engine, "dana@acme.test");
+  const EDGE =
+    parseConfig(`directory: { users: [{ email: p@acme.test, name: P }, { email: q@acme.test, name: Q }], groups: [{ id: security, name: S, members: [p@acme.test] }] }
+flows:
+  - { id: quorum7, name: Seven of them, apps: [vault], approval: { steps: [{ approvers: [group:security, admins, manager], require: 7 }] }, durations: { fixed: 1h, max: 2h }, notify: [email, teams], allowWholeApp: true }
+`).flows;
+
+  // The test relay's directory has Priya, not P.
+  const ours = [...FLOWS, ...EDGE].map((f) => JSON.parse(JSON.stringify(f).replaceAll("p@acme.test", "priya@acme.test")) as typeof f);
+  it.each(ours.map((f) => [f.id, f] as const))(
+    "renders flow %s so that saving the page unchanged stores it unchanged",
+    async (id, flow) => {
+      const b = new AdminBrowser(suite.t);
+      if (b.cookies.size === 0) await b.signIn("ops@acme.test");
+      // Store the flow, then load its page and submit exactly what the browser would.
+      const created = await b.submit("/admin/flows/new", { intent: "save", ...flowToForm(flow) }, "/admin/flows/new");
+      expect(created.status, created.text).toBe(303);
+      const page = await b.get(`/admin/flows/${id}`);
+      const saved = await b.submit(`/admin/flows/${id}`, { intent: "save", ...submittedValues(page.text) });
+      expect(saved.status, saved.text).toBe(303);
+      const stored = (await readConfig(suite.t.relay.database.db)).flows?.find((f) => f.id === id);
+      const normal = parseConfig(
+        `flows: [${JSON.stringify(stored)}]\ndirectory: { users: [{ email: priya@acme.test, name: P }], groups: [{ id: security, name: S, members: [priya@acme.test] }] }`,
+      ).flows[0];
+      expect(normal).toEqual(flow);
+    },
+  );
 });

@@ -195,14 +195,19 @@ export function setResourceOwners(owners: ResourceOwnerInput[]): PolicyEdit {
   };
 }
 
-export function setFallback(fallback: { enabled: boolean; max: string }): PolicyEdit {
+/** The settings page: the fallback flow and the approval settings, saved (and audited) together. */
+export function setSettings(
+  fallback: { enabled: boolean; max: string },
+  approvals: { notify: string[]; remindAfter: string; expireAfter: string },
+): PolicyEdit {
   return {
-    action: "settings.fallback_updated",
-    subject: "fallback",
+    action: "settings.updated",
+    subject: "settings",
     apply(d) {
       d.fallback = fallback;
-      return { focus: ["fallback"] };
+      d.approvals = approvals as NonNullable<typeof d.approvals>;
+      return { focus: [] };
     },
-    view: (d) => d.fallback ?? null,
+    view: (d) => ({ fallback: d.fallback ?? null, approvals: d.approvals ?? null }),
   };
 }

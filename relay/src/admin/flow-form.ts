@@ -39,7 +39,7 @@ export function formToFlow(form: FormValues): FlowInput {
   const choices = words(form["durations.choices"]);
   const durations: FlowInput["durations"] =
     mode === "fixed"
-      ? { fixed: opt(form["durations.fixed"]) ?? "" }
+      ? { fixed: opt(form["durations.fixed"]) ?? "", ...(opt(form["durations.max"]) ? { max: opt(form["durations.max"]) } : {}) }
       : {
           ...(choices.length ? { choices } : {}),
           ...(opt(form["durations.default"]) ? { default: opt(form["durations.default"]) } : {}),
@@ -51,6 +51,7 @@ export function formToFlow(form: FormValues): FlowInput {
   const grantKind = form["grant.kind"] ?? "none";
   const grantValue = opt(form["grant.value"]) ?? "";
   const times = opt(form["extend.times"]);
+  const notify = NOTIFY_CHANNELS.filter((ch) => form[`notify.${ch}`] === "on");
   return {
     id: (form.id ?? "").trim(),
     name: (form.name ?? "").trim(),
@@ -67,13 +68,26 @@ export function formToFlow(form: FormValues): FlowInput {
     ...(grantKind === "webhook" ? { grant: { webhook: grantValue } } : {}),
     ...(grantKind === "group" ? { grant: { group: grantValue } } : {}),
     ...(grantKind === "manual" ? { grant: { manual: grantValue } } : {}),
+    ...(notify.length ? { notify } : {}),
+    ...(form.allowWholeApp === "on" ? { allowWholeApp: true } : {}),
   };
 }
+
+/** Where approvers are told, as the editor's checkboxes name them. */
+export const NOTIFY_CHANNELS = ["email", "slack", "teams"] as const;
 
 function requirement(text: string | undefined): "any" | "all" | number {
   if (text === "all") return "all";
   const n = Number(text);
   return Number.isInteger(n) && n >= 2 ? n : "any";
+}
+
+/** The "Required" choices of a step: any, all, or a quorum of 2 to 10 (and the stored one, if larger). */
+export function requireOptions(current: string | undefined): [string, string][] {
+  const quorums = Array.from({ length: 9 }, (_, i) => i + 2);
+  const n = Number(current);
+  if (Number.isInteger(n) && n > 10) quorums.push(n);
+  return [["any", "any one of them"], ["all", "all of them"], ...quorums.map((q): [string, string] => [String(q), `${q} of them`])];
 }
 
 /** The form's fields for a stored flow (or the blank form of a new one). */
@@ -106,6 +120,8 @@ export function flowToForm(flow: FlowInput | null): FormValues {
     "durations.max": flow.durations.max ?? "",
     "extend.allowed": flow.extend?.allowed ? "on" : "",
     "extend.times": flow.extend?.times !== undefined ? String(flow.extend.times) : "",
+    allowWholeApp: flow.allowWholeApp ? "on" : "",
+    ...Object.fromEntries(NOTIFY_CHANNELS.map((ch) => [`notify.${ch}`, flow.notify?.includes(ch) ? "on" : ""])),
     "grant.kind": !flow.grant ? "none" : "webhook" in flow.grant ? "webhook" : "group" in flow.grant ? "group" : "manual",
     "grant.value": !flow.grant
       ? ""
@@ -141,6 +157,7 @@ export function fieldOf(path: (string | number)[]): string {
     return typeof second === "string" && ["choices", "default", "fixed", "max"].includes(second) ? `durations.${second}` : "durations.mode";
   if (head === "extend") return "extend.times";
   if (head === "grant") return "grant.value";
+  if (head === "notify") return "notify.email";
   return head === undefined ? "" : String(head);
 }
 

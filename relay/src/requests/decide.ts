@@ -37,19 +37,24 @@ type LinkCheck =
  * the decision's transaction with the request row locked.
  */
 async function checkLink(q: Db | Tx, claims: DecisionLinkClaims, lockRequest: boolean): Promise<LinkCheck> {
-  const byId = q.select().from(requests).where(eq(requests.id, claims.requestId));
-  const [request] = await (lockRequest ? byId.for("update") : byId);
-  if (!request) return { ok: false, problem: "invalid" };
-  const [used] = await q.select().from(magicLinkUses).where(eq(magicLinkUses.jti, claims.jti));
-  if (used) return { ok: false, problem: "used", request };
+  // One round trip: the request (locked for a decision), this approver's row at the link's step, the approver, and whether the link was used.
+  const found = q
+    .select({ request: requests, approval: approvals, approver: users, used: magicLinkUses.jti })
+    .from(requests)
+    .leftJoin(
+      approvals,
+      and(eq(approvals.requestId, requests.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)),
+    )
+    .leftJoin(users, eq(users.id, claims.approverId))
+    .leftJoin(magicLinkUses, eq(magicLinkUses.jti, claims.jti))
+    .where(eq(requests.id, claims.requestId));
+  const [row] = await (lockRequest ? found.for("update", { of: requests }) : found);
+  if (!row) return { ok: false, problem: "invalid" };
+  const { request, approval, approver } = row;
+  if (row.used) return { ok: false, problem: "used", request };
   if (request.state === "info_requested" && request.step === claims.step) return { ok: false, problem: "waiting", request };
   const open = (OPEN_FOR_APPROVERS as readonly string[]).includes(request.state);
   if (!open || request.step !== claims.step || request.round !== claims.round) return { ok: false, problem: "decided", request };
-  const [approval] = await q
-    .select()
-    .from(approvals)
-    .where(and(eq(approvals.requestId, request.id), eq(approvals.step, claims.step), eq(approvals.approverId, claims.approverId)));
-  const [approver] = await q.select().from(users).where(eq(users.id, claims.approverId));
   if (approval?.state !== "pending" || !approver?.active || approver.id === request.requesterId) {
     return { ok: false, problem: "not_approver", request };
   }

@@ -1,7 +1,17 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { deleteFlow, moveFlow, saveFlow, setFlowEnabled } from "../../../admin/edits.ts";
-import { type FlowInput, type FormValues, fieldOf, flowToForm, formToFlow, stepIndices, withStep } from "../../../admin/flow-form.ts";
+import {
+  type FlowInput,
+  type FormValues,
+  fieldOf,
+  flowToForm,
+  formToFlow,
+  NOTIFY_CHANNELS,
+  requireOptions,
+  stepIndices,
+  withStep,
+} from "../../../admin/flow-form.ts";
 import { editPolicy } from "../../../admin/policy-edit.ts";
 import { configYaml, readConfig } from "../../../config/export.ts";
 import type { Relay } from "../../../context.ts";
@@ -79,11 +89,6 @@ ${flows.length === 0 ? html`<p class="notice info">No flows yet: every request g
 
   const editor = (c: AdminContext, originalId: string | null, form: FormValues, errors?: FieldErrors, preview?: FlowInput) => {
     const steps = stepIndices(form);
-    const requireOptions: [string, string][] = [
-      ["any", "any one of them"],
-      ["all", "all of them"],
-      ...[2, 3, 4, 5].map((n): [string, string] => [String(n), `${n} of them`]),
-    ];
     return c.html(
       adminPage(
         c,
@@ -116,11 +121,15 @@ ${select(
 ${steps.map(
   (i, n) => html`<div class="step" data-step="${n}"><h3>Step ${n + 1}</h3>
 ${textField("Approvers", `steps.${i}.approvers`, form[`steps.${i}.approvers`], errors, { rows: 2, hint: "One per line: manager, resource_owner, admins, user:<email>, group:<id>. The requester never approves their own request." })}
-${select("Required", `steps.${i}.require`, form[`steps.${i}.require`] ?? "any", requireOptions, errors)}
+${select("Required", `steps.${i}.require`, form[`steps.${i}.require`] ?? "any", requireOptions(form[`steps.${i}.require`]), errors)}
 ${steps.length > 1 ? html`<button type="submit" name="intent" value="remove_step:${n}" class="small">Remove step ${n + 1}</button>` : ""}</div>`,
 )}
 <button type="submit" name="intent" value="add_step" class="small" data-testid="add-step">Add a step</button>
 <p class="hint">Ignored when approval is automatic.</p>
+${checkbox("Approvers may grant the whole app", "allowWholeApp", form.allowWholeApp === "on", "The last approver can widen the grant from the one resource to the whole app.")}
+<p class="field-label">Tell approvers by</p>
+${NOTIFY_CHANNELS.map((ch) => checkbox(ch === "email" ? "Email" : ch === "slack" ? "Slack" : "Microsoft Teams", `notify.${ch}`, form[`notify.${ch}`] === "on"))}
+<p class="hint">None ticked: the relay-wide default (Settings). Slack DMs each approver when a bot token is set, else posts to the channel of its webhook; Teams posts to its channel.</p>
 </fieldset>
 <fieldset><legend>How long</legend>
 ${select(

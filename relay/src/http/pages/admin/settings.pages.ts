@@ -1,22 +1,41 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { setFallback } from "../../../admin/edits.ts";
+import { setSettings } from "../../../admin/edits.ts";
+import { NOTIFY_CHANNELS } from "../../../admin/flow-form.ts";
 import { editPolicy } from "../../../admin/policy-edit.ts";
 import { exportConfig, readConfig } from "../../../config/export.ts";
 import { ConfigError, parseConfig } from "../../../config/load.ts";
 import { applyConfig } from "../../../config/sync.ts";
 import type { Relay } from "../../../context.ts";
-import { FALLBACK_MAX_CEILING } from "../../../policy/model.ts";
+import { DEFAULT_APPROVAL_SETTINGS, FALLBACK_MAX_CEILING } from "../../../policy/model.ts";
 import { requestMeta } from "../../auth.ts";
 import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
-import { type AdminContext, type AdminEnv, adminPage, checkbox, csrfField, type FieldErrors, formErrors, textField } from "./layout.ts";
+import {
+  type AdminContext,
+  type AdminEnv,
+  adminPage,
+  checkbox,
+  csrfField,
+  errorsOf,
+  type FieldErrors,
+  formErrors,
+  textField,
+} from "./layout.ts";
+
+interface SettingsForm {
+  enabled: boolean;
+  max: string;
+  notify: string[];
+  remindAfter: string;
+  expireAfter: string;
+}
 
 /** Settings (the fallback flow) and the whole policy as a file: view, download, import. */
 export function settingsPages(relay: Relay) {
   const meta = (c: AdminContext) => requestMeta(c, relay.env.TRUST_PROXY);
 
-  const settingsPage = (c: AdminContext, f: { enabled: boolean; max: string }, errors?: FieldErrors) =>
+  const settingsPage = (c: AdminContext, f: SettingsForm, errors?: FieldErrors) =>
     c.html(
       adminPage(
         c,
@@ -28,6 +47,13 @@ export function settingsPages(relay: Relay) {
 <p class="muted">Covers every request no flow matches: the admins approve, for at most ${FALLBACK_MAX_CEILING}. Switched off, such requests are refused (<code>no_flow</code>).</p>
 ${checkbox("Fallback flow enabled", "enabled", f.enabled)}
 ${textField("Maximum duration", "max", f.max, errors, { hint: `Up to ${FALLBACK_MAX_CEILING}, e.g. 1h or 4h.` })}
+</fieldset>
+<fieldset><legend>Approvals</legend>
+<p class="muted">How approvers are told when a flow names no channel, when those who have not decided are reminded, and when an undecided request expires.</p>
+${NOTIFY_CHANNELS.map((ch) => checkbox(ch === "email" ? "Email" : ch === "slack" ? "Slack" : "Microsoft Teams", `notify.${ch}`, f.notify.includes(ch)))}
+${errorsOf(errors, "notify")}
+${textField("Remind after", "remindAfter", f.remindAfter, errors, { hint: "e.g. 4h or 1d; again after each such period until the request expires." })}
+${textField("Expire after", "expireAfter", f.expireAfter, errors, { hint: "e.g. 3d; the requester is told, and can ask again." })}
 </fieldset>
 <div class="actions"><button class="primary" type="submit" data-testid="save-settings">Save</button></div></form>`,
       ),
@@ -58,19 +84,46 @@ ${textField("…or paste it here", "text", text, undefined, { rows: 8 })}
   return new Hono<AdminEnv>()
     .get("/admin", (c) => c.redirect("/admin/flows", 303))
     .get("/admin/settings", async (c) => {
-      const fallback = (await readConfig(relay.database.db)).fallback ?? {};
-      return settingsPage(c, { enabled: fallback.enabled !== false, max: fallback.max ?? FALLBACK_MAX_CEILING });
+      const config = await readConfig(relay.database.db);
+      const fallback = config.fallback ?? {};
+      const approvals = { ...DEFAULT_APPROVAL_SETTINGS, ...config.approvals };
+      return settingsPage(c, {
+        enabled: fallback.enabled !== false,
+        max: fallback.max ?? FALLBACK_MAX_CEILING,
+        notify: approvals.notify,
+        remindAfter: approvals.remindAfter,
+        expireAfter: approvals.expireAfter,
+      });
     })
     .post("/admin/settings", async (c) => {
       const form = await formValues(c);
-      const f = { enabled: form.enabled === "on", max: (form.max ?? "").trim() };
-      const result = await editPolicy(relay, c.get("admin").user, meta(c), setFallback(f));
-      if (!result.ok)
-        return settingsPage(
-          c,
-          f,
-          issuesToFields(result.issues, result.focus, (rest) => String(rest[0] ?? "")),
-        );
+      const f: SettingsForm = {
+        enabled: form.enabled === "on",
+        max: (form.max ?? "").trim(),
+        notify: NOTIFY_CHANNELS.filter((ch) => form[`notify.${ch}`] === "on"),
+        remindAfter: (form.remindAfter ?? "").trim(),
+        expireAfter: (form.expireAfter ?? "").trim(),
+      };
+      const edit = setSettings(
+        { enabled: f.enabled, max: f.max },
+        { notify: f.notify, remindAfter: f.remindAfter, expireAfter: f.expireAfter },
+      );
+      const result = await editPolicy(relay, c.get("admin").user, meta(c), edit);
+      if (!result.ok) {
+        // Each problem beside its field: fallback.max → "max", approvals.notify → "notify"; others on top.
+        const part = (key: string) => result.issues.filter((i) => i.path[0] === key);
+        const field = (rest: (string | number)[]) => String(rest[0] ?? "");
+        const errors: FieldErrors = new Map([
+          ...issuesToFields(
+            result.issues.filter((i) => i.path[0] !== "fallback" && i.path[0] !== "approvals"),
+            [],
+            field,
+          ),
+          ...issuesToFields(part("fallback"), ["fallback"], field),
+          ...issuesToFields(part("approvals"), ["approvals"], field),
+        ]);
+        return settingsPage(c, f, errors);
+      }
       return c.redirect("/admin/settings?done=settings-saved", 303);
     })
     .get("/admin/policy", (c) => policyPage(c))
