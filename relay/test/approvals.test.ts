@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { verifyChain } from "../src/audit/chain.ts";
 import { approvals, auditEvents, grants, outbox, requests } from "../src/db/schema/index.ts";
 import { sweepRequests } from "../src/requests/sweep.ts";
-import { bearer, engines, json, linkFrom, mailsTo, signedInSuite, submitForm, type TestRelay } from "./harness.ts";
+import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signedInSuite, signIn, submitForm, type TestRelay } from "./harness.ts";
 
 const awsRequest = (account: string) => ({
   app: "aws",
@@ -279,6 +279,17 @@ describe.each(engines)("approval routing and the request lifecycle ($name)", (en
     const [mail] = (await mailsTo(suite.t, "dana@acme.test")).filter((m) => m.requestId === offline);
     expect(mail?.subject).toMatch(/^Access request rejected/);
     expect(mail?.text).toContain("not now");
+  });
+
+  it("refuses a request nobody could approve (the only admin asking, with no manager) and stores nothing", async () => {
+    const ops = await signIn(suite.t, "ops@acme.test");
+    const before = (await suite.t.relay.database.db.select().from(requests)).length;
+    for (const path of ["/api/v1/requests/preview", "/api/v1/requests"]) {
+      const res = await suite.t.app.request(path, json(docsRequest("1NobodyCanApproveAbCdEf"), bearer(ops)));
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({ code: "no_approver" });
+    }
+    expect(await suite.t.relay.database.db.select().from(requests)).toHaveLength(before);
   });
 
   it("queues no chat delivery for a flow that notifies by email only, and records an unconfigured channel as failed", async () => {

@@ -28,12 +28,22 @@ flows:
     durations: { choices: [1h, 2weeks] }
 fallback: { max: 8h }
 `);
-    expect(issues).toEqual(expect.arrayContaining([expect.stringMatching(/^flows\[0\]\.durations\.choices\[1\]: .*\(line 14\)$/)]));
-    // Reference errors are reported once the shape is right.
+    // Shape and references in one go: every problem of the file, each with its line.
+    expect(issues).toEqual([
+      expect.stringMatching(/^flows\[0\]\.durations\.choices\[1\]: .*\(line 14\)$/),
+      "directory.users[0].manager: unknown user 'nobody@acme.test' (line 4)",
+      "admins[0]: unknown user 'ops@acme.test' (line 1)",
+      "fallback.max: the fallback flow grants at most 4h (line 15)",
+    ]);
+    // The flow with a bad duration is left out of the reference checks; its other problems come once the shape is right.
     const refs = configErrors(`admins: [ops@acme.test]
 directory:
   users:
     - { email: dana@acme.test, name: Dana, manager: nobody@acme.test }
+    - { email: sam@acme.test }
+  groups:
+    - { id: security, name: Security, members: [sam@acme.test] }
+    - { id: security, name: Security again, members: [dana@acme.test] }
 flows:
   - id: gh
     name: GitHub
@@ -45,10 +55,12 @@ flows:
 fallback: { max: 8h }
 `);
     expect(refs).toEqual([
+      "directory.users[1].name: Invalid input: expected string, received undefined (line 5)",
       "directory.users[0].manager: unknown user 'nobody@acme.test' (line 4)",
       "admins[0]: unknown user 'ops@acme.test' (line 1)",
-      "flows[0].approval.steps[0].approvers[1]: unknown group 'secruity' (line 11)",
-      "fallback.max: the fallback flow grants at most 4h (line 13)",
+      "directory.groups[1].id: duplicate group 'security' (line 8)",
+      "flows[0].approval.steps[0].approvers[1]: unknown group 'secruity' (line 15)",
+      "fallback.max: the fallback flow grants at most 4h (line 17)",
     ]);
   });
 

@@ -3,8 +3,8 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.ts";
 import { applyConfig } from "../src/config/sync.ts";
-import { auditEvents, requests } from "../src/db/schema/index.ts";
-import { bearer, docsRequest, engines, json, signedInSuite, TEST_CONFIG } from "./harness.ts";
+import { approvals, auditEvents, requests } from "../src/db/schema/index.ts";
+import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signedInSuite, TEST_CONFIG } from "./harness.ts";
 
 describe.each(engines)("directory changes ($name)", (engine) => {
   const suite = signedInSuite(engine, "dana@acme.test");
@@ -24,7 +24,7 @@ describe.each(engines)("directory changes ($name)", (engine) => {
 
     const [row] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, id));
     expect(row?.state).toBe("error");
-    expect(row?.decisionNote).toContain("lee@acme.test is no longer active");
+    expect(row?.decisionNote).toContain("lee@acme.test is no longer an approver");
     const events = await suite.t.relay.database.db.select().from(auditEvents).where(eq(auditEvents.requestId, id));
     expect(events.map((e) => e.action)).toContain("request.error");
 
@@ -33,5 +33,58 @@ describe.each(engines)("directory changes ($name)", (engine) => {
       requests: { id: string; state: string }[];
     };
     expect(mine.requests.find((r) => r.id === id)?.state).toBe("error");
+  });
+
+  it("withdraws an approver who left the approving group: their link dies, the others' stay, and the last one leaving strands the request", async () => {
+    const created = await suite.t.app.request(
+      "/api/v1/requests",
+      json(
+        {
+          app: "github",
+          resource: { id: "acme-corp/left", name: null, url: "https://github.com/acme-corp/left" },
+          duration: "1h",
+          reason: "fix",
+        },
+        bearer(suite.token),
+      ),
+    );
+    const { id } = (await created.json()) as { id: string };
+    const samMail = (await mailsTo(suite.t, "sam@acme.test")).find((m) => m.requestId === id);
+    const samLink = linkFrom(samMail?.text ?? "", "/decide/");
+
+    const base = readFileSync(TEST_CONFIG, "utf8");
+    const withoutSam = base.replace("members: [priya@acme.test, sam@acme.test]", "members: [priya@acme.test]");
+    await applyConfig(suite.t.relay.database.db, parseConfig(withoutSam), suite.t.clock);
+    const [still] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, id));
+    expect(still?.state).toBe("pending");
+    const page = await suite.t.app.request(samLink);
+    expect(page.status).toBe(403);
+    expect(await page.text()).toContain('data-problem="not_approver"');
+    const rows = await suite.t.relay.database.db.select().from(approvals).where(eq(approvals.requestId, id));
+    expect(rows.map((r) => r.state).sort()).toEqual(["pending", "superseded"]);
+
+    const nobody = withoutSam.replace("members: [priya@acme.test]", "members: []");
+    await applyConfig(suite.t.relay.database.db, parseConfig(nobody), suite.t.clock);
+    const [stranded] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, id));
+    expect(stranded?.state).toBe("error");
+    expect(stranded?.decisionNote).toContain("priya@acme.test is no longer an approver");
+    const actions = (await suite.t.relay.database.db.select().from(auditEvents).where(eq(auditEvents.requestId, id))).map((e) => e.action);
+    expect(actions.filter((a) => a === "approval.withdrawn")).toHaveLength(2);
+    await applyConfig(suite.t.relay.database.db, parseConfig(base), suite.t.clock);
+  });
+
+  it("withdraws the old manager when the requester's manager changes", async () => {
+    const created = await suite.t.app.request("/api/v1/requests", json(docsRequest("1NewManagerDocAbCdEfGh"), bearer(suite.token)));
+    const { id } = (await created.json()) as { id: string };
+    const base = readFileSync(TEST_CONFIG, "utf8");
+    await applyConfig(
+      suite.t.relay.database.db,
+      parseConfig(base.replace("manager: lee@acme.test", "manager: sam@acme.test")),
+      suite.t.clock,
+    );
+    const [row] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, id));
+    expect(row?.state).toBe("error");
+    expect(row?.decisionNote).toContain("lee@acme.test is no longer an approver");
+    await applyConfig(suite.t.relay.database.db, parseConfig(base), suite.t.clock);
   });
 });

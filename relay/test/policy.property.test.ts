@@ -31,6 +31,7 @@ const flowArb = (i: number) =>
       apps: fc.subarray(APPS, { minLength: 1 }),
       resources: fc.option(fc.constantFrom<string[]>(["repo-*"], ["other"], ["**"]), { nil: undefined }),
       requesters: fc.option(fc.subarray([...EMAILS.map((e) => `user:${e}`), "group:g1"], { minLength: 1 }), { nil: undefined }),
+      condition: fc.option(fc.constantFrom(...Object.keys(CONDITIONS)), { nil: undefined }),
       auto: fc.boolean(),
       steps: fc.array(
         fc.record({
@@ -52,6 +53,7 @@ const flowArb = (i: number) =>
           apps: f.apps,
           resources: f.resources,
           requesters: f.requesters,
+          condition: f.condition,
           approval: f.auto ? "auto" : { steps: f.steps },
           durations: { choices: ["1h"] },
           requireReason: false,
@@ -82,7 +84,39 @@ const inputArb = fc.record({
   requesterEmail: fc.constantFrom(...EMAILS, "stranger@x.test"),
   app: fc.constantFrom(...APPS),
   resourceId: fc.constantFrom("repo-a", "other", "repo-b/x"),
+  at: fc.integer({ min: 0, max: 23 }).map((h) => new Date(Date.UTC(2026, 10, 2, h, 30))),
 });
+
+type Input = { requesterEmail: string; app: string; resourceId: string; at: Date };
+
+/**
+ * CEL conditions the random flows carry, each with its meaning written out
+ * in plain code: the oracle below decides matches without the engine.
+ */
+const CONDITIONS: Record<string, (s: PolicySnapshot, i: Input) => boolean> = {
+  "'g1' in requester.groups": (s, i) => (s.groups.get("g1") ?? []).includes(i.requesterEmail),
+  "request.time.getHours('UTC') >= 12": (_s, i) => i.at.getUTCHours() >= 12,
+  "resource.id.startsWith('repo')": (_s, i) => i.resourceId.startsWith("repo"),
+  "request.time.getHours('Asia/Tokyo') < 9": (_s, i) => (i.at.getUTCHours() + 9) % 24 < 9,
+};
+
+/** Whether a flow covers a request, by the documented rules, written independently of the engine. */
+function oracleMatches(s: PolicySnapshot, flow: Flow, i: Input): boolean {
+  const d = flow.definition;
+  if (!flow.enabled || !d.apps.includes(i.app)) return false;
+  const glob = (p: string) =>
+    p === "**"
+      ? true
+      : p.endsWith("*")
+        ? i.resourceId.startsWith(p.slice(0, -1)) && !i.resourceId.slice(p.length - 1).includes("/")
+        : p === i.resourceId;
+  if (d.resources && !d.resources.some(glob)) return false;
+  const inGroup = (g: string) => (s.groups.get(g) ?? []).includes(i.requesterEmail);
+  if (d.requesters && !d.requesters.some((r) => r === `user:${i.requesterEmail}` || (r.startsWith("group:") && inGroup(r.slice(6)))))
+    return false;
+  if (d.condition && !CONDITIONS[d.condition]?.(s, i)) return false;
+  return true;
+}
 
 describe("policy engine properties", () => {
   it("never makes requesters approve their own request", () => {
@@ -93,6 +127,24 @@ describe("policy engine properties", () => {
         for (const step of e.steps) expect(step.approvers.map((a) => a.email)).not.toContain(input.requesterEmail);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("matches exactly the flow an independent reading of the rules picks (apps, globs, requesters, CEL conditions)", () => {
+    fc.assert(
+      fc.property(snapshotArb, inputArb, (snapshot, input) => {
+        const e = evaluatePolicy(snapshot, input);
+        const requester = snapshot.usersByEmail.get(input.requesterEmail);
+        if (!requester?.active) {
+          expect(e.outcome).toBe("denied");
+          return;
+        }
+        const expected =
+          snapshot.flows.find((f) => oracleMatches(snapshot, f, input))?.id ?? (snapshot.fallback.enabled ? "fallback" : null);
+        if (expected === null) expect(e).toMatchObject({ outcome: "denied", code: "no_flow" });
+        else expect(e).toMatchObject({ outcome: "matched", flow: { id: expected } });
+      }),
+      { numRuns: 1000 },
     );
   });
 

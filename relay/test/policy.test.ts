@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { evaluatePolicy, fallbackDurations } from "../src/policy/evaluate.ts";
 import type { DirectoryUser, Flow, PolicySnapshot } from "../src/policy/model.ts";
+import { simulate } from "../src/policy/simulate.ts";
 
 const user = (email: string, extra: Partial<DirectoryUser> = {}): DirectoryUser => ({
   id: email,
@@ -64,6 +65,15 @@ describe("policy evaluation", () => {
     const e = ask(s, "ex@acme.test", "github");
     if (e.outcome !== "matched") throw new Error("no match");
     expect(e.steps[0]?.approvers.map((u) => u.email)).toEqual(["ops@acme.test"]);
+    // The only admin asking for themselves: nobody is left, and simulate says what the server would (no_approver).
+    const alone = simulate(snapshot([flow("m", ["github"], ["manager"])]), {
+      requester: "ops@acme.test",
+      app: "github",
+      resource: "x",
+      duration: "1h",
+    });
+    expect(alone).toMatchObject({ outcome: "denied", code: "no_approver", flow: "m" });
+    expect(alone.explain.at(-1)).toBe("m: step 1 resolves to nobody, not even an admin");
   });
 
   it("falls back to the admins for at most 4h, or denies when the fallback is off", () => {
@@ -135,6 +145,24 @@ describe("flow matching: resources, requesters and conditions", () => {
       at: at("2026-11-23T10:00:00Z"),
     });
     expect(contractor).toMatchObject({ flow: { id: "after-hours" } });
+  });
+
+  it("gives conditions the resource's tags from the admins' patterns", () => {
+    const s: PolicySnapshot = {
+      ...snapshot([
+        flow("pii", ["postgres"], ["admins"], { condition: "'pii' in resource.tags" }),
+        flow("plain", ["postgres"], ["manager"]),
+      ]),
+      resourceTags: [
+        { app: "postgres", resource: "prod/customers*", tags: ["pii", "prod"] },
+        { app: "postgres", resource: "prod/*", tags: ["prod"] },
+        { app: "mysql", resource: "**", tags: ["pii"] },
+      ],
+    };
+    const ask = (resourceId: string) => evaluatePolicy(s, { requesterEmail: "dana@acme.test", app: "postgres", resourceId });
+    expect(ask("prod/customers-eu")).toMatchObject({ flow: { id: "pii" } });
+    expect(ask("prod/orders")).toMatchObject({ flow: { id: "plain" } });
+    expect(ask("staging/customers")).toMatchObject({ flow: { id: "plain" } });
   });
 
   it("reads the request's duration and reason in conditions", () => {

@@ -9,8 +9,9 @@ import {
   type FallbackSettings,
   type FlowDefinition,
   type ResourceOwner,
+  type ResourceTag,
 } from "../policy/model.ts";
-import { APPROVALS_SETTING, FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
+import { APPROVALS_SETTING, FALLBACK_SETTING, RESOURCE_OWNERS_SETTING, RESOURCE_TAGS_SETTING } from "../policy/snapshot.ts";
 import type { GatehouseConfigInput } from "./schema.ts";
 import { flowDefinition } from "./snapshot.ts";
 
@@ -57,6 +58,7 @@ export async function readConfig(db: Db | Tx): Promise<GatehouseConfigInput> {
       groups: groupRows.map((g) => ({ id: g.id, name: g.name, members: (members.get(g.id) ?? []).sort() })),
     },
     resourceOwners: setting<ResourceOwner[]>(RESOURCE_OWNERS_SETTING) ?? [],
+    resourceTags: setting<ResourceTag[]>(RESOURCE_TAGS_SETTING) ?? [],
     // The stored definition is the file's flow without id, name and enabled; read
     // back in the file's field order (jsonb reorders keys), absent fields omitted.
     flows: flowRows.map((f) => ({

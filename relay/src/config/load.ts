@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
-import { type ConfigIssue, ConfigSchema, checkReferences, type GatehouseConfig } from "./schema.ts";
+import { type ConfigIssue, ConfigSchema, checkReferences, type GatehouseConfig, salvageConfig } from "./schema.ts";
 
 /** Raised with every problem of a config file, each with its path and line. */
 export class ConfigError extends Error {
@@ -41,8 +41,14 @@ export function parseConfig(text: string, file = "gatehouse.yaml"): GatehouseCon
  */
 export function validateConfig(value: unknown): { ok: true; config: GatehouseConfig } | { ok: false; issues: ConfigIssue[] } {
   const parsed = ConfigSchema.safeParse(value);
-  if (!parsed.success)
-    return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message })) };
+  if (!parsed.success) {
+    const shape = parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
+    // The references of the parts that are well-formed, too: every problem at once, not in two rounds.
+    const salvaged = salvageConfig(value);
+    const seen = new Set(shape.map((i) => formatPath(i.path)));
+    const refs = salvaged ? checkReferences(salvaged).filter((i) => !seen.has(formatPath(i.path))) : [];
+    return { ok: false, issues: [...shape, ...refs] };
+  }
   const issues = checkReferences(parsed.data);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, config: parsed.data };
 }

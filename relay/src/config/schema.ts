@@ -102,6 +102,16 @@ export const ConfigSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** Tags of resources by pattern: what conditions read as `resource.tags`. */
+  resourceTags: z
+    .array(
+      z.strictObject({
+        app: z.string().min(1),
+        resource: z.string().min(1).max(300),
+        tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "tags are lower-case letters, digits, '.', '_' or '-'")).min(1),
+      }),
+    )
+    .default([]),
   flows: z.array(flowSchema).default([]),
   fallback: z
     .strictObject({
@@ -127,6 +137,49 @@ export const ConfigSchema = z.strictObject({
 export type GatehouseConfig = z.infer<typeof ConfigSchema>;
 /** The file's shape, defaults left out: what the admin UI edits before `validateConfig`. */
 export type GatehouseConfigInput = z.input<typeof ConfigSchema>;
+
+/**
+ * The parts of a policy that have the right shape, when the whole does not:
+ * each section, and each entry of a list, is checked on its own; an entry
+ * that fails leaves a hole at its index (so paths stay right) — except a
+ * person, who stays known by email so references to them are not reported
+ * as well. `validateConfig` runs the reference checks on it, so a file with
+ * both kinds of mistakes lists them all at once.
+ */
+export function salvageConfig(raw: unknown): GatehouseConfig | null {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const r = raw as Record<string, unknown>;
+  const section = <K extends keyof GatehouseConfig>(key: K, value: unknown): GatehouseConfig[K] => {
+    const parsed = ConfigSchema.shape[key].safeParse(value);
+    return (parsed.success ? parsed.data : ConfigSchema.shape[key].parse(undefined)) as GatehouseConfig[K];
+  };
+  /** A list whose valid entries keep their index; `stand_in` may fill the place of an invalid one. */
+  const entries = <T>(value: unknown, schema: z.ZodType<T>, standIn?: (entry: unknown) => T | undefined): T[] => {
+    const out: T[] = [];
+    if (!Array.isArray(value)) return out;
+    value.forEach((entry, i) => {
+      const parsed = schema.safeParse(entry);
+      const kept = parsed.success ? parsed.data : standIn?.(entry);
+      if (kept !== undefined) out[i] = kept;
+    });
+    return out;
+  };
+  const dir = (r.directory && typeof r.directory === "object" ? r.directory : {}) as Record<string, unknown>;
+  const person = (entry: unknown) => {
+    const address = email.safeParse((entry as { email?: unknown } | null)?.email);
+    return address.success ? { email: address.data, name: address.data, timezone: "UTC", active: true } : undefined;
+  };
+  return {
+    admins: entries(r.admins, email),
+    directory: { users: entries(dir.users, userSchema, person), groups: entries(dir.groups, groupSchema) },
+    resourceOwners: entries(r.resourceOwners, ConfigSchema.shape.resourceOwners.unwrap().element),
+    resourceTags: entries(r.resourceTags, ConfigSchema.shape.resourceTags.unwrap().element),
+    flows: entries(r.flows, flowSchema),
+    fallback: section("fallback", r.fallback),
+    approvals: section("approvals", r.approvals),
+    detection: { rules: entries((r.detection as { rules?: unknown } | undefined)?.rules, DetectionRuleSchema) },
+  };
+}
 
 export interface ConfigIssue {
   path: (string | number)[];
@@ -155,7 +208,10 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
   config.admins.forEach((a, i) => {
     if (!emails.has(a)) issues.push({ path: ["admins", i], message: `unknown user '${a}'` });
   });
+  const seenGroups = new Set<string>();
   config.directory.groups.forEach((g, gi) => {
+    if (seenGroups.has(g.id)) issues.push({ path: ["directory", "groups", gi, "id"], message: `duplicate group '${g.id}'` });
+    seenGroups.add(g.id);
     g.members.forEach((m, mi) => {
       if (!emails.has(m)) issues.push({ path: ["directory", "groups", gi, "members", mi], message: `unknown user '${m}'` });
     });
@@ -166,6 +222,10 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     o.owners.forEach((ref, ri) => {
       checkRef(ref, ["resourceOwners", oi, "owners", ri]);
     });
+  });
+  config.resourceTags.forEach((t, ti) => {
+    const problem = globProblem(t.resource);
+    if (problem) issues.push({ path: ["resourceTags", ti, "resource"], message: `not a valid pattern: ${problem}` });
   });
   const flowIds = new Set<string>();
   config.flows.forEach((f, fi) => {

@@ -44,6 +44,7 @@ export function snapshotFromConfig(config: GatehouseConfig): PolicySnapshot {
     flows: config.flows.map((f) => ({ id: f.id, name: f.name, enabled: f.enabled, definition: flowDefinition(f) })),
     fallback: config.fallback,
     resourceOwners: config.resourceOwners,
+    resourceTags: config.resourceTags,
     approvals: config.approvals,
   };
 }

@@ -5,7 +5,7 @@ import type { Clock } from "../clock.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { saveDetectionRules } from "../detection/rules.ts";
-import { APPROVALS_SETTING, FALLBACK_SETTING, RESOURCE_OWNERS_SETTING } from "../policy/snapshot.ts";
+import { APPROVALS_SETTING, FALLBACK_SETTING, RESOURCE_OWNERS_SETTING, RESOURCE_TAGS_SETTING } from "../policy/snapshot.ts";
 import { failStrandedRequests } from "../requests/orphans.ts";
 import type { GatehouseConfig } from "./schema.ts";
 import { directoryFields, flowDefinition } from "./snapshot.ts";
@@ -125,6 +125,7 @@ export async function writeConfig(
     }
   }
   if (!before || !same(before.fallback, after.fallback)) await putSetting(tx, FALLBACK_SETTING, after.fallback, now);
+  if (!before || !same(before.resourceTags, after.resourceTags)) await putSetting(tx, RESOURCE_TAGS_SETTING, after.resourceTags, now);
   if (!before || !same(before.approvals, after.approvals)) await putSetting(tx, APPROVALS_SETTING, after.approvals, now);
   if (!before || !same(before.resourceOwners, after.resourceOwners))
     await putSetting(tx, RESOURCE_OWNERS_SETTING, after.resourceOwners, now);

@@ -12,9 +12,23 @@ import { Environment } from "@marcbachmann/cel-js";
  * typo is a config error, never a surprise at request time.
  */
 const env = new Environment({ unlistedVariablesAreDyn: false })
-  .registerVariable("requester", "map")
-  .registerVariable("resource", "map")
-  .registerVariable("request", "map");
+  // Typed, so `requester.emial` or `request.time > 3` is refused when the config loads.
+  .registerType("Requester", {
+    fields: { email: "string", name: "string", groups: "list<string>", manager: "string", timezone: "string" },
+  })
+  .registerType("Resource", { fields: { app: "string", id: "string", url: "string", tags: "list<string>" } })
+  .registerType("Request", {
+    fields: {
+      time: "google.protobuf.Timestamp",
+      duration: "google.protobuf.Duration",
+      ip: "string",
+      reason: "string",
+      ticket: "string",
+    },
+  })
+  .registerVariable("requester", "Requester")
+  .registerVariable("resource", "Resource")
+  .registerVariable("request", "Request");
 
 /**
  * A timestamp for conditions. The CEL library turns a timestamp into a time

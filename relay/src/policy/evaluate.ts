@@ -225,7 +225,7 @@ function conditionContext(snapshot: PolicySnapshot, requester: DirectoryUser, in
       manager: requester.managerEmail ?? "",
       timezone: requester.timezone ?? "UTC",
     },
-    resource: { app: input.app, id: input.resourceId ?? "", url: input.resourceUrl ?? "", tags: [] },
+    resource: { app: input.app, id: input.resourceId ?? "", url: input.resourceUrl ?? "", tags: tagsOf(snapshot, input) },
     request: {
       time: conditionTime((input.at ?? new Date()).getTime()),
       duration: Duration.fromMilliseconds(input.durationMs ?? 0),
@@ -234,6 +234,15 @@ function conditionContext(snapshot: PolicySnapshot, requester: DirectoryUser, in
       ticket: input.ticket ?? "",
     },
   };
+}
+
+/** Every tag of every `resourceTags` entry whose app and glob match the resource, once each. */
+function tagsOf(snapshot: PolicySnapshot, input: PolicyInput): string[] {
+  const id = input.resourceId ?? "";
+  const tags = new Set<string>();
+  for (const t of snapshot.resourceTags ?? [])
+    if (t.app === input.app && globMatcher(t.resource)(id)) for (const tag of t.tags) tags.add(tag);
+  return [...tags];
 }
 
 function matched(

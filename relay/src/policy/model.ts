@@ -107,6 +107,16 @@ export interface PolicySnapshot {
   resourceOwners?: ResourceOwner[] | undefined;
   /** Omitted: DEFAULT_APPROVAL_SETTINGS. */
   approvals?: ApprovalSettings | undefined;
+  /** Tags of resources by pattern, read by conditions as `resource.tags`. */
+  resourceTags?: ResourceTag[] | undefined;
+}
+
+/** Tags admins give resources by pattern (`resource.tags` in conditions, e.g. `'pii' in resource.tags`). */
+export interface ResourceTag {
+  app: string;
+  /** A glob on the resource id (policy/glob.ts). */
+  resource: string;
+  tags: string[];
 }
 
 export const FALLBACK_FLOW_ID = "fallback";

@@ -20,7 +20,9 @@ export type SimulateCode =
   | "duration_not_allowed"
   | "duration_exceeds_max"
   | "reason_required"
-  | "ticket_invalid";
+  | "ticket_invalid"
+  /** A step resolves to nobody, not even an admin: the relay refuses such a request (problem `no_approver`). */
+  | "no_approver";
 
 export interface SimulateResult {
   outcome: "auto_approved" | "needs_approval" | "denied";
@@ -58,6 +60,8 @@ export function simulate(snapshot: PolicySnapshot, input: SimulateInput): Simula
   });
   const problem = requestProblem(e, input);
   if (problem) return denied(problem.code, `${e.flow.id}: ${problem.detail}`);
+  const empty = steps.findIndex((step) => step.approvers.length === 0);
+  if (empty >= 0) return denied("no_approver", `${e.flow.id}: step ${empty + 1} resolves to nobody, not even an admin`);
   return {
     outcome: e.approval === "auto" ? "auto_approved" : "needs_approval",
     flow: e.flow.id,

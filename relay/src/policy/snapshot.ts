@@ -8,12 +8,14 @@ import {
   type FallbackSettings,
   type PolicySnapshot,
   type ResourceOwner,
+  type ResourceTag,
 } from "./model.ts";
 
 export const FALLBACK_SETTING = "fallback";
 /** Resource owners live beside the fallback as a setting until the admin UI edits them row by row. */
 export const RESOURCE_OWNERS_SETTING = "resource_owners";
 export const APPROVALS_SETTING = "approvals";
+export const RESOURCE_TAGS_SETTING = "resource_tags";
 
 /** Reads everything policy evaluation needs in one go. */
 export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
@@ -25,7 +27,7 @@ export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
     db
       .select()
       .from(settings)
-      .where(inArray(settings.key, [FALLBACK_SETTING, RESOURCE_OWNERS_SETTING, APPROVALS_SETTING])),
+      .where(inArray(settings.key, [FALLBACK_SETTING, RESOURCE_OWNERS_SETTING, APPROVALS_SETTING, RESOURCE_TAGS_SETTING])),
   ]);
   const groupsMap = new Map<string, string[]>(groupRows.map((g) => [g.id, []]));
   for (const m of memberRows) groupsMap.get(m.groupId)?.push(m.email);
@@ -38,6 +40,7 @@ export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
       max: FALLBACK_MAX_CEILING,
     },
     resourceOwners: (settingRows.find((r) => r.key === RESOURCE_OWNERS_SETTING)?.value as ResourceOwner[] | undefined) ?? [],
+    resourceTags: (settingRows.find((r) => r.key === RESOURCE_TAGS_SETTING)?.value as ResourceTag[] | undefined) ?? [],
     approvals: (settingRows.find((r) => r.key === APPROVALS_SETTING)?.value as ApprovalSettings | undefined) ?? DEFAULT_APPROVAL_SETTINGS,
   };
 }

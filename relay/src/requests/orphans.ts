@@ -1,64 +1,118 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import type { Tx } from "../db/client.ts";
-import { approvals, requests, users } from "../db/schema/index.ts";
+import { accessFlows, approvals, requests, users } from "../db/schema/index.ts";
+import { resolveStep } from "../policy/evaluate.ts";
+import type { DirectoryUser, FlowDefinition, PolicySnapshot } from "../policy/model.ts";
+import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { addNotice } from "../push/bus.ts";
 
 /**
- * After the directory changes (a manager leaves, an approver is
- * deactivated), a pending request whose current step can no longer be
- * completed moves to `error`, with a note saying why for the admins, instead
- * of waiting forever. Runs in the transaction that changed the directory.
- * Returns the requests it moved.
+ * After the policy or the directory changes, the current step of every
+ * undecided request is checked against it again, in the transaction that
+ * made the change:
+ *
+ * - an approver who no longer resolves for the step (deactivated, left the
+ *   group, no longer the manager or the resource owner) loses their part:
+ *   their approval is withdrawn and their link dies, so nobody approves on
+ *   the strength of a membership they no longer have;
+ * - a request whose step can then no longer be completed moves to `error`,
+ *   with a note saying why for the admins, instead of waiting forever.
+ *
+ * People an approver escalated to were chosen by that approver and stay
+ * while they are active. Returns the requests moved to `error`.
  */
 export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"): Promise<string[]> {
-  // One query: every approval of the current step of every pending request, with its approver's state.
-  const rows = await tx
-    .select({
-      requestId: requests.id,
-      step: requests.step,
-      steps: requests.steps,
-      state: approvals.state,
-      active: users.active,
-      email: users.email,
-    })
+  const open = await tx
+    .select()
     .from(requests)
-    .innerJoin(approvals, and(eq(approvals.requestId, requests.id), eq(approvals.step, requests.step)))
-    .innerJoin(users, eq(users.id, approvals.approverId))
     .where(inArray(requests.state, ["pending", "escalated"]));
-  const byRequest = new Map<string, typeof rows>();
-  for (const row of rows) byRequest.set(row.requestId, [...(byRequest.get(row.requestId) ?? []), row]);
+  if (open.length === 0) return [];
+  const rows = await tx
+    .select({ a: approvals, email: users.email, active: users.active })
+    .from(approvals)
+    .innerJoin(users, eq(users.id, approvals.approverId))
+    .where(
+      inArray(
+        approvals.requestId,
+        open.map((r) => r.id),
+      ),
+    );
+  const snapshot = await loadPolicySnapshot(tx);
+  const people = new Map([...snapshot.usersByEmail.values()].map((u) => [u.id, u]));
+  const flows = new Map((await tx.select().from(accessFlows)).map((f) => [f.id, f.definition]));
 
   const failed: string[] = [];
-  for (const [id, all] of byRequest) {
-    // Who handed their part on (escalated) or was overtaken (superseded) no longer counts.
-    const step = all.filter((a) => a.state === "pending" || a.state === "approved" || a.state === "rejected");
-    const first = all[0];
-    if (!first) continue;
-    const require = first.steps[first.step]?.require ?? "any";
-    const approved = step.filter((a) => a.state === "approved").length;
-    const open = step.filter((a) => a.state === "pending" && a.active).length;
-    const gone = step.filter((a) => a.state === "pending" && !a.active).map((a) => a.email);
-    if (gone.length === 0) continue;
-    const needed = require === "any" ? 1 : require === "all" ? step.length : require;
-    const possible = require === "all" ? false : approved + open >= needed;
-    if (possible) continue;
-    const note = `Step ${first.step + 1} can no longer be approved: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer active. An admin must route this request again.`;
-    const [row] = await tx
-      .update(requests)
-      .set({ state: "error", decidedAt: now, decisionNote: note, remindAt: null })
-      .where(eq(requests.id, id))
-      .returning({ requesterId: requests.requesterId });
-    // The requester's extension shows it; the admins see it among pending requests.
-    if (row) await addNotice(tx, { userId: row.requesterId, kind: "request.error", requestId: id }, now);
+  for (const request of open) {
+    const step = rows.filter((r) => r.a.requestId === request.id && r.a.step === request.step);
+    const stillResolved = resolvedNow(snapshot, people, flows, request);
+    const withdrawn = step.filter(
+      (r) => r.a.state === "pending" && (!r.active || (stillResolved && !r.a.escalatedFrom && !stillResolved.has(r.a.approverId))),
+    );
+    if (withdrawn.length === 0) continue;
+    await tx
+      .update(approvals)
+      .set({ state: "superseded", decidedAt: now, note: "withdrawn: no longer an approver" })
+      .where(
+        and(
+          inArray(
+            approvals.id,
+            withdrawn.map((w) => w.a.id),
+          ),
+          eq(approvals.state, "pending"),
+        ),
+      );
+    const gone = withdrawn.map((w) => w.email);
     await appendAudit(tx, {
       at: now,
       actor,
-      requestId: id,
-      action: "request.error",
-      data: { step: first.step, inactiveApprovers: gone },
+      requestId: request.id,
+      action: "approval.withdrawn",
+      data: { step: request.step, approvers: gone },
     });
-    failed.push(id);
+
+    // Who escalated (or was overtaken) no longer counts; what is left must still be able to complete the step.
+    const counted = step.filter((r) => !withdrawn.includes(r) && (r.a.state === "pending" || r.a.state === "approved"));
+    const require = request.steps[request.step]?.require ?? "any";
+    const approved = counted.filter((r) => r.a.state === "approved").length;
+    const pending = counted.filter((r) => r.a.state === "pending").length;
+    // Someone must still be asked, and a quorum must still be reachable; `all` now means all who still resolve.
+    if (pending > 0 && (typeof require !== "number" || approved + pending >= require)) continue;
+    const note = `Step ${request.step + 1} can no longer be approved: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer ${gone.length === 1 ? "an approver" : "approvers"} (deactivated, or no longer in the group, the manager or the owner the flow names). An admin must deny or cancel it; the requester can ask again.`;
+    const [row] = await tx
+      .update(requests)
+      .set({ state: "error", decidedAt: now, decisionNote: note, remindAt: null })
+      .where(eq(requests.id, request.id))
+      .returning({ requesterId: requests.requesterId });
+    await appendAudit(tx, {
+      at: now,
+      actor,
+      requestId: request.id,
+      action: "request.error",
+      data: { step: request.step, approvers: gone },
+    });
+    // The requester's extension shows it; the admins see it among open requests.
+    if (row) await addNotice(tx, { userId: row.requesterId, kind: "request.error", requestId: request.id }, now);
+    failed.push(request.id);
   }
   return failed;
+}
+
+/**
+ * Who the request's current step resolves to under the policy as it is now,
+ * or null when that cannot be said (the flow was deleted or lost the step,
+ * or the requester is gone): then only deactivation withdraws an approver.
+ */
+function resolvedNow(
+  snapshot: PolicySnapshot,
+  people: Map<string, DirectoryUser>,
+  flows: Map<string, FlowDefinition>,
+  request: typeof requests.$inferSelect,
+): Set<string> | null {
+  const definition = flows.get(request.flowId);
+  const stepDef = definition && definition.approval !== "auto" ? definition.approval.steps[request.step] : undefined;
+  const requester = people.get(request.requesterId);
+  if (!stepDef || !requester) return null;
+  const resolved = resolveStep(snapshot, requester, stepDef, { app: request.app, resourceId: request.resourceId });
+  return new Set(resolved.approvers.map((u) => u.id));
 }
