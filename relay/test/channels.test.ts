@@ -126,6 +126,33 @@ describe.each(engines)("approval channels: mail, Slack, Teams and signed webhook
     // Webhook: every event signed per Standard Webhooks, verifiable with the standardwebhooks package.
     const events = hooks.requests.filter((r) => r.path === "/events");
     expect(events.map((e) => JSON.parse(e.body).type)).toEqual(["request.created", "request.step_opened"]);
+    expect(JSON.parse(events[0]?.body ?? "{}")).toEqual({
+      type: "request.created",
+      timestamp: suite.t.clock.now().toISOString(),
+      data: {
+        actor: "dana@acme.test",
+        request: {
+          id: requestId,
+          state: "pending",
+          requester: { email: "dana@acme.test", name: "Dana Whitfield" },
+          app: "aws",
+          resource: { id: `acct-${engine.name}`, name: HOSTILE.name, url: `https://console.aws.amazon.com/${engine.name}` },
+          flow: { id: "aws", name: "AWS accounts (manager, then all of security)" },
+          duration: "1h",
+          reason: HOSTILE.reason,
+          ticket: null,
+          step: 0,
+          stepCount: 2,
+          createdAt: suite.t.clock.now().toISOString(),
+          decidedAt: null,
+          decisionNote: null,
+        },
+        grant: null,
+      },
+    });
+    expect(events[0]?.headers["content-type"]).toBe("application/json");
+    expect(events[0]?.headers["webhook-timestamp"]).toBe(String(Math.floor(suite.t.clock.now().getTime() / 1000)));
+    expect(events[0]?.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/=]{44}$/);
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(suite.t.clock.now());
     try {

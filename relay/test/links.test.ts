@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { approvals, grants, magicLinkUses, requests } from "../src/db/schema/index.ts";
 import { LINK_AUDIENCE, signDecisionLink } from "../src/keys/signing.ts";
-import { bearer, engines, json, linkFrom, mailsTo, PUBLIC_URL, postWithCsrf, signedInSuite, submitForm } from "./harness.ts";
+import { bearer, docsRequest, engines, json, linkFrom, mailsTo, PUBLIC_URL, postWithCsrf, signedInSuite, submitForm } from "./harness.ts";
 
 /** A GitHub request: the security group (Priya, Sam) approves, any one of them. */
 const githubRequest = (repo: string) => ({
@@ -104,6 +104,30 @@ describe.each(engines)("decision links ($name)", (engine) => {
     expect(res.status).toBe(403);
     expect(await problemOf(res)).toBe("not_approver");
     expect(await stateOf(r.id)).toBe("pending");
+  });
+
+  it("binds a link to its request: an approver's link made out for another request decides nothing there", async () => {
+    const mine = await newRequest("acme-corp/cross-a");
+    // A docs request, which Lee approves; Priya's validly signed link names it, step and round included.
+    const other = await suite.t.app.request("/api/v1/requests", json(docsRequest("1CrossRequestDocAbCdEf"), bearer(suite.token)));
+    const otherId = ((await other.json()) as { id: string }).id;
+    const claims = JSON.parse(Buffer.from(mine.priya.split("/decide/")[1]?.split(".")[1] ?? "", "base64url").toString()) as { sub: string };
+    const forged = await signDecisionLink(
+      suite.t.relay.keys,
+      PUBLIC_URL,
+      { approverId: claims.sub, requestId: otherId, step: 0, round: 0, jti: "cross-request" },
+      suite.t.clock.now(),
+      3600,
+    );
+    const res = await postWithCsrf(suite.t, `/decide/${forged}`, { decision: "approve", duration: "1h" });
+    expect(res.status).toBe(403);
+    expect(await problemOf(res)).toBe("not_approver");
+    expect(await stateOf(otherId)).toBe("pending");
+    // And a link cannot be pointed at another request by editing it: the signature covers the request id.
+    const [h, p, sig] = mine.priya.split("/decide/")[1]?.split(".") ?? [];
+    const body = JSON.parse(Buffer.from(p ?? "", "base64url").toString()) as Record<string, unknown>;
+    const edited = `/decide/${h}.${Buffer.from(JSON.stringify({ ...body, rid: otherId })).toString("base64url")}.${sig}`;
+    expect(await problemOf(await suite.t.app.request(edited))).toBe("invalid");
   });
 
   it("needs the page's CSRF token: a cross-site POST decides nothing", async () => {
