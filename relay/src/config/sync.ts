@@ -1,11 +1,17 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { eq, inArray, notInArray } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import type { Clock } from "../clock.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { saveDetectionRules } from "../detection/rules.ts";
-import { APPROVALS_SETTING, FALLBACK_SETTING, RESOURCE_OWNERS_SETTING, RESOURCE_TAGS_SETTING } from "../policy/snapshot.ts";
+import {
+  APPROVALS_SETTING,
+  FALLBACK_SETTING,
+  POLICY_VERSION_SETTING,
+  RESOURCE_OWNERS_SETTING,
+  RESOURCE_TAGS_SETTING,
+} from "../policy/snapshot.ts";
 import { failStrandedRequests } from "../requests/orphans.ts";
 import type { GatehouseConfig } from "./schema.ts";
 import { directoryFields, flowDefinition } from "./snapshot.ts";
@@ -69,6 +75,8 @@ export async function writeConfig(
   now: Date,
   source: "config" | "admin",
 ): Promise<void> {
+  // Readers rebuild their cached snapshot when this changes (policy/snapshot.ts).
+  await putSetting(tx, POLICY_VERSION_SETTING, { v: randomUUID() }, now);
   const admins = new Set(after.admins);
   const wasAdmin = new Set(before?.admins ?? []);
   const previous = new Map((before?.directory.users ?? []).map((u) => [u.email, u]));

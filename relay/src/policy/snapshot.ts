@@ -17,8 +17,32 @@ export const RESOURCE_OWNERS_SETTING = "resource_owners";
 export const APPROVALS_SETTING = "approvals";
 export const RESOURCE_TAGS_SETTING = "resource_tags";
 
-/** Reads everything policy evaluation needs in one go. */
-export async function loadPolicySnapshot(db: Db): Promise<PolicySnapshot> {
+/**
+ * Bumped (to a fresh random value) by every write of the policy or the
+ * directory, in the writing transaction: a reader that sees the same version
+ * may reuse the snapshot it built, whichever relay instance made the change.
+ */
+export const POLICY_VERSION_SETTING = "policy_version";
+
+const cached = new WeakMap<Db, { version: string; snapshot: PolicySnapshot }>();
+
+/**
+ * The policy as of now, for a request or a preview: one small query for the
+ * version, and the whole snapshot (20,000 people, say) only when it changed.
+ * Snapshots are immutable, so one is shared by every request that reads it.
+ */
+export async function currentPolicySnapshot(db: Db): Promise<PolicySnapshot> {
+  const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, POLICY_VERSION_SETTING));
+  const version = String((row?.value as { v?: string } | undefined)?.v ?? "none");
+  const hit = cached.get(db);
+  if (hit?.version === version) return hit.snapshot;
+  const snapshot = await loadPolicySnapshot(db);
+  cached.set(db, { version, snapshot });
+  return snapshot;
+}
+
+/** Reads everything policy evaluation needs in one go (inside a transaction, as it stands there). */
+export async function loadPolicySnapshot(db: Db | Tx): Promise<PolicySnapshot> {
   const [userRows, groupRows, memberRows, flowRows, settingRows] = await Promise.all([
     db.select().from(users),
     db.select().from(groups),

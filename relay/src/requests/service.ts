@@ -10,7 +10,7 @@ import { approvals, grants, type ResolvedStep, requests } from "../db/schema/ind
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { ApiError } from "../http/errors.ts";
 import { evaluatePolicy, type Matched, requestProblem } from "../policy/evaluate.ts";
-import { loadPolicySnapshot } from "../policy/snapshot.ts";
+import { currentPolicySnapshot } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
 import { requestView } from "./view.ts";
@@ -21,7 +21,7 @@ async function evaluateFor(
   body: PreviewBody,
   request: { durationMs?: number | null; reason?: string; ticket?: string; ip?: string } = {},
 ): Promise<Matched> {
-  const snapshot = await loadPolicySnapshot(relay.database.db);
+  const snapshot = await currentPolicySnapshot(relay.database.db);
   const result = evaluatePolicy(snapshot, {
     requesterEmail: email,
     app: body.app,

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../../context.ts";
 import { simulate } from "../../../policy/simulate.ts";
-import { loadPolicySnapshot } from "../../../policy/snapshot.ts";
+import { currentPolicySnapshot } from "../../../policy/snapshot.ts";
 import { type AdminContext, type AdminEnv, adminPage, type FieldErrors, formErrors, textField } from "./layout.ts";
 
 const FIELDS = ["requester", "app", "resource", "duration", "at", "reason", "ticket", "ip"] as const;
@@ -29,7 +29,7 @@ export function simulatePages(relay: Relay) {
     }
     const result =
       asked && errors.size === 0
-        ? simulate(await loadPolicySnapshot(relay.database.db), {
+        ? simulate(await currentPolicySnapshot(relay.database.db), {
             requester: q.requester,
             app: q.app,
             resource: q.resource || null,
