@@ -161,4 +161,31 @@ describe("approvals in the browser", () => {
     expect(await priya.$eval("[data-testid=link-problem]", (el) => el.getAttribute("data-problem"))).toBe("decided");
     for (const p of [page, lee, sam, priya]) await p.close();
   }, 90_000);
+
+  it("shows an admin the whole approval path of a request, and the audit log", async () => {
+    const admin = await browser.newPage();
+    await admin.setViewport({ width: 1200, height: 900 });
+    await admin.goto(`${world.relay.url}/admin/sign-in`);
+    await admin.type("[data-testid=admin-email]", "ops@acme.test");
+    await Promise.all([admin.waitForNavigation(), admin.click("[data-testid=admin-send-link]")]);
+    const mail = await world.mail.waitForMail("ops@acme.test", /Sign in to the Gatehouse admin/);
+    await admin.goto(linkIn(mail, "/admin/sign-in/"));
+    await Promise.all([admin.waitForNavigation(), admin.click("[data-testid=admin-confirm]")]);
+
+    await admin.goto(`${world.relay.url}/admin/requests?state=all`);
+    const row = await admin.$$eval("[data-testid=request-list] tr[data-request]", (rows) =>
+      rows.filter((r) => r.textContent?.includes("EscalateAAAA")).map((r) => r.getAttribute("data-request")),
+    );
+    expect(row).toHaveLength(1);
+    await admin.goto(`${world.relay.url}/admin/requests/${row[0]}`);
+    const path = await admin.$eval("[data-testid=approval-path]", (el) => el.textContent ?? "");
+    expect(path).toContain("passed on to Ops Desk");
+    expect(path).toMatch(/Ops Desk[\s\S]*approved[\s\S]*email/);
+    await admin.screenshot({ path: join(ROOT, "test-results/screenshots/admin-request.png"), fullPage: true });
+
+    await admin.goto(`${world.relay.url}/admin/audit?action=request.`);
+    expect(await admin.$("[data-testid=chain-ok]")).not.toBeNull();
+    await shot(admin, "admin-audit");
+    await admin.close();
+  }, 60_000);
 });

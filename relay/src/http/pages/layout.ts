@@ -69,7 +69,7 @@ legend { font-weight:700; padding:0 6px; }
 .field { margin-bottom:8px; }
 .field.check { display:flex; gap:8px; align-items:center; flex-wrap:wrap; }
 .field.check label { margin:8px 0; } .field.check .hint { flex-basis:100%; margin-top:0; }
-input[type=text], input[type=email], input[type=number], input:not([type]) { font:inherit; padding:6px 8px; border:1px solid var(--line); border-radius:6px; width:100%; }
+input[type=text], input[type=email], input[type=number], input[type=date], input:not([type]) { font:inherit; padding:6px 8px; border:1px solid var(--line); border-radius:6px; width:100%; }
 input[readonly] { background:#f6f8fa; color:var(--muted); }
 [aria-invalid=true] { border-color:var(--red) !important; background:#fff8f8; }
 .hint { color:var(--muted); font-size:13px; margin:2px 0 0; }
@@ -85,4 +85,10 @@ section.result { border:1px solid var(--line); border-radius:8px; padding:12px 1
 section.result.auto_approved { border-color:var(--green); } section.result.denied { border-color:var(--red); }
 ol.explain li { font-family:ui-monospace, monospace; font-size:13px; }
 table { border-collapse:collapse; width:100%; font-size:14px; } td, th { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
+td code { white-space:pre-wrap; overflow-wrap:anywhere; word-break:break-word; font-size:12px; }
+.state { display:inline-block; font-size:13px; font-weight:600; padding:1px 10px; border-radius:10px; background:#eaeef2; vertical-align:middle; }
+.state.pending, .state.escalated, .state.info_requested { background:#fff8c5; color:#7d4e00; }
+.state.approved { background:#dafbe1; color:#1a7f37; } .state.rejected, .state.error, .state.expired { background:#ffebe9; color:#a40e26; }
+details { margin:16px 0; } summary { cursor:pointer; font-weight:600; color:var(--blue); }
+h2 { font-size:17px; margin:24px 0 8px; }
 `;
