@@ -31,11 +31,10 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** The hash of an event given the hash before it. */
-export function eventHash(prevHash: string, e: AuditInput): string {
-  const body = canonicalJson({
-    prev: prevHash,
-    at: e.at.toISOString(),
+/** An event's fields as stored (and hashed): absent ones as null. */
+function storedFields(e: AuditInput) {
+  return {
+    at: e.at,
     actor: e.actor,
     action: e.action,
     requestId: e.requestId ?? null,
@@ -43,7 +42,13 @@ export function eventHash(prevHash: string, e: AuditInput): string {
     data: e.data ?? {},
     ip: e.ip ?? null,
     userAgent: e.userAgent ?? null,
-  });
+  };
+}
+
+/** The hash of an event given the hash before it. */
+export function eventHash(prevHash: string, e: AuditInput): string {
+  const fields = storedFields(e);
+  const body = canonicalJson({ prev: prevHash, ...fields, at: fields.at.toISOString() });
   return createHash("sha256").update(body).digest("hex");
 }
 
@@ -100,20 +105,8 @@ async function writeChain(tx: Tx, w: ChainWrites): Promise<void> {
     const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
     let prevHash = last?.hash ?? GENESIS_HASH;
     const rows = w.events.map((e) => {
-      const hash = eventHash(prevHash, e);
-      const row = {
-        at: e.at,
-        actor: e.actor,
-        action: e.action,
-        requestId: e.requestId ?? null,
-        grantId: e.grantId ?? null,
-        data: e.data ?? {},
-        ip: e.ip ?? null,
-        userAgent: e.userAgent ?? null,
-        prevHash,
-        hash,
-      };
-      prevHash = hash;
+      const row = { ...storedFields(e), prevHash, hash: eventHash(prevHash, e) };
+      prevHash = row.hash;
       return row;
     });
     // One statement: identity values are taken in the order of the VALUES list.

@@ -26,27 +26,18 @@ export async function adminEndRequest(
   return relay.database.db.transaction(async (tx) => {
     const [request] = await tx.select().from(requests).where(eq(requests.id, id)).for("update");
     if (!request || !ADMIN_ENDABLE.includes(request.state)) return false;
-    if (action === "deny") {
-      await endRequest(relay, tx, request, "rejected", note || null, { kind: "rejected", by: admin.email, note }, now);
-      await appendAudit(tx, {
-        at: now,
-        actor: admin.email,
-        action: "request.rejected",
-        requestId: id,
-        data: { note, by: "admin", from: request.state },
-        ...meta,
-      });
-    } else {
-      await endRequest(relay, tx, request, "cancelled", note || null, { kind: "cancelled", by: admin.email }, now);
-      await appendAudit(tx, {
-        at: now,
-        actor: admin.email,
-        action: "request.cancelled",
-        requestId: id,
-        data: { note, by: "admin", from: request.state },
-        ...meta,
-      });
-    }
+    const state = action === "deny" ? "rejected" : "cancelled";
+    const outcome =
+      action === "deny" ? ({ kind: "rejected", by: admin.email, note } as const) : ({ kind: "cancelled", by: admin.email } as const);
+    await endRequest(relay, tx, request, state, note || null, outcome, now);
+    await appendAudit(tx, {
+      at: now,
+      actor: admin.email,
+      action: `request.${state}`,
+      requestId: id,
+      data: { note, by: "admin", from: request.state },
+      ...meta,
+    });
     return true;
   });
 }
