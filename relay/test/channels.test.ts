@@ -114,6 +114,51 @@ describe.each(engines)("approval channels: mail, Slack, Teams and signed webhook
     const [card] = hooks.bodies<{ type: string; attachments: { contentType: string; content: Record<string, unknown> }[] }>("/teams");
     expect(card?.type).toBe("message");
     expect(card?.attachments[0]?.contentType).toBe("application/vnd.microsoft.card.adaptive");
+    // The whole card, as Teams receives it: every untrusted value Markdown-escaped.
+    expect(card).toEqual({
+      type: "message",
+      attachments: [
+        {
+          contentType: "application/vnd.microsoft.card.adaptive",
+          contentUrl: null,
+          content: {
+            $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+            type: "AdaptiveCard",
+            version: "1.4",
+            body: [
+              { type: "TextBlock", text: "Dana Whitfield asks for access to aws", weight: "Bolder", size: "Medium", wrap: true },
+              {
+                type: "FactSet",
+                facts: [
+                  { title: "Requester", value: "Dana Whitfield \\<dana@acme\\.test\\>" },
+                  { title: "App", value: "aws" },
+                  { title: "Resource", value: "\\<img src=x onerror=alert\\(1\\)\\>" },
+                  { title: "Duration", value: "1h" },
+                  {
+                    title: "Reason",
+                    value: "\\<script\\>alert\\(1\\)\\</script\\> \\<\\!channel\\> \\[click\\]\\(http://evil\\.test\\) \\*\\*now\\*\\*",
+                  },
+                  { title: "Flow", value: "AWS accounts \\(manager, then all of security\\) \\(step 1 of 2\\)" },
+                ],
+              },
+              {
+                type: "TextBlock",
+                text: "The page said: \\<b\\>Access denied\\</b\\> & \\<https://evil\\.test\\|Approve\\>",
+                wrap: true,
+                isSubtle: true,
+              },
+              {
+                type: "TextBlock",
+                text: "Decision links are personal: the review page sends each approver their own.",
+                wrap: true,
+                isSubtle: true,
+              },
+            ],
+            actions: [{ type: "Action.OpenUrl", title: "Review in Gatehouse", url: `http://relay.test/review/${requestId}` }],
+          },
+        },
+      ],
+    });
     const cardJson = JSON.stringify(card);
     expect(cardJson).toContain("\\\\[click\\\\]\\\\(http://evil\\\\.test\\\\)");
     expect(cardJson).not.toContain("/decide/");

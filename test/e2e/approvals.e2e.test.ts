@@ -30,9 +30,9 @@ async function panelStep(panel: PanelDriver): Promise<string | null> {
 }
 
 /** Opens the denied doc and sends a request from the panel; returns the tab and its panel. */
-async function requestAccess(docId: string, reason: string): Promise<{ page: Page; panel: PanelDriver }> {
+async function requestAccess(docId: string, reason: string, body = DENIED_PAGE): Promise<{ page: Page; panel: PanelDriver }> {
   const page = await browser.newPage();
-  await serveDenied(page, "docs.google.com", DENIED_PAGE);
+  await serveDenied(page, "docs.google.com", body);
   await page.goto(DOC_URL(docId));
   const panel = await PanelDriver.attach(page);
   await panel.waitFor("gh-open");
@@ -146,10 +146,19 @@ describe("approvals in the browser", () => {
     for (const p of [page, lee, answered]) await p.close();
   }, 90_000);
 
-  it("ends at a rejection in the second step, and the tab shows the approver's note", async () => {
+  it("ends at a rejection in the second step, and the tab shows the approver's note; page text that looks like markup stays text", async () => {
     const docId = "RejectAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIjj";
-    const { page, panel } = await requestAccess(docId, "Vendor contract");
+    // The page's own words (which travel with the request) hold what would be markup if anyone rendered it so.
+    const hostile = DENIED_PAGE.replace(
+      "Ask for access, or switch",
+      "Ask for access &lt;img src=x onerror=&quot;document.title='pwned'&quot;&gt;, or switch",
+    );
+    const { page, panel } = await requestAccess(docId, "Vendor contract", hostile);
+    expect(await panel.text("gh-message")).toContain(`<img src=x onerror="document.title='pwned'">`);
     const lee = await openLink("lee@acme.test", new RegExp(`^Access request: .*${docId}`));
+    expect(await lee.$eval("[data-testid=page-message]", (el) => el.textContent)).toContain(`<img src=x onerror="document.title='pwned'">`);
+    expect(await lee.$("[data-testid=page-message] img")).toBeNull();
+    expect(await lee.title()).not.toBe("pwned");
     expect(await submit(lee, "approve")).toBe("advanced");
     const sam = await openLink("sam@acme.test", new RegExp(`^Access request: .*${docId}`));
     await sam.type("#note", "Ask Legal for a redacted copy");
