@@ -15,6 +15,7 @@ ALTER TABLE "outbox" ADD COLUMN "response" jsonb;--> statement-breakpoint
 ALTER TABLE "outbox" ADD COLUMN "after_id" uuid;--> statement-breakpoint
 ALTER TABLE "outbox" ADD COLUMN "request_id" uuid;--> statement-breakpoint
 ALTER TABLE "outbox" ADD COLUMN "event" text;--> statement-breakpoint
+ALTER TABLE "approvals" ADD COLUMN "duration" text;--> statement-breakpoint
 ALTER TABLE "approvals" ADD COLUMN "via" text;--> statement-breakpoint
 ALTER TABLE "approvals" ADD COLUMN "escalated_to" uuid;--> statement-breakpoint
 ALTER TABLE "approvals" ADD COLUMN "escalated_from" uuid;--> statement-breakpoint
@@ -29,4 +30,7 @@ ALTER TABLE "request_messages" ADD CONSTRAINT "request_messages_author_id_users_
 CREATE INDEX "request_messages_request_idx" ON "request_messages" USING btree ("request_id","id");--> statement-breakpoint
 CREATE INDEX "outbox_request_idx" ON "outbox" USING btree ("request_id");--> statement-breakpoint
 CREATE INDEX "requests_deadline_idx" ON "requests" USING btree ("state","deadline_at");--> statement-breakpoint
-CREATE INDEX "requests_remind_idx" ON "requests" USING btree ("state","remind_at");
+CREATE INDEX "requests_remind_idx" ON "requests" USING btree ("state","remind_at");--> statement-breakpoint
+-- Requests still waiting when this version is installed get the default deadline and first reminder
+-- (approvals.expireAfter 7d, remindAfter 24h), so they are reminded and expire like new ones.
+UPDATE "requests" SET "deadline_at" = "created_at" + interval '7 days', "remind_at" = now() + interval '24 hours' WHERE "state" IN ('pending', 'escalated', 'info_requested') AND "deadline_at" IS NULL;

@@ -39,7 +39,7 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
   loop("expiry", relay.env.EXPIRY_INTERVAL_MS, () => expireDueGrants(relay));
   loop("requests", relay.env.SWEEP_INTERVAL_MS, () => sweepRequests(relay));
   // Every channel goes through the outbox; mail needs SMTP (without it, mail is held for /dev/outbox).
-  const senders = { mail: relay.env.SMTP_URL ? nodemailer.createTransport(relay.env.SMTP_URL) : null };
+  const senders = { mail: relay.env.SMTP_URL ? smtpTransport(relay.env.SMTP_URL) : null };
   loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () => deliverDue(relay, senders));
 
   return {
@@ -53,4 +53,20 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
       await Promise.all(loops);
     },
   };
+}
+
+/**
+ * The SMTP transport, with timeouts short enough that a stuck server cannot
+ * outlast an outbox lease (nodemailer waits up to 10 minutes by default);
+ * any set in SMTP_URL's query string win.
+ */
+export function smtpTransport(url: string) {
+  const u = new URL(url);
+  for (const [key, ms] of [
+    ["connectionTimeout", "10000"],
+    ["greetingTimeout", "10000"],
+    ["socketTimeout", "30000"],
+  ] as const)
+    if (!u.searchParams.has(key)) u.searchParams.set(key, ms);
+  return nodemailer.createTransport(u.href);
 }

@@ -70,7 +70,7 @@ describe.each(engines)("admin UI: requests, audit and deliveries ($name)", (engi
   });
 
   it("searches the audit log, pages it, and exports CSV and JSON Lines with every field", async () => {
-    const found = await b.get("/admin/audit?action=request.escalated");
+    const found = await b.get("/admin/audit?action=request.escalated&verify=1");
     expect(found.text).toContain('data-testid="chain-ok"');
     expect(found.text).toMatch(/data-action="request.escalated"/);
     expect(found.text).not.toMatch(/data-action="request.created"/);
@@ -133,7 +133,8 @@ describe.each(engines)("admin UI: requests, audit and deliveries ($name)", (engi
       .update(auditEvents)
       .set({ actor: "mallory@acme.test" })
       .where(eq(auditEvents.id, victim?.id ?? 0));
-    const page = await b.get("/admin/audit");
+    expect((await b.get("/admin/audit")).text).toContain('data-testid="verify-chain"');
+    const page = await b.get("/admin/audit?verify=1");
     expect(page.text).toContain('data-testid="chain-broken"');
     expect(page.text).toContain(`event ${victim?.id} does not match its hash`);
   });

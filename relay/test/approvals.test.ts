@@ -3,7 +3,19 @@ import { describe, expect, it } from "vitest";
 import { verifyChain } from "../src/audit/chain.ts";
 import { approvals, auditEvents, grants, outbox, requests } from "../src/db/schema/index.ts";
 import { sweepRequests } from "../src/requests/sweep.ts";
-import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signedInSuite, signIn, submitForm, type TestRelay } from "./harness.ts";
+import {
+  bearer,
+  docsRequest,
+  engines,
+  json,
+  linkFrom,
+  mailsTo,
+  postWithCsrf,
+  signedInSuite,
+  signIn,
+  submitForm,
+  type TestRelay,
+} from "./harness.ts";
 
 const awsRequest = (account: string) => ({
   app: "aws",
@@ -210,6 +222,48 @@ describe.each(engines)("approval routing and the request lifecycle ($name)", (en
       .from(approvals)
       .where(and(eq(approvals.requestId, id), eq(approvals.step, 0)));
     expect(rows.map((r) => r.state).sort()).toEqual(["approved", "escalated"]);
+    expect((await stateOf(suite.t, id))?.state).toBe("pending");
+  });
+
+  it("lets an approver with two live links (the first mail and a reminder) act once, whatever arrives together", async () => {
+    // Several rounds, POSTs fired together (no page load first), so the transactions really overlap on PostgreSQL.
+    for (let round = 0; round < 4; round++) {
+      const id = await create(`12121212121${round}`);
+      suite.t.clock.advance(4 * 3_600_000);
+      expect((await sweepRequests(suite.t.relay)).reminded).toContain(id);
+      const links = (await mailsTo(suite.t, "lee@acme.test")).filter((m) => m.requestId === id).map((m) => linkFrom(m.text, "/decide/"));
+      expect(new Set(links).size).toBe(2);
+      const [a, b] = links as [string, string];
+      const results = await Promise.all([
+        postWithCsrf(suite.t, a, { decision: "escalate", to: "ops@acme.test" }),
+        postWithCsrf(suite.t, b, { decision: "escalate", to: "priya@acme.test" }),
+        postWithCsrf(suite.t, b, { decision: "approve", duration: "4h" }),
+        postWithCsrf(suite.t, a, { decision: "approve", duration: "1h" }),
+      ]);
+      const outcomes = await Promise.all(results.map(async (r) => /data-outcome="([a-z]+)"/.exec(await r.text())?.[1]));
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+      const rows = await suite.t.relay.database.db
+        .select()
+        .from(approvals)
+        .where(and(eq(approvals.requestId, id), eq(approvals.step, 0)));
+      expect(rows.filter((r) => !r.escalatedFrom)).toHaveLength(1);
+      expect(rows.filter((r) => r.escalatedFrom)).toHaveLength(outcomes.includes("escalated") ? 1 : 0);
+    }
+  });
+
+  it("grants no more than the shortest duration any approver approved", async () => {
+    const id = await create("131313131313");
+    await submitForm(suite.t, await linkFor(suite.t, "lee@acme.test", id), { decision: "approve", duration: "1h" });
+    await submitForm(suite.t, await linkFor(suite.t, "priya@acme.test", id), { decision: "approve", duration: "4h" });
+    await submitForm(suite.t, await linkFor(suite.t, "sam@acme.test", id), { decision: "approve", duration: "4h" });
+    const [grant] = await suite.t.relay.database.db.select().from(grants).where(eq(grants.requestId, id));
+    expect(grant?.endsAt?.getTime()).toBe(suite.t.clock.now().getTime() + 3_600_000);
+  });
+
+  it("refuses to pass a decision to someone who approves another step of the request", async () => {
+    const id = await create("141414141414");
+    const res = await submitForm(suite.t, await linkFor(suite.t, "lee@acme.test", id), { decision: "escalate", to: "priya@acme.test" });
+    expect(await res.text()).toContain("approves another step of this request");
     expect((await stateOf(suite.t, id))?.state).toBe("pending");
   });
 

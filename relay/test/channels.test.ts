@@ -1,9 +1,9 @@
-import { eq } from "drizzle-orm";
-import nodemailer from "nodemailer";
+import { desc, eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deliverDue } from "../src/channels/outbox.ts";
-import { outbox } from "../src/db/schema/index.ts";
+import { approvals, outbox } from "../src/db/schema/index.ts";
+import { smtpTransport } from "../src/workers.ts";
 import { bearer, engines, json, signedInSuite, submitForm } from "./harness.ts";
 import { HttpPeer, MailCatcher, waitFor } from "./peers.ts";
 
@@ -48,7 +48,7 @@ describe.each(engines)("approval channels: mail, Slack, Teams and signed webhook
   });
   // The peers' URLs exist only once they listen: the env is read when the suite starts.
   const suite = signedInSuite(engine, "dana@acme.test", env);
-  const mailer = () => ({ mail: nodemailer.createTransport(env().SMTP_URL) });
+  const mailer = () => ({ mail: smtpTransport(env().SMTP_URL) });
 
   async function deliverAll(): Promise<void> {
     while ((await deliverDue(suite.t.relay, mailer())) > 0) {}
@@ -108,7 +108,7 @@ describe.each(engines)("approval channels: mail, Slack, Teams and signed webhook
     const actions = dm?.blocks.find((b) => b.type === "actions") as { elements: { url: string; text: { text: string } }[] } | undefined;
     const buttons = actions?.elements ?? [];
     expect(buttons.map((b) => b.text.text)).toEqual(["Approve…", "Review"]);
-    expect(buttons.every((b) => b.url === link)).toBe(true);
+    expect(buttons.every((b) => b.url === `${link}?via=slack`)).toBe(true);
 
     // Teams: an Adaptive Card to the channel; Markdown neutralised; the button opens the review page, never a personal link.
     const [card] = hooks.bodies<{ type: string; attachments: { contentType: string; content: Record<string, unknown> }[] }>("/teams");
@@ -232,11 +232,23 @@ describe.each(engines)("approval channels: mail, Slack, Teams and signed webhook
       .then((rows) => rows.filter((r) => r.channel === "slack"));
     expect(samDm).toMatchObject({ state: "failed" });
     expect(samDm?.lastError).toContain("users_not_found");
-    const priyaMail = await mailFor("priya@acme.test");
-    const priya = /\/decide\/[A-Za-z0-9._-]+/.exec(priyaMail.text ?? "")?.[0] ?? "";
+    // Priya decides from her Slack DM's button: the approval path says so.
+    const priyaDm = slack
+      .bodies<{ channel: string; blocks: { type: string; elements?: { url: string }[] }[] }>("/api/chat.postMessage")
+      .findLast((m) => m.channel === "U0PRIYA");
+    const button = new URL(priyaDm?.blocks.find((b) => b.type === "actions")?.elements?.[0]?.url ?? "http://x");
+    expect(button.searchParams.get("via")).toBe("slack");
+    const priya = `${button.pathname}${button.search}`;
     expect(await (await submitForm(suite.t, priya, { decision: "reject", note: "Use the <b>read-only</b> role" })).text()).toContain(
       'data-outcome="rejected"',
     );
+    const [priyaRow] = await suite.t.relay.database.db
+      .select()
+      .from(approvals)
+      .where(eq(approvals.state, "rejected"))
+      .orderBy(desc(approvals.decidedAt))
+      .limit(1);
+    expect(priyaRow?.via).toBe("slack");
     await deliverAll();
 
     const updates = slack.requests

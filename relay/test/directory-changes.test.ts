@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.ts";
 import { applyConfig } from "../src/config/sync.ts";
-import { approvals, auditEvents, requests } from "../src/db/schema/index.ts";
-import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signedInSuite, TEST_CONFIG } from "./harness.ts";
+import { approvals, auditEvents, requests, users } from "../src/db/schema/index.ts";
+import { bearer, docsRequest, engines, json, linkFrom, mailsTo, signedInSuite, submitForm, TEST_CONFIG } from "./harness.ts";
 
 describe.each(engines)("directory changes ($name)", (engine) => {
   const suite = signedInSuite(engine, "dana@acme.test");
@@ -85,6 +85,55 @@ describe.each(engines)("directory changes ($name)", (engine) => {
     const [row] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, id));
     expect(row?.state).toBe("error");
     expect(row?.decisionNote).toContain("lee@acme.test is no longer an approver");
+    await applyConfig(suite.t.relay.database.db, parseConfig(base), suite.t.clock);
+  });
+
+  const awsRequest = (account: string) =>
+    json(
+      {
+        app: "aws",
+        resource: { id: account, name: null, url: `https://${account}.signin.aws.amazon.com/console` },
+        duration: "1h",
+        reason: "r",
+      },
+      bearer(suite.token),
+    );
+
+  it("opens a later step under the policy of then: who left the group since the request was made is not asked", async () => {
+    const { id } = (await (await suite.t.app.request("/api/v1/requests", awsRequest("202020202020"))).json()) as { id: string };
+    const base = readFileSync(TEST_CONFIG, "utf8");
+    await applyConfig(
+      suite.t.relay.database.db,
+      parseConfig(base.replace("members: [priya@acme.test, sam@acme.test]", "members: [priya@acme.test]")),
+      suite.t.clock,
+    );
+    const lee = linkFrom((await mailsTo(suite.t, "lee@acme.test")).find((m) => m.requestId === id)?.text ?? "", "/decide/");
+    expect(await (await submitForm(suite.t, lee, { decision: "approve", duration: "1h" })).text()).toContain('data-outcome="advanced"');
+    const step2 = await suite.t.relay.database.db
+      .select()
+      .from(approvals)
+      .where(and(eq(approvals.requestId, id), eq(approvals.step, 1)));
+    const [priya] = await suite.t.relay.database.db.select().from(users).where(eq(users.email, "priya@acme.test"));
+    expect(step2.map((a) => a.approverId)).toEqual([priya?.id]);
+    expect((await mailsTo(suite.t, "sam@acme.test")).filter((m) => m.requestId === id)).toHaveLength(0);
+    await applyConfig(suite.t.relay.database.db, parseConfig(base), suite.t.clock);
+  });
+
+  it("moves a request to error when the person a decision was passed to leaves", async () => {
+    const { id } = (await (await suite.t.app.request("/api/v1/requests", awsRequest("303030303030"))).json()) as { id: string };
+    const lee = linkFrom((await mailsTo(suite.t, "lee@acme.test")).find((m) => m.requestId === id)?.text ?? "", "/decide/");
+    expect(await (await submitForm(suite.t, lee, { decision: "escalate", to: "ops@acme.test" })).text()).toContain(
+      'data-outcome="escalated"',
+    );
+    const base = readFileSync(TEST_CONFIG, "utf8");
+    await applyConfig(
+      suite.t.relay.database.db,
+      parseConfig(base.replace("{ email: ops@acme.test, name: Ops Desk }", "{ email: ops@acme.test, name: Ops Desk, active: false }")),
+      suite.t.clock,
+    );
+    const [row] = await suite.t.relay.database.db.select().from(requests).where(eq(requests.id, id));
+    expect(row?.state).toBe("error");
+    expect(row?.decisionNote).toContain("ops@acme.test is no longer an approver");
     await applyConfig(suite.t.relay.database.db, parseConfig(base), suite.t.clock);
   });
 });

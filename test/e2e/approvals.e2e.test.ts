@@ -192,7 +192,7 @@ describe("approvals in the browser", () => {
     expect(path).toMatch(/Ops Desk[\s\S]*approved[\s\S]*email/);
     await admin.screenshot({ path: join(ROOT, "test-results/screenshots/admin-request.png"), fullPage: true });
 
-    await admin.goto(`${world.relay.url}/admin/audit?action=request.`);
+    await admin.goto(`${world.relay.url}/admin/audit?action=request.&verify=1`);
     expect(await admin.$("[data-testid=chain-ok]")).not.toBeNull();
     await shot(admin, "admin-audit");
     await admin.close();

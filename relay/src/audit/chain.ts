@@ -109,11 +109,11 @@ async function writeChain(tx: Tx, w: ChainWrites): Promise<void> {
       prevHash = row.hash;
       return row;
     });
-    // One statement: identity values are taken in the order of the VALUES list.
-    await tx.insert(auditEvents).values(rows);
+    // Identity values are taken in the order of the VALUES list; chunks stay within the parameter limit, in order.
+    for (let i = 0; i < rows.length; i += 1000) await tx.insert(auditEvents).values(rows.slice(i, i + 1000));
   }
   if (w.notices.length) {
-    await tx.insert(notices).values(w.notices);
+    for (let i = 0; i < w.notices.length; i += 1000) await tx.insert(notices).values(w.notices.slice(i, i + 1000));
     // Delivered after commit, on every instance: ids only, the rows carry the data.
     for (const userId of new Set(w.notices.map((n) => n.userId))) await tx.execute(sql`select pg_notify(${NOTICE_CHANNEL}, ${userId})`);
   }

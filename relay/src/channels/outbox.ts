@@ -78,8 +78,12 @@ export async function enqueueMail(
 }
 
 const MAX_ATTEMPTS = 8;
-/** A claimed row is retried by any instance after this, should its sender die. */
-const LEASE_MS = 120_000;
+/**
+ * A claimed row is retried by any instance after this, should its sender die.
+ * Longer than a batch can take (10 rows, each at most two 10 s HTTP calls or
+ * one SMTP exchange with 30 s socket timeouts).
+ */
+const LEASE_MS = 10 * 60_000;
 
 /** Backoff after the n-th failed attempt: 5 s, 10 s, 20 s, … capped at 30 min. */
 export function retryDelayMs(attempts: number): number {
@@ -96,7 +100,7 @@ export interface Senders {
  * share the work and a dead sender's rows come back), sends after commit,
  * then records the outcome. Returns how many rows it claimed.
  */
-export async function deliverDue(relay: Relay, senders: Senders, batch = 20): Promise<number> {
+export async function deliverDue(relay: Relay, senders: Senders, batch = 10): Promise<number> {
   const { db } = relay.database;
   const now = relay.clock.now();
   const claimed = await db.transaction(async (tx) => {
@@ -122,20 +126,23 @@ export async function deliverDue(relay: Relay, senders: Senders, batch = 20): Pr
   // Oldest first, so a Slack update follows the message it updates when both are due together.
   claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   for (const row of claimed) {
+    // The outcome is written only while this claim still holds: if the lease ran out and another
+    // instance claimed the row (attempts moved on), that instance owns it now.
+    const ours = and(eq(outbox.id, row.id), eq(outbox.state, "pending"), eq(outbox.attempts, row.attempts));
     try {
       const response = await send(relay, senders, row);
       if (response === "wait") {
         // What it depends on is not sent yet: try again soon without spending an attempt.
         await db
           .update(outbox)
-          .set({ attempts: sql`${outbox.attempts} - 1`, nextAttemptAt: new Date(relay.clock.now().getTime() + 2_000) })
-          .where(eq(outbox.id, row.id));
+          .set({ attempts: sql`${outbox.attempts} - 1`, nextAttemptAt: new Date(relay.clock.now().getTime() + 5_000) })
+          .where(ours);
         continue;
       }
       await db
         .update(outbox)
         .set({ state: "sent", sentAt: relay.clock.now(), lastError: null, response: response ?? null })
-        .where(eq(outbox.id, row.id));
+        .where(ours);
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, false);
       const failed = e.permanent || row.attempts >= MAX_ATTEMPTS;
@@ -147,7 +154,7 @@ export async function deliverDue(relay: Relay, senders: Senders, batch = 20): Pr
           lastError: e.message.slice(0, 500),
           nextAttemptAt: new Date(relay.clock.now().getTime() + (e.retryAfterMs ?? retryDelayMs(row.attempts))),
         })
-        .where(eq(outbox.id, row.id));
+        .where(ours);
     }
   }
   return claimed.length;

@@ -59,7 +59,7 @@ export function slackApproverMessage(
         ]
       : [{ type: "button", text: plain("Review in Gatehouse"), style: "primary", url: link.review, action_id: "review" }];
   return {
-    text: headline,
+    text: slackEscape(headline),
     blocks: [
       { type: "header", text: plain(headline) },
       ...contextBlocks(ctx),
@@ -84,7 +84,7 @@ export function slackApproverMessage(
 export function slackDecidedMessage(ctx: RequestContext, outcome: Outcome): { text: string; blocks: Block[] } {
   const line = outcomeLine(outcome);
   return {
-    text: `${ctx.requester.name} → ${ctx.app}: ${line}`,
+    text: slackEscape(`${ctx.requester.name} → ${ctx.app}: ${line}`),
     blocks: [
       { type: "header", text: plain(`${ctx.requester.name} asked for access to ${ctx.app}`) },
       ...contextBlocks(ctx),

@@ -258,8 +258,9 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     for (const p of ruleProblems(rule)) issues.push({ path: ["detection", "rules", ri, ...p.path], message: p.message });
   });
   for (const key of ["remindAfter", "expireAfter"] as const) {
-    if (durationMs(config.approvals[key]) === null)
-      issues.push({ path: ["approvals", key], message: "expected a duration like 4h or 3d, not indefinite" });
+    const ms = durationMs(config.approvals[key]);
+    if (ms === null) issues.push({ path: ["approvals", key], message: "expected a duration like 4h or 3d, not indefinite" });
+    else if (ms < 15 * 60_000) issues.push({ path: ["approvals", key], message: "at least 15m: approvers are not to be flooded" });
   }
   const max = durationMs(config.fallback.max);
   if (max === null || max > (durationMs(FALLBACK_MAX_CEILING) ?? 0))

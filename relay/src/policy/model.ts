@@ -54,7 +54,7 @@ export type Channel = (typeof CHANNELS)[number];
 export interface ApprovalSettings {
   /** Channels for flows that name none. */
   notify: Channel[];
-  /** Approvers who have not decided are reminded after this long (and again, at most twice more). */
+  /** Approvers who have not decided are reminded after this long, and again after each such period until the deadline. */
   remindAfter: string;
   /** A request still undecided after this long expires. */
   expireAfter: string;

@@ -1,3 +1,4 @@
+import { durationMs } from "@gatehouse/shared";
 import { and, eq, or } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import type { Outcome } from "../channels/message.ts";
@@ -8,7 +9,8 @@ import { accessFlows, approvals, type grants, magicLinkUses, requestMessages, re
 import type { RequestMeta } from "../devices/service.ts";
 import { type DecisionLinkClaims, verifyDecisionLink } from "../keys/signing.ts";
 import { offeredDurations } from "../policy/durations.ts";
-import { loadApprovalSettings } from "../policy/snapshot.ts";
+import type { PolicySnapshot } from "../policy/model.ts";
+import { currentPolicySnapshot, loadApprovalSettings } from "../policy/snapshot.ts";
 import { loadRequestContext, type RequestContext, type RequestRow, type UserRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
 import { approveFinally, nextReminder, openStep } from "./service.ts";
@@ -37,8 +39,15 @@ type LinkCheck =
  * the decision's transaction with the request row locked.
  */
 async function checkLink(q: Db | Tx, claims: DecisionLinkClaims, lockRequest: boolean): Promise<LinkCheck> {
-  // One round trip: the request (locked for a decision), this approver's row at the link's step, the approver, and whether the link was used.
-  const found = q
+  // A decision locks the request row in a statement of its own, first: the reads after it then see
+  // whatever a concurrent decision committed while this one waited (a join in the locking statement
+  // would re-check the request row only, and keep the approval row as it was before the wait).
+  if (lockRequest) {
+    const [locked] = await q.select({ id: requests.id }).from(requests).where(eq(requests.id, claims.requestId)).for("update");
+    if (!locked) return { ok: false, problem: "invalid" };
+  }
+  // One round trip: the request, this approver's row at the link's step, the approver, and whether the link was used.
+  const [row] = await q
     .select({ request: requests, approval: approvals, approver: users, used: magicLinkUses.jti })
     .from(requests)
     .leftJoin(
@@ -48,7 +57,6 @@ async function checkLink(q: Db | Tx, claims: DecisionLinkClaims, lockRequest: bo
     .leftJoin(users, eq(users.id, claims.approverId))
     .leftJoin(magicLinkUses, eq(magicLinkUses.jti, claims.jti))
     .where(eq(requests.id, claims.requestId));
-  const [row] = await (lockRequest ? found.for("update", { of: requests }) : found);
   if (!row) return { ok: false, problem: "invalid" };
   const { request, approval, approver } = row;
   if (row.used) return { ok: false, problem: "used", request };
@@ -59,6 +67,25 @@ async function checkLink(q: Db | Tx, claims: DecisionLinkClaims, lockRequest: bo
     return { ok: false, problem: "not_approver", request };
   }
   return { ok: true, request, approval, approver };
+}
+
+/** The shortest of some durations (`indefinite` is the longest). */
+function shortest(list: string[]): string {
+  const ms = (d: string) => durationMs(d) ?? Number.POSITIVE_INFINITY;
+  return list.reduce((a, b) => (ms(b) < ms(a) ? b : a));
+}
+
+/** Thrown inside a decision's transaction to undo it: the approval was no longer pending. */
+class Overtaken extends Error {}
+
+/** Moves this approver's row out of `pending`, or undoes the whole decision if someone got there first. */
+async function settleApproval(tx: Tx, approvalId: string, set: Partial<ApprovalRow>): Promise<void> {
+  const changed = await tx
+    .update(approvals)
+    .set(set)
+    .where(and(eq(approvals.id, approvalId), eq(approvals.state, "pending")))
+    .returning({ id: approvals.id });
+  if (changed.length === 0) throw new Overtaken();
 }
 
 /**
@@ -149,6 +176,25 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
   if (!verified.ok) return { ok: false, problem: verified.reason };
   const { claims } = verified;
   const now = relay.clock.now();
+  // Read before the transaction (PGlite has one connection): a later step opens under the policy of now.
+  const snapshot = decision.action === "approve" ? await currentPolicySnapshot(relay.database.db) : undefined;
+  try {
+    return await decideIn(relay, claims, decision, meta, via, now, snapshot);
+  } catch (e) {
+    if (e instanceof Overtaken) return { ok: false, problem: "decided" };
+    throw e;
+  }
+}
+
+async function decideIn(
+  relay: Relay,
+  claims: DecisionLinkClaims,
+  decision: Decision,
+  meta: RequestMeta,
+  via: string,
+  now: Date,
+  snapshot: PolicySnapshot | undefined,
+): Promise<DecisionResult> {
   return relay.database.db.transaction(async (tx): Promise<DecisionResult> => {
     const check = await checkLink(tx, claims, true);
     if (!check.ok) return { ok: false, problem: check.problem };
@@ -183,7 +229,7 @@ export async function decide(relay: Relay, token: string, decision: Decision, me
       case "escalate":
         return escalate(relay, tx, request, approval, approver, target as UserRow, decision.note, via, audit);
       case "approve":
-        return approve(relay, tx, request, approval, approver, decision, via, audit, meta);
+        return approve(relay, tx, request, approval, approver, decision, via, audit, meta, snapshot);
     }
   });
 }
@@ -200,11 +246,22 @@ async function approve(
   via: string,
   audit: Audit,
   meta: RequestMeta,
+  snapshot?: PolicySnapshot,
 ): Promise<DecisionResult> {
   const now = audit.at;
-  const { duration, wholeApp } = decision;
-  await tx.update(approvals).set({ state: "approved", decidedAt: now, via }).where(eq(approvals.id, approval.id));
-  await appendAudit(tx, { ...audit, action: "approval.approved", data: { step: request.step, duration, wholeApp, channel: via } });
+  const { wholeApp } = decision;
+  await settleApproval(tx, approval.id, { state: "approved", decidedAt: now, via, duration: decision.duration });
+  await appendAudit(tx, {
+    ...audit,
+    action: "approval.approved",
+    data: { step: request.step, duration: decision.duration, wholeApp, channel: via },
+  });
+  // Nobody grants more than any approver of the request approved: the shortest duration chosen so far holds.
+  const chosen = await tx
+    .select({ duration: approvals.duration })
+    .from(approvals)
+    .where(and(eq(approvals.requestId, request.id), eq(approvals.state, "approved")));
+  const duration = shortest(chosen.map((c) => c.duration ?? request.duration));
 
   const step = request.steps[request.step];
   const rows = await tx
@@ -216,7 +273,6 @@ async function approve(
   // A quorum's set always holds at least N people (policy/evaluate.ts), so it can complete.
   const done = step?.require === "any" ? true : step?.require === "all" ? pending === 0 : approved >= (step?.require ?? 1);
   if (!done) {
-    // The request keeps the duration the latest approver chose; widening needs the last word.
     await tx.update(requests).set({ duration }).where(eq(requests.id, request.id));
     return { ok: true, outcome: "recorded", request: { ...request, duration }, grant: null };
   }
@@ -238,7 +294,7 @@ async function approve(
       `${approver.name} approved step ${request.step + 1}; step ${request.step + 2} of ${request.steps.length} is next.`,
       now,
     );
-    await openStep(relay, tx, advanced, { kind: "opened" }, now);
+    await openStep(relay, tx, advanced, { kind: "opened" }, now, snapshot);
     return { ok: true, outcome: "advanced", request: advanced, grant: null };
   }
   const final = await approveFinally(relay, tx, request, { duration, wholeApp }, approver.email, now, meta);
@@ -256,10 +312,7 @@ async function reject(
   audit: Audit,
 ): Promise<DecisionResult> {
   const now = audit.at;
-  await tx
-    .update(approvals)
-    .set({ state: "rejected", decidedAt: now, note: note || null, via })
-    .where(eq(approvals.id, approval.id));
+  await settleApproval(tx, approval.id, { state: "rejected", decidedAt: now, note: note || null, via });
   await appendAudit(tx, { ...audit, action: "approval.rejected", data: { step: request.step, note, channel: via } });
   const rejected = await endRequest(relay, tx, request, "rejected", note || null, { kind: "rejected", by: approver.email, note }, now);
   await appendAudit(tx, { ...audit, action: "request.rejected", data: { note } });
@@ -314,6 +367,13 @@ async function escalationTarget(
     .from(approvals)
     .where(and(eq(approvals.requestId, request.id), eq(approvals.step, request.step), eq(approvals.approverId, user.id)));
   if (existing) return { problem: `${user.name} is already an approver of this step.` };
+  // One person, one part: nobody approves two steps of the same request.
+  const elsewhere = request.steps.some((s, i) => i !== request.step && s.approverIds.includes(user.id));
+  const [decided] = await tx
+    .select({ id: approvals.id })
+    .from(approvals)
+    .where(and(eq(approvals.requestId, request.id), eq(approvals.approverId, user.id), eq(approvals.state, "approved")));
+  if (elsewhere || decided) return { problem: `${user.name} approves another step of this request; choose someone else.` };
   return { user };
 }
 
@@ -334,10 +394,7 @@ async function escalate(
   audit: Audit,
 ): Promise<DecisionResult> {
   const now = audit.at;
-  await tx
-    .update(approvals)
-    .set({ state: "escalated", decidedAt: now, note: note || null, via, escalatedTo: target.id })
-    .where(eq(approvals.id, approval.id));
+  await settleApproval(tx, approval.id, { state: "escalated", decidedAt: now, note: note || null, via, escalatedTo: target.id });
   await tx.insert(approvals).values({ requestId: request.id, step: request.step, approverId: target.id, escalatedFrom: approver.id });
   if (note)
     await tx

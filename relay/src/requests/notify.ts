@@ -73,7 +73,8 @@ export async function notifyApprovers(
       );
     }
     if (channels.has("slack") && env.SLACK_BOT_TOKEN) {
-      const message = slackApproverMessage(context, reason, { personal: link });
+      // The same link, marked so the audit trail says the decision came through Slack.
+      const message = slackApproverMessage(context, reason, { personal: `${link}?via=slack` });
       await enqueue(
         tx,
         {
@@ -181,6 +182,7 @@ const REQUESTER_TITLES: Partial<Record<NoticeKind, string>> = {
   "request.info_requested": "An approver has a question",
   "request.escalated": "Access request escalated",
   "request.expired": "Access request expired",
+  "request.cancelled": "Access request cancelled",
   "request.error": "Access request needs an admin",
 };
 

@@ -1,3 +1,4 @@
+import type { RequestState } from "@gatehouse/shared";
 import { and, eq, inArray } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import type { Tx } from "../db/client.ts";
@@ -22,11 +23,12 @@ import { addNotice } from "../push/bus.ts";
  * People an approver escalated to were chosen by that approver and stay
  * while they are active. Returns the requests moved to `error`.
  */
+const OPEN: RequestState[] = ["pending", "escalated", "info_requested"];
+
 export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"): Promise<string[]> {
-  const open = await tx
-    .select()
-    .from(requests)
-    .where(inArray(requests.state, ["pending", "escalated"]));
+  // Locked, as a decision locks its request: a decision committing meanwhile is waited for, and a
+  // request it closed drops out here (the state is checked again on the row as it then stands).
+  const open = await tx.select().from(requests).where(inArray(requests.state, OPEN)).orderBy(requests.id).for("update");
   if (open.length === 0) return [];
   const rows = await tx
     .select({ a: approvals, email: users.email, active: users.active })
@@ -46,8 +48,11 @@ export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"):
   for (const request of open) {
     const step = rows.filter((r) => r.a.requestId === request.id && r.a.step === request.step);
     const stillResolved = resolvedNow(snapshot, people, flows, request);
+    const resolves = (id: string) => people.get(id)?.active === true && (!stillResolved || stillResolved.has(id));
+    // An approver withdrawn: inactive, or no longer resolving; someone a decision was passed to: inactive, or
+    // the one who passed it on no longer resolves (their part goes with them).
     const withdrawn = step.filter(
-      (r) => r.a.state === "pending" && (!r.active || (stillResolved && !r.a.escalatedFrom && !stillResolved.has(r.a.approverId))),
+      (r) => r.a.state === "pending" && (!r.active || (r.a.escalatedFrom ? !resolves(r.a.escalatedFrom) : !resolves(r.a.approverId))),
     );
     if (withdrawn.length === 0) continue;
     await tx
@@ -76,13 +81,15 @@ export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"):
     const require = request.steps[request.step]?.require ?? "any";
     const approved = counted.filter((r) => r.a.state === "approved").length;
     const pending = counted.filter((r) => r.a.state === "pending").length;
-    // Someone must still be asked, and a quorum must still be reachable; `all` now means all who still resolve.
-    if (pending > 0 && (typeof require !== "number" || approved + pending >= require)) continue;
+    // Someone must still be asked, and a quorum must still be reachable. A part that was passed on and is
+    // now gone, or an `all` step whose last open part went, is not completed behind anyone's back: an admin decides.
+    const delegatedPartGone = withdrawn.some((w) => w.a.escalatedFrom);
+    if (!delegatedPartGone && pending > 0 && (typeof require !== "number" || approved + pending >= require)) continue;
     const note = `Step ${request.step + 1} can no longer be approved: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer ${gone.length === 1 ? "an approver" : "approvers"} (deactivated, or no longer in the group, the manager or the owner the flow names). An admin must deny or cancel it; the requester can ask again.`;
     const [row] = await tx
       .update(requests)
       .set({ state: "error", decidedAt: now, decisionNote: note, remindAt: null })
-      .where(eq(requests.id, request.id))
+      .where(and(eq(requests.id, request.id), inArray(requests.state, OPEN)))
       .returning({ requesterId: requests.requesterId });
     await appendAudit(tx, {
       at: now,

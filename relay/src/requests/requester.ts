@@ -15,7 +15,7 @@ import { loadRequestView } from "./view.ts";
 
 /** The requester's own request, locked for the change; anyone else's is "not found" (ids are not secrets to keep, but not to confirm either). */
 async function ownRequest(tx: Tx, p: Principal, id: string): Promise<RequestRow> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError("not_found", "No such request");
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new ApiError("not_found", "No such request");
   const [request] = await tx.select().from(requests).where(eq(requests.id, id)).for("update");
   if (!request || request.requesterId !== p.user.id) throw new ApiError("not_found", "No such request");
   return request;

@@ -1,15 +1,16 @@
 import type { CreateRequestBodySchema } from "@gatehouse/shared";
 import { durationMs, type PreviewBody, type PreviewResponse, type RequestView } from "@gatehouse/shared";
-import { eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { z } from "zod";
 import { appendAudit } from "../audit/chain.ts";
 import { type ApproverReason, type Outcome, outcomeLine } from "../channels/message.ts";
 import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
-import { approvals, grants, type ResolvedStep, requests } from "../db/schema/index.ts";
+import { approvals, grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { ApiError } from "../http/errors.ts";
-import { evaluatePolicy, type Matched, requestProblem } from "../policy/evaluate.ts";
+import { evaluatePolicy, type Matched, requestProblem, resolveStep } from "../policy/evaluate.ts";
+import type { PolicySnapshot } from "../policy/model.ts";
 import { currentPolicySnapshot } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
@@ -147,15 +148,43 @@ type GrantRow = typeof grants.$inferSelect;
 /**
  * Opens the request's current step: an approval row per approver, and the
  * approvers told through the request's channels with links bound to them.
+ *
+ * A later step was resolved when the request was made; when it opens, it is
+ * resolved again under the policy of now (`snapshot`), so someone who has
+ * left the group or been deactivated since is not asked, and someone who has
+ * joined is. A step that no longer resolves to anyone (not even an admin)
+ * moves the request to `error`. Returns whether the step opened.
  */
-export async function openStep(relay: Relay, tx: Tx, request: RequestRow, reason: ApproverReason, now: Date): Promise<void> {
-  const resolved = request.steps[request.step];
+export async function openStep(
+  relay: Relay,
+  tx: Tx,
+  request: RequestRow,
+  reason: ApproverReason,
+  now: Date,
+  snapshot?: PolicySnapshot,
+): Promise<boolean> {
+  let resolved = request.steps[request.step];
   if (!resolved) throw new Error(`request ${request.id} has no step ${request.step}`);
-  if (resolved.approverIds.length) {
-    await tx
-      .insert(approvals)
-      .values(resolved.approverIds.map((approverId) => ({ requestId: request.id, step: request.step, approverId })));
+  if (snapshot) {
+    const approverIds = resolveAgain(snapshot, request) ?? (await stillActive(tx, resolved.approverIds));
+    if (approverIds.join() !== resolved.approverIds.join()) {
+      resolved = { ...resolved, approverIds };
+      const steps = request.steps.map((s, i) => (i === request.step ? (resolved as ResolvedStep) : s));
+      await tx.update(requests).set({ steps }).where(eq(requests.id, request.id));
+      request = { ...request, steps };
+    }
   }
+  if (resolved.approverIds.length === 0) {
+    const note = `Step ${request.step + 1} resolves to nobody any more, not even an admin. An admin must deny or cancel it; the requester can ask again.`;
+    await tx
+      .update(requests)
+      .set({ state: "error", decidedAt: now, decisionNote: note, remindAt: null })
+      .where(eq(requests.id, request.id));
+    await appendAudit(tx, { at: now, actor: "relay", action: "request.error", requestId: request.id, data: { step: request.step } });
+    await notifyRequester(relay, tx, { ...request, state: "error", decisionNote: note }, "request.error", note, now);
+    return false;
+  }
+  await tx.insert(approvals).values(resolved.approverIds.map((approverId) => ({ requestId: request.id, step: request.step, approverId })));
   await notifyApprovers(relay, tx, request, resolved.approverIds, reason, now);
   await appendAudit(tx, {
     at: now,
@@ -165,6 +194,29 @@ export async function openStep(relay: Relay, tx: Tx, request: RequestRow, reason
     data: { step: request.step, require: resolved.require, approverIds: resolved.approverIds, channels: request.channels },
   });
   await publishEvent(relay, tx, "request.step_opened", request, { step: request.step, approverIds: resolved.approverIds }, now);
+  return true;
+}
+
+/** The step's approvers under the policy of now, or null when its flow or step is gone (the fallback, say). */
+function resolveAgain(snapshot: PolicySnapshot, request: RequestRow): string[] | null {
+  const flow = snapshot.flows.find((f) => f.id === request.flowId);
+  const stepDef = flow && flow.definition.approval !== "auto" ? flow.definition.approval.steps[request.step] : undefined;
+  const requester = [...snapshot.usersByEmail.values()].find((u) => u.id === request.requesterId);
+  if (!stepDef || !requester) return null;
+  return resolveStep(snapshot, requester, stepDef, { app: request.app, resourceId: request.resourceId }).approvers.map((u) => u.id);
+}
+
+async function stillActive(tx: Tx, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const active = new Set(
+    (
+      await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(inArray(users.id, ids), eq(users.active, true)))
+    ).map((u) => u.id),
+  );
+  return ids.filter((id) => active.has(id));
 }
 
 /**

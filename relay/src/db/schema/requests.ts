@@ -79,6 +79,8 @@ export const approvals = pgTable(
       .notNull()
       .default("pending"),
     note: text("note"),
+    /** The duration this approver approved (the request grants the shortest of them). */
+    duration: text("duration"),
     /** Through which channel the decision came (`email` link, `slack`, `teams`, `admin`…). */
     via: text("via"),
     /** For an escalated approval: who was asked instead. For an escalation target: who escalated. */

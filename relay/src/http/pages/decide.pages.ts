@@ -126,7 +126,9 @@ function resultText(result: Extract<DecisionResult, { ok: true }>): Fragment {
     case "rejected":
       return html`Rejected. The requester has been told.`;
     case "advanced":
-      return html`Approved. The request moves on to the next step's approvers.`;
+      return result.request.state === "error"
+        ? html`Approved. The next step has nobody left to ask, so an admin will handle the request.`
+        : html`Approved. The request moves on to the next step's approvers.`;
     case "recorded":
       return html`Your approval is recorded. The request now waits for the other approvers.`;
     case "asked":
@@ -192,7 +194,9 @@ ${decisionForm(link, csrf)}`,
         default:
           return problemPage(c, "csrf");
       }
-      const result = await decide(relay, c.req.param("token"), decision, requestMeta(c, relay.env.TRUST_PROXY));
+      // Which channel's button was used (only as information for the audit trail and the approval path).
+      const via = c.req.query("via") === "slack" ? "slack" : "email";
+      const result = await decide(relay, c.req.param("token"), decision, requestMeta(c, relay.env.TRUST_PROXY), via);
       if (!result.ok) return problemPage(c, result.problem, result.detail);
       return c.html(
         page(

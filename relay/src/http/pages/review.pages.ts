@@ -74,7 +74,8 @@ async function sendPersonalLink(
 ): Promise<void> {
   const now = relay.clock.now();
   await relay.database.db.transaction(async (tx) => {
-    const [request] = await tx.select().from(requests).where(eq(requests.id, requestId)).for("update");
+    // No row lock: this page is open to anyone with the URL, and must not hold up decisions or the sweeps.
+    const [request] = await tx.select().from(requests).where(eq(requests.id, requestId));
     if (!request || !(OPEN_FOR_APPROVERS as readonly string[]).includes(request.state)) return;
     const [approver] = await tx.select().from(users).where(eq(users.email, email));
     if (!approver?.active) return;
@@ -104,12 +105,13 @@ async function sendPersonalLink(
       .limit(1);
     if (recent.length) return;
     await notifyApprovers(relay, tx, { ...request, channels: ["email"] }, [approver.id], { kind: "opened" }, now);
+    // Whoever pressed the button is not known (the link went to the approver's own mailbox): the page is the actor.
     await appendAudit(tx, {
       at: now,
-      actor: approver.email,
+      actor: "review-page",
       action: "approval.link_requested",
       requestId,
-      data: { step: request.step },
+      data: { step: request.step, approver: approver.email },
       ...meta,
     });
   });
