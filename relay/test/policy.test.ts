@@ -74,6 +74,14 @@ describe("policy evaluation", () => {
     });
     expect(alone).toMatchObject({ outcome: "denied", code: "no_approver", flow: "m" });
     expect(alone.explain.at(-1)).toBe("m: step 1 resolves to nobody, not even an admin");
+    // Durations come back written the one way: 120m is 2h.
+    const custom = simulate(snapshot([flow("c", ["vault"], ["manager"], { durations: { custom: true, max: "4h" } })]), {
+      requester: "dana@acme.test",
+      app: "vault",
+      resource: "x",
+      duration: "120m",
+    });
+    expect(custom).toMatchObject({ outcome: "needs_approval", duration: "2h" });
   });
 
   it("falls back to the admins for at most 4h, or denies when the fallback is off", () => {

@@ -1,4 +1,4 @@
-import { durationMs } from "@gatehouse/shared";
+import { durationMs, formatDuration } from "@gatehouse/shared";
 import { evaluatePolicy, requestProblem } from "./evaluate.ts";
 import type { PolicySnapshot } from "./model.ts";
 
@@ -66,7 +66,8 @@ export function simulate(snapshot: PolicySnapshot, input: SimulateInput): Simula
     outcome: e.approval === "auto" ? "auto_approved" : "needs_approval",
     flow: e.flow.id,
     steps,
-    duration: input.duration,
+    // Written the one way durations are written: 240m is 4h.
+    duration: durationMs(input.duration) === null ? input.duration : formatDuration(durationMs(input.duration) as number),
     explain: e.explain,
   };
 }
