@@ -139,6 +139,8 @@ interface SnapshotIndex {
   groupsOf: Map<string, string[]>;
   /** the admins' emails */
   admins: string[];
+  /** person id → person */
+  byId: Map<string, DirectoryUser>;
 }
 
 const indexes = new WeakMap<PolicySnapshot, SnapshotIndex>();
@@ -157,7 +159,8 @@ function indexOf(snapshot: PolicySnapshot): SnapshotIndex {
       for (const m of list) groupsOf.set(m, [...(groupsOf.get(m) ?? []), id]);
     }
     const admins = [...snapshot.usersByEmail.values()].filter((u) => u.isAdmin).map((u) => u.email);
-    index = { byApp, members, groupsOf, admins };
+    const byId = new Map([...snapshot.usersByEmail.values()].map((u) => [u.id, u]));
+    index = { byApp, members, groupsOf, admins, byId };
     indexes.set(snapshot, index);
   }
   return index;
@@ -326,6 +329,28 @@ function expandRef(
   if (ref.startsWith("user:")) return [ref.slice(5).toLowerCase()];
   if (ref.startsWith("group:")) return snapshot.groups.get(ref.slice(6)) ?? [];
   return [];
+}
+
+/** A person of the snapshot by id (requests store ids). */
+export function userById(snapshot: PolicySnapshot, id: string): DirectoryUser | undefined {
+  return indexOf(snapshot).byId.get(id);
+}
+
+/**
+ * Who step `step` of a request made under flow `flowId` resolves to under
+ * this snapshot: the policy of now, for a request made earlier. Null when
+ * that cannot be said (the flow was deleted or lost the step, or the
+ * requester is gone).
+ */
+export function resolveStepNow(
+  snapshot: PolicySnapshot,
+  request: { flowId: string; step: number; requesterId: string; app: string; resourceId: string | null },
+): DirectoryUser[] | null {
+  const flow = snapshot.flows.find((f) => f.id === request.flowId);
+  const stepDef = flow && flow.definition.approval !== "auto" ? flow.definition.approval.steps[request.step] : undefined;
+  const requester = userById(snapshot, request.requesterId);
+  if (!stepDef || !requester) return null;
+  return resolveStep(snapshot, requester, stepDef, { app: request.app, resourceId: request.resourceId }).approvers;
 }
 
 export type Matched = Extract<Evaluation, { outcome: "matched" }>;

@@ -4,9 +4,7 @@ import type { Relay } from "../context.ts";
 import { requests } from "../db/schema/index.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { endRequest } from "./decide.ts";
-
-/** States an admin may still end a request from: undecided, or stuck in `error`. */
-export const ADMIN_ENDABLE = ["pending", "info_requested", "escalated", "error"];
+import { ENDABLE, isIn } from "./states.ts";
 
 /**
  * An admin ends a request nobody else can: denies it (the requester reads the
@@ -25,7 +23,7 @@ export async function adminEndRequest(
   const now = relay.clock.now();
   return relay.database.db.transaction(async (tx) => {
     const [request] = await tx.select().from(requests).where(eq(requests.id, id)).for("update");
-    if (!request || !ADMIN_ENDABLE.includes(request.state)) return false;
+    if (!request || !isIn(ENDABLE, request.state)) return false;
     const state = action === "deny" ? "rejected" : "cancelled";
     const outcome =
       action === "deny" ? ({ kind: "rejected", by: admin.email, note } as const) : ({ kind: "cancelled", by: admin.email } as const);

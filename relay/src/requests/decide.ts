@@ -14,12 +14,10 @@ import { currentPolicySnapshot, loadApprovalSettings } from "../policy/snapshot.
 import { loadRequestContext, type RequestContext, type RequestRow, type UserRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
 import { approveFinally, nextReminder, openStep } from "./service.ts";
+import { isIn, OPEN_FOR_APPROVERS } from "./states.ts";
 
 type GrantRow = typeof grants.$inferSelect;
 type ApprovalRow = typeof approvals.$inferSelect;
-
-/** The states in which a request waits for its approvers, and their links decide. */
-export const OPEN_FOR_APPROVERS = ["pending", "escalated"] as const;
 
 export type LinkProblem =
   | "invalid" // tampered, foreign key, wrong audience…
@@ -61,7 +59,7 @@ async function checkLink(q: Db | Tx, claims: DecisionLinkClaims, lockRequest: bo
   const { request, approval, approver } = row;
   if (row.used) return { ok: false, problem: "used", request };
   if (request.state === "info_requested" && request.step === claims.step) return { ok: false, problem: "waiting", request };
-  const open = (OPEN_FOR_APPROVERS as readonly string[]).includes(request.state);
+  const open = isIn(OPEN_FOR_APPROVERS, request.state);
   if (!open || request.step !== claims.step || request.round !== claims.round) return { ok: false, problem: "decided", request };
   if (approval?.state !== "pending" || !approver?.active || approver.id === request.requesterId) {
     return { ok: false, problem: "not_approver", request };
@@ -123,14 +121,14 @@ export async function inspectLink(
   const check = await checkLink(db, claims, false);
   if (!check.ok) return check;
   const { request, approver } = check;
+  const ctx = await loadRequestContext(db, request);
   // Suggestions only (any active person may be chosen): the approver's manager, then the admins.
-  const [requester] = await db.select({ email: users.email }).from(users).where(eq(users.id, request.requesterId));
   const people = await db
     .select({ email: users.email, name: users.name, isAdmin: users.isAdmin })
     .from(users)
     .where(and(eq(users.active, true), or(eq(users.isAdmin, true), eq(users.email, approver.managerEmail ?? ""))));
   const suggestions = people
-    .filter((u) => u.email !== approver.email && u.email !== requester?.email)
+    .filter((u) => u.email !== approver.email && u.email !== ctx.requester.email)
     .sort((a, b) => Number(a.isAdmin) - Number(b.isAdmin))
     .map(({ email, name }) => ({ email, name }));
   return {
@@ -139,7 +137,7 @@ export async function inspectLink(
       claims,
       request,
       approver,
-      ctx: await loadRequestContext(db, request),
+      ctx,
       durations: await grantableDurations(db, request),
       suggestions,
     },

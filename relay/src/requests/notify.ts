@@ -127,44 +127,20 @@ export async function announceOutcome(relay: Relay, tx: Tx, request: RequestRow,
   const ctx = await loadRequestContext(tx, request);
   const event = `request.${outcome.kind}`;
   const line = outcomeLine(outcome);
+  const decided = slackDecidedMessage(ctx, outcome);
+  const slack = (payload: Record<string, unknown>, to: string, afterId: string | null = null) =>
+    enqueue(tx, { channel: "slack", to, subject: line, text: decided.text, payload, afterId, requestId: request.id, event }, now);
+  // Each Slack DM an approver got is edited in place, once it has been sent.
   for (const row of sent) {
-    if (row.channel !== "slack" || row.state === "failed" || (row.payload as { kind?: string } | null)?.kind !== "dm") continue;
-    const message = slackDecidedMessage(ctx, outcome);
-    await enqueue(
-      tx,
-      {
-        channel: "slack",
-        to: "update",
-        subject: line,
-        text: message.text,
-        payload: { kind: "update", message },
-        afterId: row.id,
-        requestId: request.id,
-        event,
-      },
-      now,
-    );
+    if (row.channel === "slack" && row.state !== "failed" && (row.payload as { kind?: string } | null)?.kind === "dm")
+      await slack({ kind: "update", message: decided }, "update", row.id);
   }
   const toChannel = (channel: string, kind?: string) =>
     sent.some(
       (r) => r.channel === channel && r.event?.startsWith("approval.") && (!kind || (r.payload as { kind?: string } | null)?.kind === kind),
     );
-  if (toChannel("slack", "webhook") && relay.env.SLACK_WEBHOOK_URL) {
-    const message = slackDecidedMessage(ctx, outcome);
-    await enqueue(
-      tx,
-      {
-        channel: "slack",
-        to: "channel",
-        subject: line,
-        text: message.text,
-        payload: { kind: "webhook", message },
-        requestId: request.id,
-        event,
-      },
-      now,
-    );
-  }
+  // A webhook's channel message cannot be edited: the outcome follows it.
+  if (toChannel("slack", "webhook") && relay.env.SLACK_WEBHOOK_URL) await slack({ kind: "webhook", message: decided }, "channel");
   if (toChannel("teams") && relay.env.TEAMS_WEBHOOK_URL) {
     await enqueue(
       tx,

@@ -1,12 +1,11 @@
-import type { RequestState } from "@gatehouse/shared";
 import { and, eq, inArray } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import type { Tx } from "../db/client.ts";
-import { accessFlows, approvals, requests, users } from "../db/schema/index.ts";
-import { resolveStep } from "../policy/evaluate.ts";
-import type { DirectoryUser, FlowDefinition, PolicySnapshot } from "../policy/model.ts";
+import { approvals, requests, users } from "../db/schema/index.ts";
+import { resolveStepNow, userById } from "../policy/evaluate.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { addNotice } from "../push/bus.ts";
+import { UNDECIDED } from "./states.ts";
 
 /**
  * After the policy or the directory changes, the current step of every
@@ -23,12 +22,15 @@ import { addNotice } from "../push/bus.ts";
  * People an approver escalated to were chosen by that approver and stay
  * while they are active. Returns the requests moved to `error`.
  */
-const OPEN: RequestState[] = ["pending", "escalated", "info_requested"];
-
 export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"): Promise<string[]> {
   // Locked, as a decision locks its request: a decision committing meanwhile is waited for, and a
   // request it closed drops out here (the state is checked again on the row as it then stands).
-  const open = await tx.select().from(requests).where(inArray(requests.state, OPEN)).orderBy(requests.id).for("update");
+  const open = await tx
+    .select()
+    .from(requests)
+    .where(inArray(requests.state, [...UNDECIDED]))
+    .orderBy(requests.id)
+    .for("update");
   if (open.length === 0) return [];
   const rows = await tx
     .select({ a: approvals, email: users.email, active: users.active })
@@ -41,14 +43,14 @@ export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"):
       ),
     );
   const snapshot = await loadPolicySnapshot(tx);
-  const people = new Map([...snapshot.usersByEmail.values()].map((u) => [u.id, u]));
-  const flows = new Map((await tx.select().from(accessFlows)).map((f) => [f.id, f.definition]));
 
   const failed: string[] = [];
   for (const request of open) {
     const step = rows.filter((r) => r.a.requestId === request.id && r.a.step === request.step);
-    const stillResolved = resolvedNow(snapshot, people, flows, request);
-    const resolves = (id: string) => people.get(id)?.active === true && (!stillResolved || stillResolved.has(id));
+    // Null when the flow or step is gone: then only deactivation withdraws an approver.
+    const resolvedNow = resolveStepNow(snapshot, request);
+    const stillResolved = resolvedNow ? new Set(resolvedNow.map((u) => u.id)) : null;
+    const resolves = (id: string) => userById(snapshot, id)?.active === true && (!stillResolved || stillResolved.has(id));
     // An approver withdrawn: inactive, or no longer resolving; someone a decision was passed to: inactive, or
     // the one who passed it on no longer resolves (their part goes with them).
     const withdrawn = step.filter(
@@ -89,7 +91,7 @@ export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"):
     const [row] = await tx
       .update(requests)
       .set({ state: "error", decidedAt: now, decisionNote: note, remindAt: null })
-      .where(and(eq(requests.id, request.id), inArray(requests.state, OPEN)))
+      .where(and(eq(requests.id, request.id), inArray(requests.state, [...UNDECIDED])))
       .returning({ requesterId: requests.requesterId });
     await appendAudit(tx, {
       at: now,
@@ -103,23 +105,4 @@ export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"):
     failed.push(request.id);
   }
   return failed;
-}
-
-/**
- * Who the request's current step resolves to under the policy as it is now,
- * or null when that cannot be said (the flow was deleted or lost the step,
- * or the requester is gone): then only deactivation withdraws an approver.
- */
-function resolvedNow(
-  snapshot: PolicySnapshot,
-  people: Map<string, DirectoryUser>,
-  flows: Map<string, FlowDefinition>,
-  request: typeof requests.$inferSelect,
-): Set<string> | null {
-  const definition = flows.get(request.flowId);
-  const stepDef = definition && definition.approval !== "auto" ? definition.approval.steps[request.step] : undefined;
-  const requester = people.get(request.requesterId);
-  if (!stepDef || !requester) return null;
-  const resolved = resolveStep(snapshot, requester, stepDef, { app: request.app, resourceId: request.resourceId });
-  return new Set(resolved.approvers.map((u) => u.id));
 }

@@ -11,6 +11,7 @@ import type { RequestRow } from "./context.ts";
 import { endRequest } from "./decide.ts";
 import { notifyApprovers, publishEvent } from "./notify.ts";
 import { nextReminder } from "./service.ts";
+import { ENDABLE, isIn } from "./states.ts";
 import { loadRequestView } from "./view.ts";
 
 /** The requester's own request, locked for the change; anyone else's is "not found" (ids are not secrets to keep, but not to confirm either). */
@@ -76,8 +77,7 @@ export async function cancelRequest(relay: Relay, p: Principal, id: string, meta
   const now = relay.clock.now();
   await relay.database.db.transaction(async (tx) => {
     const request = await ownRequest(tx, p, id);
-    if (!["pending", "info_requested", "escalated", "error"].includes(request.state))
-      throw new ApiError("request_not_open", `This request is already ${request.state}`);
+    if (!isIn(ENDABLE, request.state)) throw new ApiError("request_not_open", `This request is already ${request.state}`);
     await endRequest(relay, tx, request, "cancelled", null, { kind: "cancelled" }, now);
     await appendAudit(tx, {
       at: now,

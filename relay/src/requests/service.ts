@@ -9,7 +9,7 @@ import type { Tx } from "../db/client.ts";
 import { approvals, grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { ApiError } from "../http/errors.ts";
-import { evaluatePolicy, type Matched, requestProblem, resolveStep } from "../policy/evaluate.ts";
+import { evaluatePolicy, type Matched, requestProblem, resolveStepNow } from "../policy/evaluate.ts";
 import type { PolicySnapshot } from "../policy/model.ts";
 import { currentPolicySnapshot } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
@@ -166,7 +166,7 @@ export async function openStep(
   let resolved = request.steps[request.step];
   if (!resolved) throw new Error(`request ${request.id} has no step ${request.step}`);
   if (snapshot) {
-    const approverIds = resolveAgain(snapshot, request) ?? (await stillActive(tx, resolved.approverIds));
+    const approverIds = resolveStepNow(snapshot, request)?.map((u) => u.id) ?? (await stillActive(tx, resolved.approverIds));
     if (approverIds.join() !== resolved.approverIds.join()) {
       resolved = { ...resolved, approverIds };
       const steps = request.steps.map((s, i) => (i === request.step ? (resolved as ResolvedStep) : s));
@@ -195,15 +195,6 @@ export async function openStep(
   });
   await publishEvent(relay, tx, "request.step_opened", request, { step: request.step, approverIds: resolved.approverIds }, now);
   return true;
-}
-
-/** The step's approvers under the policy of now, or null when its flow or step is gone (the fallback, say). */
-function resolveAgain(snapshot: PolicySnapshot, request: RequestRow): string[] | null {
-  const flow = snapshot.flows.find((f) => f.id === request.flowId);
-  const stepDef = flow && flow.definition.approval !== "auto" ? flow.definition.approval.steps[request.step] : undefined;
-  const requester = [...snapshot.usersByEmail.values()].find((u) => u.id === request.requesterId);
-  if (!stepDef || !requester) return null;
-  return resolveStep(snapshot, requester, stepDef, { app: request.app, resourceId: request.resourceId }).approvers.map((u) => u.id);
 }
 
 async function stillActive(tx: Tx, ids: string[]): Promise<string[]> {

@@ -6,8 +6,7 @@ import { loadApprovalSettings } from "../policy/snapshot.ts";
 import { endRequest } from "./decide.ts";
 import { notifyApprovers, publishEvent } from "./notify.ts";
 import { nextReminder } from "./service.ts";
-
-const UNDECIDED = ["pending", "info_requested", "escalated"] as const;
+import { OPEN_FOR_APPROVERS, UNDECIDED } from "./states.ts";
 
 /**
  * The requests worker: undecided requests past their deadline expire, and
@@ -50,7 +49,7 @@ async function remind(relay: Relay, batch: number): Promise<string[]> {
     const due = await tx
       .select()
       .from(requests)
-      .where(and(inArray(requests.state, ["pending", "escalated"]), isNotNull(requests.remindAt), lte(requests.remindAt, now)))
+      .where(and(inArray(requests.state, [...OPEN_FOR_APPROVERS]), isNotNull(requests.remindAt), lte(requests.remindAt, now)))
       .orderBy(requests.remindAt)
       .limit(batch)
       .for("update", { skipLocked: true });

@@ -4,8 +4,8 @@ import { html } from "hono/html";
 import { appendAudit } from "../../audit/chain.ts";
 import type { Relay } from "../../context.ts";
 import { approvals, outbox, requests, users } from "../../db/schema/index.ts";
-import { OPEN_FOR_APPROVERS } from "../../requests/decide.ts";
 import { notifyApprovers } from "../../requests/notify.ts";
+import { isIn, OPEN_FOR_APPROVERS } from "../../requests/states.ts";
 import { requestMeta } from "../auth.ts";
 import { checkCsrfToken, issueCsrfToken } from "../csrf.ts";
 import { page } from "./layout.ts";
@@ -37,7 +37,7 @@ export function reviewPages(relay: Relay) {
         .from(requests)
         .innerJoin(users, eq(users.id, requests.requesterId))
         .where(eq(requests.id, id));
-      if (!row || !(OPEN_FOR_APPROVERS as readonly string[]).includes(row.r.state)) return c.html(gone(), 404);
+      if (!row || !isIn(OPEN_FOR_APPROVERS, row.r.state)) return c.html(gone(), 404);
       const csrf = issueCsrfToken(c, secure);
       return c.html(
         page(
@@ -76,7 +76,7 @@ async function sendPersonalLink(
   await relay.database.db.transaction(async (tx) => {
     // No row lock: this page is open to anyone with the URL, and must not hold up decisions or the sweeps.
     const [request] = await tx.select().from(requests).where(eq(requests.id, requestId));
-    if (!request || !(OPEN_FOR_APPROVERS as readonly string[]).includes(request.state)) return;
+    if (!request || !isIn(OPEN_FOR_APPROVERS, request.state)) return;
     const [approver] = await tx.select().from(users).where(eq(users.email, email));
     if (!approver?.active) return;
     const [approval] = await tx

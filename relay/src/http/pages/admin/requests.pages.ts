@@ -5,15 +5,15 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../../context.ts";
 import { approvals, auditEvents, grants, outbox, requests, users } from "../../../db/schema/index.ts";
-import { ADMIN_ENDABLE, adminEndRequest } from "../../../requests/admin.ts";
+import { adminEndRequest } from "../../../requests/admin.ts";
 import { loadRequestContext } from "../../../requests/context.ts";
+import { ENDABLE, isIn } from "../../../requests/states.ts";
 import { requestMeta } from "../../auth.ts";
 import { requestDetails } from "../decide.pages.ts";
 import { formValues } from "./forms.ts";
 import { type AdminContext, type AdminEnv, adminPage, csrfField } from "./layout.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const OPEN: RequestState[] = ["pending", "info_requested", "escalated", "error"];
 const STATES = ["open", "pending", "info_requested", "escalated", "error", "approved", "rejected", "cancelled", "expired", "all"] as const;
 export const when = (d: Date | null | undefined) => (d ? d.toISOString().replace("T", " ").slice(0, 16) : "");
 
@@ -23,7 +23,7 @@ export function requestPages(relay: Relay) {
 
   const list = async (c: AdminContext) => {
     const state = (STATES as readonly string[]).includes(c.req.query("state") ?? "") ? (c.req.query("state") as string) : "open";
-    const filter = state === "all" ? undefined : inArray(requests.state, state === "open" ? OPEN : [state as RequestState]);
+    const filter = state === "all" ? undefined : inArray(requests.state, state === "open" ? [...ENDABLE] : [state as RequestState]);
     const rows = await db
       .select({ r: requests, name: users.name, email: users.email })
       .from(requests)
@@ -95,7 +95,7 @@ ${request.steps.map((step, i) => {
 })}
 </tbody></table>
 ${
-  ADMIN_ENDABLE.includes(request.state)
+  isIn(ENDABLE, request.state)
     ? html`<h2>End this request</h2>
 <form method="post" action="/admin/requests/${id}/end" class="editor">${csrfField(c)}
 <label for="note">Note to ${ctx.requester.name}</label><textarea id="note" name="note" maxlength="1000"></textarea>
