@@ -1,7 +1,9 @@
 import nodemailer from "nodemailer";
 import { deliverDue } from "./channels/outbox.ts";
 import type { Relay } from "./context.ts";
-import { expireDueGrants } from "./grants/expiry.ts";
+import { sendProviderCall } from "./grants/effects.ts";
+import { expireDueGrants, sendWarnings, startAndLapse } from "./grants/expiry.ts";
+import { EFFECTS_CHANNEL } from "./grants/lifecycle.ts";
 import { sweepRequests } from "./requests/sweep.ts";
 
 /**
@@ -13,6 +15,8 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
   const loops: Promise<void>[] = [];
   let stopped = false;
   const sleepers = new Map<NodeJS.Timeout, () => void>();
+  /** Loops that a NOTIFY may wake before their interval is up. */
+  const wakers = new Map<string, () => void>();
 
   const loop = (name: string, intervalMs: number, tick: () => Promise<unknown>) => {
     loops.push(
@@ -27,24 +31,43 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
           await new Promise<void>((resolve) => {
             const t = setTimeout(() => {
               sleepers.delete(t);
+              wakers.delete(name);
               resolve();
             }, intervalMs);
             sleepers.set(t, resolve);
+            wakers.set(name, () => {
+              clearTimeout(t);
+              sleepers.delete(t);
+              wakers.delete(name);
+              resolve();
+            });
           });
         }
       })(),
     );
   };
 
-  loop("expiry", relay.env.EXPIRY_INTERVAL_MS, () => expireDueGrants(relay));
+  loop("expiry", relay.env.EXPIRY_INTERVAL_MS, async () => {
+    await expireDueGrants(relay);
+    await startAndLapse(relay);
+    await sendWarnings(relay);
+  });
   loop("requests", relay.env.SWEEP_INTERVAL_MS, () => sweepRequests(relay));
   // Every channel goes through the outbox; mail needs SMTP (without it, mail is held for /dev/outbox).
-  const senders = { mail: relay.env.SMTP_URL ? smtpTransport(relay.env.SMTP_URL) : null };
+  const senders = { mail: relay.env.SMTP_URL ? smtpTransport(relay.env.SMTP_URL) : null, provider: sendProviderCall };
   loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () => deliverDue(relay, senders));
+  // A queued provider call is sent at once, not at the next tick (on whichever instance hears first).
+  const unlisten = relay.database
+    .listen(EFFECTS_CHANNEL, () => wakers.get("outbox")?.())
+    .catch((err: Error) => {
+      relay.log.warn("cannot listen for queued provider calls", { error: err.message });
+      return null;
+    });
 
   return {
     async stop() {
       stopped = true;
+      await (await unlisten)?.();
       for (const [t, wake] of sleepers) {
         clearTimeout(t);
         wake();

@@ -152,6 +152,8 @@ directory:
     - { id: security, name: Security, members: [priya@acme.test] }
 resourceOwners:
   - { app: github, resource: "acme-corp/payments*", owners: [user:priya@acme.test] }
+providers:
+  - { id: provisioner, type: webhook, url: "https://provisioner.example/hooks/github", secret: "\${env:PROVISIONER_SECRET}" }
 flows:
   - id: github-payments
     name: Payments repositories
@@ -167,12 +169,12 @@ flows:
         - { approvers: [resource_owner, group:security], require: all }
     durations: { choices: [1h, 4h, 1d], max: 1d }
     extend: { allowed: true, times: 2 }
-    grant: { webhook: "https://provisioner.example/hooks/github" }
+    grant: { provider: provisioner, target: { team: "{{ resource.id }}" } }
 fallback: { enabled: true, max: 4h }
 `);
     expect(config.flows[0]).toMatchObject({
       extend: { allowed: true, times: 2 },
-      grant: { webhook: "https://provisioner.example/hooks/github" },
+      grant: { provider: "provisioner", target: { team: "{{ resource.id }}" } },
     });
   });
 });

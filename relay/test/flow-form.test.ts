@@ -6,18 +6,22 @@ import { parseConfig } from "../src/config/load.ts";
 import { AdminBrowser } from "./admin-harness.ts";
 import { engines, signedInSuite } from "./harness.ts";
 
+const PROVIDERS = `providers:
+  - { id: gh, type: github, org: acme, token: "\${env:GITHUB_TOKEN}" }
+  - { id: vault-hook, type: webhook, url: "https://hooks.acme.test/vault", secret: "\${env:VAULT_HOOK_SECRET}" }
+`;
 const FLOWS = parseConfig(`admins: []
-directory: { users: [{ email: p@acme.test, name: P }], groups: [{ id: security, name: S, members: [p@acme.test] }] }
+${PROVIDERS}directory: { users: [{ email: p@acme.test, name: P }], groups: [{ id: security, name: S, members: [p@acme.test] }] }
 flows:
-  - { id: a, name: A, apps: [github, gitlab], resources: ["acme/*", "ops/x"], requesters: [group:security], condition: "request.reason != ''", approval: { steps: [{ approvers: [manager], require: any }, { approvers: [group:security, user:p@acme.test], require: 2 }] }, durations: { choices: [1h, 4h], default: 4h, max: 1d }, requireReason: true, ticket: "^OPS-[0-9]+$", extend: { allowed: true, times: 3 }, grant: { manual: "Add them in the console" } }
+  - { id: a, name: A, apps: [github, gitlab], resources: ["acme/*", "ops/x"], requesters: [group:security], condition: "request.reason != ''", approval: { steps: [{ approvers: [manager], require: any }, { approvers: [group:security, user:p@acme.test], require: 2 }] }, durations: { choices: [1h, 4h], default: 4h, max: 1d }, requireReason: true, ticket: "^OPS-[0-9]+$", extend: { allowed: true, times: 3 }, grant: { provider: gh, target: { team: "{{ resource.id }}" } } }
   - { id: b, name: B, enabled: false, apps: [jira], approval: auto, durations: { fixed: 30m } }
-  - { id: c, name: C, apps: [vault], approval: { steps: [{ approvers: [admins], require: all }] }, durations: { custom: true, max: 8h }, grant: { webhook: "https://hooks.acme.test/vault" } }
+  - { id: c, name: C, apps: [vault], approval: { steps: [{ approvers: [admins], require: all }] }, durations: { custom: true, max: 8h }, grant: { provider: vault-hook, target: { path: "secret/{{ resource.id }}" } }, activation: on_start, startWithin: 2h }
 `).flows;
 
 describe("the flow editor's form", () => {
   it.each(FLOWS.map((f) => [f.id, f] as const))("round-trips flow %s exactly", (_id, flow) => {
     const back = parseConfig(
-      `flows: [${JSON.stringify(formToFlow(flowToForm(flow)))}]\nfallback: { enabled: true }\ndirectory: { users: [{ email: p@acme.test, name: P }], groups: [{ id: security, name: S, members: [p@acme.test] }] }`,
+      `${PROVIDERS}flows: [${JSON.stringify(formToFlow(flowToForm(flow)))}]\nfallback: { enabled: true }\ndirectory: { users: [{ email: p@acme.test, name: P }], groups: [{ id: security, name: S, members: [p@acme.test] }] }`,
     ).flows[0];
     expect(back).toEqual(flow);
   });
@@ -38,7 +42,9 @@ describe("the flow editor's form", () => {
     expect(fieldOf(["durations", "choices", 2])).toBe("durations.choices");
     expect(fieldOf(["durations"])).toBe("durations.mode");
     expect(fieldOf(["condition"])).toBe("condition");
-    expect(fieldOf(["grant", "webhook"])).toBe("grant.value");
+    expect(fieldOf(["grant", "target", "team"])).toBe("grant.target");
+    expect(fieldOf(["grant", "provider"])).toBe("grant.provider");
+    expect(fieldOf(["extend", "by"])).toBe("extend.by");
   });
 });
 
@@ -87,7 +93,7 @@ flows:
       expect(saved.status, saved.text).toBe(303);
       const stored = (await readConfig(suite.t.relay.database.db)).flows?.find((f) => f.id === id);
       const normal = parseConfig(
-        `flows: [${JSON.stringify(stored)}]\ndirectory: { users: [{ email: priya@acme.test, name: P }], groups: [{ id: security, name: S, members: [priya@acme.test] }] }`,
+        `${PROVIDERS}flows: [${JSON.stringify(stored)}]\ndirectory: { users: [{ email: priya@acme.test, name: P }], groups: [{ id: security, name: S, members: [priya@acme.test] }] }`,
       ).flows[0];
       expect(normal).toEqual(flow);
     },

@@ -78,7 +78,18 @@ export type CreateRequestBody = z.input<typeof CreateRequestBodySchema>;
 export const REQUEST_STATES = ["pending", "info_requested", "escalated", "approved", "rejected", "cancelled", "expired", "error"] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
-export const GRANT_STATES = ["active", "expired", "revoked", "released"] as const;
+/** A grant's life (relay/src/core/grant-lifecycle.ts has the machine and its diagram). */
+export const GRANT_STATES = [
+  "scheduled",
+  "awaiting_start",
+  "provisioning",
+  "active",
+  "revoking",
+  "expired",
+  "revoked",
+  "released",
+  "failed",
+] as const;
 export type GrantState = (typeof GRANT_STATES)[number];
 
 export const GrantViewSchema = z.object({
@@ -86,9 +97,23 @@ export const GrantViewSchema = z.object({
   state: z.enum(GRANT_STATES),
   /** `app`: the approver widened the grant to the whole app. */
   scope: z.enum(["resource", "app"]).default("resource"),
+  /** When access started (scheduled: starts; awaiting_start: when it was approved). */
   startsAt: z.iso.datetime(),
   endsAt: z.iso.datetime().nullable(),
   endedAt: z.iso.datetime().nullable(),
+  /** The approved length; the clock starts when the app confirmed the access. */
+  duration: z.string().default("indefinite"),
+  /** awaiting_start: the requester must press Start before this. */
+  startBy: z.iso.datetime().nullable().default(null),
+  /** Why it ended: expired, revoked (by an admin), released (by the requester), not_started. */
+  endReason: z.enum(["expired", "revoked", "released", "not_started"]).nullable().default(null),
+  /** failed: which step gave up (admins were told). */
+  failedAction: z.enum(["grant", "revoke"]).nullable().default(null),
+  /** Where the access is given, in words ("SCIM group docs-readers"); null when nothing is provisioned. */
+  target: z.string().nullable().default(null),
+  extensions: z.number().int().default(0),
+  /** What the requester may extend by now, and how many more times (null: no limit); null when it cannot be extended. */
+  extend: z.object({ by: z.string(), remaining: z.number().int().nullable() }).nullable().default(null),
 });
 export type GrantView = z.infer<typeof GrantViewSchema>;
 
@@ -117,6 +142,10 @@ export const AnswerBodySchema = z.object({ answer: z.string().trim().min(1, "Wri
 export type AnswerBody = z.input<typeof AnswerBodySchema>;
 
 export const RequestListSchema = z.object({ requests: z.array(RequestViewSchema) });
+
+/** The requester extends active access (by the flow's extension length unless `by` is given and allowed). */
+export const ExtendBodySchema = z.object({ by: DurationTextSchema.optional() });
+export type ExtendBody = z.input<typeof ExtendBodySchema>;
 
 export const MeResponseSchema = z.object({ user: UserSummarySchema, device: z.object({ expiresAt: z.iso.datetime() }) });
 export type MeResponse = z.infer<typeof MeResponseSchema>;

@@ -13,7 +13,15 @@ export const NOTICE_KINDS = [
   "request.expired",
   "request.cancelled",
   "request.error",
+  /** Approved: the grant is provisioning, scheduled or waits to be started. */
+  "request.approved",
+  /** The app confirmed the access: reload to continue. */
   "grant.started",
+  "grant.failed",
+  "grant.expiring",
+  "grant.extended",
+  /** Access is being removed (the end came, or it was released or revoked); `grant.ended` follows once the app confirmed. */
+  "grant.ending",
   "grant.ended",
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];

@@ -48,9 +48,11 @@ export function formToFlow(form: FormValues): FlowInput {
         };
   const resources = entries(form.resources);
   const requesters = entries(form.requesters);
-  const grantKind = form["grant.kind"] ?? "none";
-  const grantValue = opt(form["grant.value"]) ?? "";
+  const provider = opt(form["grant.provider"]);
+  const target = targetFields(form["grant.target"]);
   const times = opt(form["extend.times"]);
+  const extendBy = opt(form["extend.by"]);
+  const extendMax = opt(form["extend.max"]);
   const notify = NOTIFY_CHANNELS.filter((ch) => form[`notify.${ch}`] === "on");
   return {
     id: (form.id ?? "").trim(),
@@ -64,13 +66,35 @@ export function formToFlow(form: FormValues): FlowInput {
     durations,
     ...(form.requireReason === "on" ? { requireReason: true } : {}),
     ...(opt(form.ticket) ? { ticket: opt(form.ticket) } : {}),
-    ...(form["extend.allowed"] === "on" ? { extend: { allowed: true, ...(times ? { times: Number(times) } : {}) } } : {}),
-    ...(grantKind === "webhook" ? { grant: { webhook: grantValue } } : {}),
-    ...(grantKind === "group" ? { grant: { group: grantValue } } : {}),
-    ...(grantKind === "manual" ? { grant: { manual: grantValue } } : {}),
+    ...(form["extend.allowed"] === "on"
+      ? {
+          extend: {
+            allowed: true,
+            ...(times ? { times: Number(times) } : {}),
+            ...(extendBy ? { by: extendBy } : {}),
+            ...(extendMax ? { max: extendMax } : {}),
+          },
+        }
+      : {}),
+    ...(provider ? { grant: { provider, target } } : {}),
+    ...(form.activation === "on_start" ? { activation: "on_start" as const } : {}),
+    ...(opt(form.startWithin) ? { startWithin: opt(form.startWithin) } : {}),
     ...(notify.length ? { notify } : {}),
     ...(form.allowWholeApp === "on" ? { allowWholeApp: true } : {}),
   };
+}
+
+/** `field: template` lines (a provider's target) as a record; lines without a colon are ignored. */
+function targetFields(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of (text ?? "").split(/\r?\n/)) {
+    const at = line.indexOf(":");
+    if (at <= 0) continue;
+    const key = line.slice(0, at).trim();
+    const value = line.slice(at + 1).trim();
+    if (key && value) out[key] = value;
+  }
+  return out;
 }
 
 /** Where approvers are told, as the editor's checkboxes name them. */
@@ -120,16 +144,16 @@ export function flowToForm(flow: FlowInput | null): FormValues {
     "durations.max": flow.durations.max ?? "",
     "extend.allowed": flow.extend?.allowed ? "on" : "",
     "extend.times": flow.extend?.times !== undefined ? String(flow.extend.times) : "",
+    "extend.by": flow.extend?.by ?? "",
+    "extend.max": flow.extend?.max ?? "",
+    activation: flow.activation ?? "on_approval",
+    startWithin: flow.startWithin ?? "",
     allowWholeApp: flow.allowWholeApp ? "on" : "",
     ...Object.fromEntries(NOTIFY_CHANNELS.map((ch) => [`notify.${ch}`, flow.notify?.includes(ch) ? "on" : ""])),
-    "grant.kind": !flow.grant ? "none" : "webhook" in flow.grant ? "webhook" : "group" in flow.grant ? "group" : "manual",
-    "grant.value": !flow.grant
-      ? ""
-      : "webhook" in flow.grant
-        ? flow.grant.webhook
-        : "group" in flow.grant
-          ? flow.grant.group
-          : flow.grant.manual,
+    "grant.provider": flow.grant?.provider ?? "",
+    "grant.target": Object.entries(flow.grant?.target ?? {})
+      .map(([k, v]) => `${k}: ${v}`)
+      .join("\n"),
   };
   const steps = flow.approval === "auto" ? [] : flow.approval.steps;
   steps.forEach((s, i) => {
@@ -155,8 +179,8 @@ export function fieldOf(path: (string | number)[]): string {
   }
   if (head === "durations")
     return typeof second === "string" && ["choices", "default", "fixed", "max"].includes(second) ? `durations.${second}` : "durations.mode";
-  if (head === "extend") return "extend.times";
-  if (head === "grant") return "grant.value";
+  if (head === "extend") return second === "by" || second === "max" ? `extend.${second}` : "extend.times";
+  if (head === "grant") return second === "provider" ? "grant.provider" : "grant.target";
   if (head === "notify") return "notify.email";
   return head === undefined ? "" : String(head);
 }

@@ -7,7 +7,7 @@ import { DeliveryError, httpFailure } from "./http.ts";
 import { slackApi } from "./slack.ts";
 import { sendWebhook, type WebhookPayload } from "./webhook.ts";
 
-export type DeliveryChannel = "email" | "slack" | "teams" | "webhook";
+export type DeliveryChannel = "email" | "slack" | "teams" | "webhook" | "provider";
 export type OutboxRow = typeof outbox.$inferSelect;
 
 export interface Mail {
@@ -79,11 +79,14 @@ export async function enqueueMail(
 
 const MAX_ATTEMPTS = 8;
 /**
- * A claimed row is retried by any instance after this, should its sender die.
- * Longer than a batch can take (10 rows, each at most two 10 s HTTP calls or
- * one SMTP exchange with 30 s socket timeouts).
+ * A claimed row comes back to any instance after this, should its sender
+ * die (kill -9, a lost machine): a live sender renews the lease of what it
+ * is still sending every LEASE_MS / 3, so a slow SMTP exchange keeps its
+ * row and a dead sender's rows return within seconds, not minutes.
  */
-const LEASE_MS = 10 * 60_000;
+export const LEASE_MS = 15_000;
+/** Provider calls sent at once by one instance (each may wait on a slow API). */
+const PROVIDER_CONCURRENCY = 16;
 
 /** Backoff after the n-th failed attempt: 5 s, 10 s, 20 s, … capped at 30 min. */
 export function retryDelayMs(attempts: number): number {
@@ -92,29 +95,43 @@ export function retryDelayMs(attempts: number): number {
 
 export interface Senders {
   mail: Transporter | null;
+  /** Sends one claimed provider call and records its outcome (grants/effects.ts); absent: provider rows are left alone. */
+  provider?: (relay: Relay, row: OutboxRow) => Promise<void>;
 }
 
 /**
- * Sends due deliveries of every channel: claims rows under `FOR UPDATE SKIP
- * LOCKED` by pushing their next attempt out by a lease (so several instances
- * share the work and a dead sender's rows come back), sends after commit,
- * then records the outcome. Returns how many rows it claimed.
+ * Claims due rows under `FOR UPDATE SKIP LOCKED` by pushing their next
+ * attempt out by a lease, so several instances share the work. A provider
+ * call whose callback did not come before its deadline (`waiting`) is due
+ * again as a retry.
  */
-export async function deliverDue(relay: Relay, senders: Senders, batch = 10): Promise<number> {
-  const { db } = relay.database;
+async function claim(relay: Relay, batch: number, providers: boolean): Promise<OutboxRow[]> {
   const now = relay.clock.now();
-  const claimed = await db.transaction(async (tx) => {
+  return relay.database.db.transaction(async (tx) => {
     const due = await tx
       .select({ id: outbox.id })
       .from(outbox)
-      .where(and(eq(outbox.state, "pending"), lte(outbox.nextAttemptAt, now)))
+      .where(
+        and(
+          inArray(outbox.state, ["pending", "waiting"]),
+          lte(outbox.nextAttemptAt, now),
+          providers ? undefined : sql`${outbox.channel} <> 'provider'`,
+        ),
+      )
       .orderBy(outbox.nextAttemptAt)
       .limit(batch)
       .for("update", { skipLocked: true });
     if (due.length === 0) return [];
+    const until = new Date(now.getTime() + LEASE_MS);
     return tx
       .update(outbox)
-      .set({ nextAttemptAt: new Date(now.getTime() + LEASE_MS), attempts: sql`${outbox.attempts} + 1` })
+      .set({
+        nextAttemptAt: until,
+        leasedUntil: until,
+        attempts: sql`${outbox.attempts} + 1`,
+        state: "pending",
+        lastError: sql`case when ${outbox.state} = 'waiting' then 'no callback came before the deadline' else ${outbox.lastError} end`,
+      })
       .where(
         inArray(
           outbox.id,
@@ -123,41 +140,111 @@ export async function deliverDue(relay: Relay, senders: Senders, batch = 10): Pr
       )
       .returning();
   });
-  // Oldest first, so a Slack update follows the message it updates when both are due together.
-  claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-  for (const row of claimed) {
-    // The outcome is written only while this claim still holds: if the lease ran out and another
-    // instance claimed the row (attempts moved on), that instance owns it now.
-    const ours = and(eq(outbox.id, row.id), eq(outbox.state, "pending"), eq(outbox.attempts, row.attempts));
+}
+
+/** Renews the leases of rows still being sent, until stopped. */
+function heartbeat(relay: Relay, rows: OutboxRow[], busy: Set<string>): () => void {
+  const timer = setInterval(() => {
+    const live = rows.filter((r) => busy.has(r.id));
+    if (live.length === 0) return;
+    const until = new Date(relay.clock.now().getTime() + LEASE_MS);
+    void relay.database.db
+      .update(outbox)
+      .set({ nextAttemptAt: until, leasedUntil: until })
+      .where(
+        and(
+          inArray(
+            outbox.id,
+            live.map((r) => r.id),
+          ),
+          eq(outbox.state, "pending"),
+        ),
+      )
+      .catch((err: Error) => relay.log.warn("lease renewal failed", { error: err.message }));
+  }, LEASE_MS / 3);
+  timer.unref?.();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Sends due deliveries of every channel, and provider calls when a provider
+ * sender is given: claims a batch, sends it after commit (chat and mail one
+ * by one, oldest first, so a Slack update follows its message; provider
+ * calls side by side), records each outcome, and goes on while full batches
+ * come. Returns how many rows it claimed.
+ */
+export async function deliverDue(relay: Relay, senders: Senders, batch = 20): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const claimed = await claim(relay, batch, !!senders.provider);
+    total += claimed.length;
+    if (claimed.length === 0) break;
+    const busy = new Set(claimed.map((r) => r.id));
+    const stop = heartbeat(relay, claimed, busy);
     try {
-      const response = await send(relay, senders, row);
-      if (response === "wait") {
-        // What it depends on is not sent yet: try again soon without spending an attempt.
-        await db
-          .update(outbox)
-          .set({ attempts: sql`${outbox.attempts} - 1`, nextAttemptAt: new Date(relay.clock.now().getTime() + 5_000) })
-          .where(ours);
-        continue;
-      }
-      await db
-        .update(outbox)
-        .set({ state: "sent", sentAt: relay.clock.now(), lastError: null, response: response ?? null })
-        .where(ours);
-    } catch (err) {
-      const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, false);
-      const failed = e.permanent || row.attempts >= MAX_ATTEMPTS;
-      relay.log.warn("delivery failed", { id: row.id, channel: row.channel, attempts: row.attempts, error: e.message, final: failed });
-      await db
-        .update(outbox)
-        .set({
-          state: failed ? "failed" : "pending",
-          lastError: e.message.slice(0, 500),
-          nextAttemptAt: new Date(relay.clock.now().getTime() + (e.retryAfterMs ?? retryDelayMs(row.attempts))),
-        })
-        .where(ours);
+      const calls = claimed.filter((r) => r.channel === "provider");
+      const others = claimed.filter((r) => r.channel !== "provider").sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+      const done = (id: string) => busy.delete(id);
+      await Promise.all([
+        (async () => {
+          for (const row of others) await deliverOne(relay, senders, row).finally(() => done(row.id));
+        })(),
+        pool(calls, PROVIDER_CONCURRENCY, (row) =>
+          (senders.provider as NonNullable<Senders["provider"]>)(relay, row).finally(() => done(row.id)),
+        ),
+      ]);
+    } finally {
+      stop();
     }
+    if (claimed.length < batch) break;
   }
-  return claimed.length;
+  return total;
+}
+
+async function pool<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item).catch(() => {});
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}
+
+async function deliverOne(relay: Relay, senders: Senders, row: OutboxRow): Promise<void> {
+  const { db } = relay.database;
+  // The outcome is written only while this claim still holds: if the lease ran out and another
+  // instance claimed the row (attempts moved on), that instance owns it now.
+  const ours = and(eq(outbox.id, row.id), eq(outbox.state, "pending"), eq(outbox.attempts, row.attempts));
+  try {
+    const response = await send(relay, senders, row);
+    if (response === "wait") {
+      // What it depends on is not sent yet: try again soon without spending an attempt.
+      await db
+        .update(outbox)
+        .set({ attempts: sql`${outbox.attempts} - 1`, nextAttemptAt: new Date(relay.clock.now().getTime() + 5_000), leasedUntil: null })
+        .where(ours);
+      return;
+    }
+    await db
+      .update(outbox)
+      .set({ state: "sent", sentAt: relay.clock.now(), lastError: null, response: response ?? null, leasedUntil: null })
+      .where(ours);
+  } catch (err) {
+    const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, false);
+    const failed = e.permanent || row.attempts >= MAX_ATTEMPTS;
+    relay.log.warn("delivery failed", { id: row.id, channel: row.channel, attempts: row.attempts, error: e.message, final: failed });
+    await db
+      .update(outbox)
+      .set({
+        state: failed ? "failed" : "pending",
+        lastError: e.message.slice(0, 500),
+        nextAttemptAt: new Date(relay.clock.now().getTime() + (e.retryAfterMs ?? retryDelayMs(row.attempts))),
+        leasedUntil: null,
+      })
+      .where(ours);
+  }
 }
 
 type SendResult = Record<string, unknown> | null | "wait";

@@ -18,6 +18,8 @@ export const WEBHOOK_EVENTS = [
   "request.reminded",
   "request.decided",
   "grant.started",
+  "grant.extended",
+  "grant.failed",
   "grant.ended",
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

@@ -1,17 +1,27 @@
 import { asc, eq } from "drizzle-orm";
 import { stringify } from "yaml";
+import type { ProviderEntry } from "../adapters/providers/registry.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { DETECTION_RULES_SETTING, type StoredDetectionRules } from "../detection/rules.ts";
 import {
   type ApprovalSettings,
   DEFAULT_APPROVAL_SETTINGS,
+  DEFAULT_GRANT_SETTINGS,
   type FallbackSettings,
   type FlowDefinition,
+  type GrantSettings,
   type ResourceOwner,
   type ResourceTag,
 } from "../policy/model.ts";
-import { APPROVALS_SETTING, FALLBACK_SETTING, RESOURCE_OWNERS_SETTING, RESOURCE_TAGS_SETTING } from "../policy/snapshot.ts";
+import {
+  APPROVALS_SETTING,
+  FALLBACK_SETTING,
+  GRANTS_SETTING,
+  PROVIDERS_SETTING,
+  RESOURCE_OWNERS_SETTING,
+  RESOURCE_TAGS_SETTING,
+} from "../policy/snapshot.ts";
 import type { GatehouseConfigInput } from "./schema.ts";
 import { flowDefinition } from "./snapshot.ts";
 
@@ -47,6 +57,8 @@ export async function readConfig(db: Db | Tx): Promise<GatehouseConfigInput> {
 
   const config = {
     admins: userRows.filter((u) => u.isAdmin).map((u) => u.email),
+    providers: setting<ProviderEntry[]>(PROVIDERS_SETTING) ?? [],
+    grants: setting<GrantSettings>(GRANTS_SETTING) ?? DEFAULT_GRANT_SETTINGS,
     directory: {
       users: userRows.map((u) => ({
         email: u.email,
@@ -54,6 +66,7 @@ export async function readConfig(db: Db | Tx): Promise<GatehouseConfigInput> {
         ...(u.managerEmail ? { manager: u.managerEmail } : {}),
         ...(u.timezone !== "UTC" ? { timezone: u.timezone } : {}),
         ...(u.active ? {} : { active: false }),
+        ...(Object.keys(u.accounts ?? {}).length ? { accounts: u.accounts } : {}),
       })),
       groups: groupRows.map((g) => ({ id: g.id, name: g.name, members: (members.get(g.id) ?? []).sort() })),
     },

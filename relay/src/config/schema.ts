@@ -1,10 +1,12 @@
 import { DetectionRuleSchema, DurationTextSchema, durationMs, regexProblem } from "@gatehouse/shared";
 import { z } from "zod";
+import { factoryOf, ProviderEntrySchema, targetProblems } from "../adapters/providers/registry.ts";
 import { ruleProblems } from "../detection/rules.ts";
 import { compileCondition } from "../policy/condition.ts";
 import { durationRuleProblems } from "../policy/durations.ts";
 import { globProblem } from "../policy/glob.ts";
-import { CHANNELS, DEFAULT_APPROVAL_SETTINGS, FALLBACK_MAX_CEILING } from "../policy/model.ts";
+import { CHANNELS, DEFAULT_APPROVAL_SETTINGS, DEFAULT_GRANT_SETTINGS, FALLBACK_MAX_CEILING } from "../policy/model.ts";
+import { compileTemplate } from "../policy/template.ts";
 
 /**
  * The `gatehouse.yaml` format: directory, flows and fallback. Cross-references
@@ -23,6 +25,8 @@ const userSchema = z.strictObject({
   manager: email.optional(),
   timezone: z.string().default("UTC"),
   active: z.boolean().default(true),
+  /** Account names in other systems, for provisioning (`github: dana-w`; targets read `requester.accounts.github`). */
+  accounts: z.record(id, z.string().min(1).max(200)).optional(),
 });
 
 const groupSchema = z.strictObject({
@@ -63,29 +67,54 @@ const flowSchema = z.strictObject({
   requireReason: z.boolean().default(false),
   /** A regular expression the request's ticket must match. */
   ticket: z.string().min(1).max(300).optional(),
-  /** Whether a grant may be extended before it ends, and how many times. */
+  /** Whether a grant may be extended before it ends: how many times, by how much, and the longest total. */
   extend: z
     .strictObject({
       allowed: z.boolean(),
       times: z.number().int().min(1).max(100).optional(),
+      /** Each extension's length (omitted: the grant's own length). */
+      by: DurationTextSchema.optional(),
+      /** The longest the access may last in all, extensions included. */
+      max: DurationTextSchema.optional(),
     })
     .optional(),
-  /** How access is provisioned when a request is approved (docs/policy.md#grant). */
+  /** How access reaches the app (docs/provisioning.md): a provider of `providers:` and the target there, as templates. */
   grant: z
-    .union([
-      z.strictObject({ webhook: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }) }),
-      z.strictObject({ group: z.string().min(1).max(200) }),
-      z.strictObject({ manual: z.string().min(1).max(2000) }),
-    ])
+    .strictObject({
+      provider: id,
+      target: z
+        .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/, "target fields are names like group or team"), z.string().min(1).max(500))
+        .default({}),
+    })
     .optional(),
+  /** `on_start`: the approved grant waits for the requester to press Start (within `startWithin`); the clock starts then. */
+  activation: z.enum(["on_approval", "on_start"]).optional(),
+  /** How long an `on_start` grant waits to be started (omitted: `grants.startWithin`). */
+  startWithin: DurationTextSchema.optional(),
   /** Where approvers are told; omitted: `approvals.notify`. */
   notify: z.array(z.enum(CHANNELS)).min(1).optional(),
   /** Whether an approver may grant the whole app rather than the one resource. */
   allowWholeApp: z.boolean().optional(),
 });
 
+const warningSchema = z.strictObject({
+  /** How long before the end. */
+  before: DurationTextSchema,
+  /** Only for grants at least this long. */
+  minGrant: DurationTextSchema.optional(),
+});
+
 export const ConfigSchema = z.strictObject({
   admins: z.array(email).default([]),
+  /** Where grants are provisioned: SCIM services, GitHub, Okta, webhooks (docs/provisioning.md). */
+  providers: z.array(ProviderEntrySchema).default([]),
+  /** Relay-wide grant settings: warnings before the end, how long an `on_start` grant waits. */
+  grants: z
+    .strictObject({
+      warnings: z.array(warningSchema).max(5).default(DEFAULT_GRANT_SETTINGS.warnings),
+      startWithin: DurationTextSchema.default(DEFAULT_GRANT_SETTINGS.startWithin),
+    })
+    .default(DEFAULT_GRANT_SETTINGS),
   directory: z
     .strictObject({
       users: z.array(userSchema).default([]),
@@ -171,6 +200,8 @@ export function salvageConfig(raw: unknown): GatehouseConfig | null {
   };
   return {
     admins: entries(r.admins, email),
+    providers: entries(r.providers, ProviderEntrySchema),
+    grants: section("grants", r.grants),
     directory: { users: entries(dir.users, userSchema, person), groups: entries(dir.groups, groupSchema) },
     resourceOwners: entries(r.resourceOwners, ConfigSchema.shape.resourceOwners.unwrap().element),
     resourceTags: entries(r.resourceTags, ConfigSchema.shape.resourceTags.unwrap().element),
@@ -227,6 +258,11 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     const problem = globProblem(t.resource);
     if (problem) issues.push({ path: ["resourceTags", ti, "resource"], message: `not a valid pattern: ${problem}` });
   });
+  const providerTypes = new Map<string, string>();
+  config.providers.forEach((p, pi) => {
+    if (providerTypes.has(p.id)) issues.push({ path: ["providers", pi, "id"], message: `duplicate provider '${p.id}'` });
+    providerTypes.set(p.id, p.type);
+  });
   const flowIds = new Set<string>();
   config.flows.forEach((f, fi) => {
     if (flowIds.has(f.id) || f.id === "fallback")
@@ -253,6 +289,20 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
     const ticketProblem = f.ticket === undefined ? null : regexProblem(f.ticket);
     if (ticketProblem) issues.push({ path: ["flows", fi, "ticket"], message: ticketProblem });
     for (const p of durationRuleProblems(f.durations)) issues.push({ path: ["flows", fi, "durations", ...p.path], message: p.message });
+    if (f.grant) {
+      const type = providerTypes.get(f.grant.provider);
+      if (!type)
+        issues.push({ path: ["flows", fi, "grant", "provider"], message: `unknown provider '${f.grant.provider}' (see providers:)` });
+      else if (factoryOf(type))
+        for (const p of targetProblems(type, f.grant.target))
+          issues.push({ path: ["flows", fi, "grant", "target", ...(p.field ? [p.field] : [])], message: p.message });
+      for (const [field, source] of Object.entries(f.grant.target)) {
+        const t = compileTemplate(source);
+        if ("error" in t) issues.push({ path: ["flows", fi, "grant", "target", field], message: t.error });
+      }
+    }
+    if (f.extend?.by && durationMs(f.extend.by) === null)
+      issues.push({ path: ["flows", fi, "extend", "by"], message: "an extension has a length, not indefinite" });
   });
   config.detection.rules.forEach((rule, ri) => {
     for (const p of ruleProblems(rule)) issues.push({ path: ["detection", "rules", ri, ...p.path], message: p.message });

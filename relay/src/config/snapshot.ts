@@ -18,6 +18,8 @@ export function flowDefinition(f: FlowDefinition): FlowDefinition {
     ticket: f.ticket,
     extend: f.extend,
     grant: f.grant,
+    activation: f.activation,
+    startWithin: f.startWithin,
     notify: f.notify,
     allowWholeApp: f.allowWholeApp,
   };
@@ -27,8 +29,16 @@ export function flowDefinition(f: FlowDefinition): FlowDefinition {
 export function directoryFields(
   u: GatehouseConfig["directory"]["users"][number],
   isAdmin: boolean,
-): Omit<DirectoryUser, "id"> & { timezone: string } {
-  return { email: u.email, name: u.name, managerEmail: u.manager ?? null, timezone: u.timezone, active: u.active, isAdmin };
+): Omit<DirectoryUser, "id"> & { timezone: string; accounts: Record<string, string> } {
+  return {
+    email: u.email,
+    name: u.name,
+    managerEmail: u.manager ?? null,
+    timezone: u.timezone,
+    active: u.active,
+    isAdmin,
+    accounts: u.accounts ?? {},
+  };
 }
 
 /**

@@ -8,7 +8,9 @@ import { saveDetectionRules } from "../detection/rules.ts";
 import {
   APPROVALS_SETTING,
   FALLBACK_SETTING,
+  GRANTS_SETTING,
   POLICY_VERSION_SETTING,
+  PROVIDERS_SETTING,
   RESOURCE_OWNERS_SETTING,
   RESOURCE_TAGS_SETTING,
 } from "../policy/snapshot.ts";
@@ -138,6 +140,8 @@ export async function writeConfig(
   if (!before || !same(before.resourceOwners, after.resourceOwners))
     await putSetting(tx, RESOURCE_OWNERS_SETTING, after.resourceOwners, now);
   if (!before || !same(before.detection, after.detection)) await saveDetectionRules(tx, after.detection.rules, now);
+  if (!before || !same(before.providers, after.providers)) await putSetting(tx, PROVIDERS_SETTING, after.providers, now);
+  if (!before || !same(before.grants, after.grants)) await putSetting(tx, GRANTS_SETTING, after.grants, now);
 }
 
 export async function putSetting(tx: Tx, key: string, value: unknown, now: Date): Promise<void> {

@@ -1,55 +1,117 @@
-import { and, eq, inArray, isNotNull, lte } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
+import { and, eq, isNotNull, lte, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Relay } from "../context.ts";
+import type { GrantEvent } from "../core/grant-lifecycle.ts";
 import { grants, requests } from "../db/schema/index.ts";
-import { addNotice } from "../push/bus.ts";
-import { publishEvent } from "../requests/notify.ts";
+import type { GrantSettings } from "../policy/model.ts";
+import { loadGrantSettings } from "../policy/snapshot.ts";
+import { notifyRequester } from "../requests/notify.ts";
+import { applyGrantEvent, warnAtFor } from "./lifecycle.ts";
 
 /**
- * Ends every grant whose time is up, exactly once. Due rows are claimed with
- * `FOR UPDATE SKIP LOCKED` and flipped from `active` in the same transaction as
- * their audit event and notice, so concurrent workers (other instances, or a
- * restarted one catching up) never end a grant twice and a crash ends none
- * half-way. Returns the ids ended by this call.
+ * The grant clock: ends grants whose time is up, starts scheduled ones,
+ * lapses approved grants nobody started in time, and sends warnings before
+ * the end. Each kind is claimed in batches with `FOR UPDATE SKIP LOCKED`, so
+ * any number of relay instances (or a restarted one catching up) share the
+ * work and no grant is handled twice; each grant's transition is written in
+ * the claiming transaction with its audit event, notices and provider calls
+ * (the revoke runs after commit, exactly once by its key). Access itself is
+ * decided from `ends_at` at read time, so a late tick never extends it.
  */
-export async function expireDueGrants(relay: Relay, batch = 100): Promise<string[]> {
+const BATCH = 200;
+
+/** Claims up to BATCH grants matching `where` and applies `event` to each, until none are left. Returns the ids handled. */
+async function drain(
+  relay: Relay,
+  where: SQL | undefined,
+  event: (now: Date) => GrantEvent,
+  order: PgColumn = grants.endsAt,
+): Promise<string[]> {
+  const handled: string[] = [];
+  for (;;) {
+    const now = relay.clock.now();
+    const ids = await relay.database.db.transaction(async (tx) => {
+      const due = await tx
+        .select({ id: grants.id })
+        .from(grants)
+        .where(where)
+        .orderBy(order)
+        .limit(BATCH)
+        .for("update", { skipLocked: true });
+      const done: string[] = [];
+      for (const { id } of due) {
+        const { result } = await applyGrantEvent(relay, tx, id, event(now), "relay");
+        if (result.ok) done.push(id);
+      }
+      return { claimed: due.length, done };
+    });
+    handled.push(...ids.done);
+    if (ids.claimed < BATCH) return handled;
+  }
+}
+
+/** Ends every active grant whose time is up. Returns the ids ended by this call. */
+export async function expireDueGrants(relay: Relay): Promise<string[]> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
-    const due = await tx
-      .select({ id: grants.id })
-      .from(grants)
-      .where(and(eq(grants.state, "active"), isNotNull(grants.endsAt), lte(grants.endsAt, now)))
-      .orderBy(grants.endsAt)
-      .limit(batch)
-      .for("update", { skipLocked: true });
-    if (due.length === 0) return [];
-    const ended = await tx
-      .update(grants)
-      .set({ state: "expired", endedAt: now })
-      .where(
-        and(
-          inArray(
-            grants.id,
-            due.map((d) => d.id),
-          ),
-          eq(grants.state, "active"),
-        ),
-      )
-      .returning();
-    for (const g of ended) {
-      await appendAudit(tx, {
-        at: now,
-        actor: "relay",
-        action: "grant.expired",
-        requestId: g.requestId,
-        grantId: g.id,
-        data: { endsAt: g.endsAt?.toISOString() ?? null, lateByMs: g.endsAt ? now.getTime() - g.endsAt.getTime() : 0 },
-      });
-      await addNotice(tx, { userId: g.userId, kind: "grant.ended", requestId: g.requestId, grantId: g.id }, now);
-      const [request] = await tx.select().from(requests).where(eq(requests.id, g.requestId));
-      if (request) await publishEvent(relay, tx, "grant.ended", request, { reason: "expired" }, now);
-    }
-    if (ended.length > 0) relay.log.info("grants expired", { count: ended.length });
-    return ended.map((g) => g.id);
-  });
+  const ended = await drain(relay, and(eq(grants.state, "active"), isNotNull(grants.endsAt), lte(grants.endsAt, now)), (at) => ({
+    type: "due",
+    now: at,
+  }));
+  if (ended.length > 0) relay.log.info("grants ended", { count: ended.length });
+  return ended;
+}
+
+/** Starts scheduled grants whose start has come, and lapses `on_start` grants nobody started in time. */
+export async function startAndLapse(relay: Relay): Promise<void> {
+  const now = relay.clock.now();
+  await drain(
+    relay,
+    and(eq(grants.state, "scheduled"), lte(grants.startsAt, now)),
+    (at) => ({ type: "scheduled_due", now: at }),
+    grants.startsAt,
+  );
+  await drain(
+    relay,
+    and(eq(grants.state, "awaiting_start"), isNotNull(grants.startBy), lte(grants.startBy, now)),
+    (at) => ({ type: "start_window_passed", now: at }),
+    grants.startBy,
+  );
+}
+
+/**
+ * Sends the warnings that are due (the notice is pushed; a mail goes too
+ * when no extension of the requester's is online), and moves each grant's
+ * `warn_at` to its next warning. Claimed like expiry, so each warning goes
+ * out once.
+ */
+export async function sendWarnings(relay: Relay): Promise<number> {
+  let sent = 0;
+  for (;;) {
+    const now = relay.clock.now();
+    const claimed = await relay.database.db.transaction(async (tx) => {
+      const due = await tx
+        .select({ g: grants, r: requests })
+        .from(grants)
+        .innerJoin(requests, eq(requests.id, grants.requestId))
+        .where(and(eq(grants.state, "active"), isNotNull(grants.warnAt), lte(grants.warnAt, now)))
+        .orderBy(grants.warnAt)
+        .limit(BATCH)
+        .for("update", { of: grants, skipLocked: true });
+      const settings = due.length ? await loadGrantSettings(tx) : null;
+      for (const { g, r } of due) {
+        // Not once the end has come: expiry tells of that.
+        if (g.endsAt && g.endsAt > now) {
+          const left = Math.max(1, Math.round((g.endsAt.getTime() - now.getTime()) / 60_000));
+          await notifyRequester(relay, tx, r, "grant.expiring", `Your access ends in about ${left} min.`, now, g.id);
+        }
+        await tx
+          .update(grants)
+          .set({ warnAt: warnAtFor(g, settings as GrantSettings, g.warnAt ?? now) })
+          .where(eq(grants.id, g.id));
+      }
+      return due.length;
+    });
+    sent += claimed;
+    if (claimed < BATCH) return sent;
+  }
 }

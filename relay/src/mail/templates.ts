@@ -132,3 +132,32 @@ export function requesterUpdateMail(p: { to: string; ctx: RequestContext; title:
     ),
   };
 }
+
+/** To every admin when a provider call gave up: what failed, for whom, and where to act. */
+export function grantFailedMail(p: {
+  to: string;
+  action: "grant" | "revoke";
+  requester: string;
+  app: string;
+  resource: string;
+  target: string;
+  error: string;
+  link: string;
+}): Mail {
+  const what = p.action === "grant" ? "Provisioning failed" : "Revoking access failed";
+  const consequence =
+    p.action === "grant"
+      ? "The request was approved, but the access was not set up. The requester was told."
+      : "The access may still be in place at the app: remove it by hand, or retry once the cause is fixed.";
+  return {
+    to: p.to,
+    subject: `Gatehouse: ${what.toLowerCase()} for ${p.requester} (${p.app})`,
+    text: `${what}.\n\n${consequence}\n\nRequester: ${p.requester}\nApp:       ${p.app}\nResource:  ${p.resource}\nTarget:    ${p.target}\nError:     ${p.error}\n\nRetry or revoke: ${p.link}\n`,
+    html: layout(
+      what,
+      html`<p><strong>${what}.</strong></p><p>${consequence}</p>
+<table style="border-collapse:collapse;margin:12px 0"><tr><td style="${cell}">Requester</td><td>${p.requester}</td></tr><tr><td style="${cell}">App</td><td>${p.app}</td></tr><tr><td style="${cell}">Resource</td><td>${p.resource}</td></tr><tr><td style="${cell}">Target</td><td>${p.target}</td></tr><tr><td style="${cell}">Error</td><td>${p.error}</td></tr></table>
+<p>${button(p.link, "Retry or revoke")}</p>`,
+    ),
+  };
+}

@@ -36,10 +36,14 @@ export interface FlowDefinition {
   requireReason: boolean;
   /** A regular expression the request's ticket must match (e.g. `^(OPS|INC)-[0-9]+$`). */
   ticket?: string | undefined;
-  /** Whether grants may be extended, and how often (omitted: never). */
-  extend?: { allowed: boolean; times?: number | undefined } | undefined;
-  /** The provisioning action: a signed webhook, a group of the target system, or manual instructions. */
-  grant?: { webhook: string } | { group: string } | { manual: string } | undefined;
+  /** Whether grants may be extended: how often, by how much, the longest total (omitted: never). */
+  extend?: { allowed: boolean; times?: number | undefined; by?: string | undefined; max?: string | undefined } | undefined;
+  /** How access reaches the app: a provider's id and the target there (templates; policy/template.ts). */
+  grant?: { provider: string; target: Record<string, string> } | undefined;
+  /** `on_start`: the grant waits for the requester to press Start. Omitted: on approval. */
+  activation?: "on_approval" | "on_start" | undefined;
+  /** How long an `on_start` grant waits (omitted: the relay-wide `grants.startWithin`). */
+  startWithin?: string | undefined;
   /** Where approvers are told (omitted: the relay-wide `approvals.notify`). */
   notify?: Channel[] | undefined;
   /** Whether an approver may widen a grant to the whole app instead of the one resource. */
@@ -59,6 +63,18 @@ export interface ApprovalSettings {
   /** A request still undecided after this long expires. */
   expireAfter: string;
 }
+
+/** Relay-wide grant settings (`grants:` in gatehouse.yaml). */
+export interface GrantSettings {
+  /** Warnings before a grant ends; each only when shorter than the grant, and for grants of at least `minGrant`. */
+  warnings: { before: string; minGrant?: string | undefined }[];
+  startWithin: string;
+}
+
+export const DEFAULT_GRANT_SETTINGS: GrantSettings = {
+  warnings: [{ before: "10m" }, { before: "1h", minGrant: "4h" }],
+  startWithin: "24h",
+};
 
 export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = { notify: ["email"], remindAfter: "24h", expireAfter: "7d" };
 

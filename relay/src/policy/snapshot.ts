@@ -4,8 +4,10 @@ import { accessFlows, groups, memberships, settings, users } from "../db/schema/
 import {
   type ApprovalSettings,
   DEFAULT_APPROVAL_SETTINGS,
+  DEFAULT_GRANT_SETTINGS,
   FALLBACK_MAX_CEILING,
   type FallbackSettings,
+  type GrantSettings,
   type PolicySnapshot,
   type ResourceOwner,
   type ResourceTag,
@@ -16,6 +18,9 @@ export const FALLBACK_SETTING = "fallback";
 export const RESOURCE_OWNERS_SETTING = "resource_owners";
 export const APPROVALS_SETTING = "approvals";
 export const RESOURCE_TAGS_SETTING = "resource_tags";
+/** The `providers:` entries, credentials as references only (adapters/providers/registry.ts). */
+export const PROVIDERS_SETTING = "providers";
+export const GRANTS_SETTING = "grants";
 
 /**
  * Bumped (to a fresh random value) by every write of the policy or the
@@ -73,4 +78,10 @@ export async function loadPolicySnapshot(db: Db | Tx): Promise<PolicySnapshot> {
 export async function loadApprovalSettings(q: Db | Tx): Promise<ApprovalSettings> {
   const [row] = await q.select().from(settings).where(eq(settings.key, APPROVALS_SETTING));
   return (row?.value as ApprovalSettings | undefined) ?? DEFAULT_APPROVAL_SETTINGS;
+}
+
+/** The relay-wide grant settings (warnings, start window). */
+export async function loadGrantSettings(q: Db | Tx): Promise<GrantSettings> {
+  const [row] = await q.select().from(settings).where(eq(settings.key, GRANTS_SETTING));
+  return (row?.value as GrantSettings | undefined) ?? DEFAULT_GRANT_SETTINGS;
 }

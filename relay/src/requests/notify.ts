@@ -153,6 +153,9 @@ export async function announceOutcome(relay: Relay, tx: Tx, request: RequestRow,
 /** Titles of the requester's mail, by notice. */
 const REQUESTER_TITLES: Partial<Record<NoticeKind, string>> = {
   "grant.started": "Access granted",
+  "request.approved": "Access request approved",
+  "grant.failed": "Access could not be set up",
+  "grant.expiring": "Access ending soon",
   "request.rejected": "Access request rejected",
   "request.advanced": "Access request moved on",
   "request.info_requested": "An approver has a question",

@@ -69,7 +69,7 @@ export async function answerQuestion(relay: Relay, p: Principal, id: string, ans
     );
     await publishEvent(relay, tx, "request.info_answered", resumed, { actor: p.user.email, answer }, now);
   });
-  return loadRequestView(relay.database.db, id);
+  return loadRequestView(relay.database.db, id, relay.clock.now());
 }
 
 /** The requester withdraws a request nobody has decided yet; every approver's link dies. */
@@ -88,5 +88,5 @@ export async function cancelRequest(relay: Relay, p: Principal, id: string, meta
       ...meta,
     });
   });
-  return loadRequestView(relay.database.db, id);
+  return loadRequestView(relay.database.db, id, relay.clock.now());
 }

@@ -6,8 +6,9 @@ import { appendAudit } from "../audit/chain.ts";
 import { type ApproverReason, type Outcome, outcomeLine } from "../channels/message.ts";
 import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
-import { approvals, grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
+import { approvals, type grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
+import { createGrant } from "../grants/lifecycle.ts";
 import { ApiError } from "../http/errors.ts";
 import { evaluatePolicy, type Matched, requestProblem, resolveStepNow } from "../policy/evaluate.ts";
 import type { PolicySnapshot } from "../policy/model.ts";
@@ -15,6 +16,16 @@ import { currentPolicySnapshot } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
 import { requestView } from "./view.ts";
+
+/** What the requester hears when the approval does not give access at once. */
+function approvedLine(outcome: Outcome, grant: GrantRow): string {
+  const base = outcomeLine(outcome);
+  if (grant.state === "provisioning") return `${base} Your access is being set up; you will be told when it is ready.`;
+  if (grant.state === "awaiting_start") return `${base} Press Start in Gatehouse when you need it; the clock starts then.`;
+  if (grant.state === "scheduled") return `${base} It starts at ${grant.startsAt.toISOString()}.`;
+  if (grant.state === "failed") return `${base} Setting up the access did not work; the admins were told.`;
+  return base;
+}
 
 async function evaluateFor(
   relay: Relay,
@@ -231,34 +242,13 @@ export async function approveFinally(
     .where(eq(requests.id, request.id))
     .returning();
   if (!approved) throw new Error("request vanished");
-  const ms = durationMs(duration);
-  const [grant] = await tx
-    .insert(grants)
-    .values({
-      requestId: request.id,
-      userId: request.requesterId,
-      app: request.app,
-      resourceId: wholeApp ? null : request.resourceId,
-      scope: wholeApp ? "app" : "resource",
-      startsAt: now,
-      endsAt: ms === null ? null : new Date(now.getTime() + ms),
-    })
-    .returning();
-  if (!grant) throw new Error("grant insert returned nothing");
   await appendAudit(tx, { at: now, actor, action: "request.approved", requestId: request.id, data: { duration, wholeApp }, ...meta });
-  await appendAudit(tx, {
-    at: now,
-    actor: "relay",
-    action: "grant.started",
-    requestId: request.id,
-    grantId: grant.id,
-    data: { endsAt: grant.endsAt?.toISOString() ?? null, scope: grant.scope },
-  });
+  const grant = await createGrant(relay, tx, approved, { duration, wholeApp }, "relay", now);
   const outcome: Outcome = { kind: "approved", by: actor === "policy:auto" ? "policy (automatic)" : actor, duration, wholeApp };
-  await notifyRequester(relay, tx, approved, "grant.started", outcomeLine(outcome), now, grant.id);
+  // An active grant told the requester itself (grant.started); otherwise they hear of the approval and what comes next.
+  if (grant.state !== "active") await notifyRequester(relay, tx, approved, "request.approved", approvedLine(outcome, grant), now, grant.id);
   await announceOutcome(relay, tx, approved, outcome, now);
   await publishEvent(relay, tx, "request.decided", approved, { outcome: "approved", actor }, now);
-  await publishEvent(relay, tx, "grant.started", approved, {}, now);
-  relay.log.info("grant started", { requestId: request.id, grantId: grant.id });
+  relay.log.info("request approved", { requestId: request.id, grantId: grant.id, grant: grant.state });
   return { request: approved, grant };
 }

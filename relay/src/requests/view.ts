@@ -1,7 +1,11 @@
 import type { GrantView, RequestView } from "@gatehouse/shared";
+import { durationMs } from "@gatehouse/shared";
 import { and, desc, eq, inArray } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import { grants, requestMessages, requests, users } from "../db/schema/index.ts";
+import { transition } from "../core/grant-lifecycle.ts";
+import type { Db, Tx } from "../db/client.ts";
+import { accessFlows, grants, requestMessages, requests, users } from "../db/schema/index.ts";
+import { grantFacts, targetLabel } from "../grants/lifecycle.ts";
+import type { FlowDefinition } from "../policy/model.ts";
 
 type RequestRow = typeof requests.$inferSelect;
 type GrantRow = typeof grants.$inferSelect;
@@ -9,11 +13,45 @@ type Question = NonNullable<RequestView["question"]>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function grantView(g: GrantRow): GrantView {
-  return { id: g.id, state: g.state, scope: g.scope, startsAt: g.startsAt.toISOString(), endsAt: iso(g.endsAt), endedAt: iso(g.endedAt) };
+/** The flow's extension rules, as the relay reads them. */
+export type ExtendRule = FlowDefinition["extend"];
+
+/** What the requester may extend by now, per the flow's rules and the machine (null: not now). */
+export function extendOption(g: GrantRow, rule: ExtendRule, now: Date): GrantView["extend"] {
+  if (!rule?.allowed || g.state !== "active") return null;
+  const by = rule.by ?? g.duration;
+  const byMs = durationMs(by);
+  if (byMs === null) return null;
+  const rules = { allowed: true, times: rule.times, maxTotalMs: rule.max ? durationMs(rule.max) : null };
+  if (!transition(grantFacts(g), { type: "extend", now, byMs, rules }).ok) return null;
+  return { by, remaining: rule.times === undefined ? null : rule.times - g.extensions };
 }
 
-export function requestView(r: RequestRow, g: GrantRow | null, question: Question | null = null): RequestView {
+export function grantView(g: GrantRow, rule: ExtendRule = undefined, now: Date = new Date()): GrantView {
+  return {
+    id: g.id,
+    state: g.state,
+    scope: g.scope,
+    startsAt: g.startsAt.toISOString(),
+    endsAt: iso(g.endsAt),
+    endedAt: iso(g.endedAt),
+    duration: g.duration,
+    startBy: iso(g.startBy),
+    endReason: g.endReason,
+    failedAction: g.failedAction,
+    target: targetLabel(g),
+    extensions: g.extensions,
+    extend: extendOption(g, rule, now),
+  };
+}
+
+export function requestView(
+  r: RequestRow,
+  g: GrantRow | null,
+  question: Question | null = null,
+  rule: ExtendRule = undefined,
+  now: Date = new Date(),
+): RequestView {
   return {
     id: r.id,
     state: r.state,
@@ -28,8 +66,19 @@ export function requestView(r: RequestRow, g: GrantRow | null, question: Questio
     step: r.step,
     stepCount: r.steps.length,
     question: r.state === "info_requested" ? question : null,
-    grant: g ? grantView(g) : null,
+    grant: g ? grantView(g, rule, now) : null,
   };
+}
+
+/** The extension rules of the flows of some requests (those still configured). */
+export async function extendRules(db: Db | Tx, rows: RequestRow[]): Promise<Map<string, ExtendRule>> {
+  const ids = [...new Set(rows.map((r) => r.flowId))];
+  if (ids.length === 0) return new Map();
+  const flows = await db
+    .select({ id: accessFlows.id, definition: accessFlows.definition })
+    .from(accessFlows)
+    .where(inArray(accessFlows.id, ids));
+  return new Map(flows.map((f) => [f.id, f.definition.extend]));
 }
 
 /** The open question of each request that waits for its requester's answer. */
@@ -56,7 +105,7 @@ export async function openQuestions(db: Db, rows: RequestRow[]): Promise<Map<str
 }
 
 /** A requester's most recent requests, newest first. */
-export async function listRequestsOf(db: Db, userId: string, limit = 50): Promise<RequestView[]> {
+export async function listRequestsOf(db: Db, userId: string, limit = 50, now: Date = new Date()): Promise<RequestView[]> {
   const rows = await db
     .select({ r: requests, g: grants })
     .from(requests)
@@ -68,11 +117,15 @@ export async function listRequestsOf(db: Db, userId: string, limit = 50): Promis
     db,
     rows.map((x) => x.r),
   );
-  return rows.map(({ r, g }) => requestView(r, g, questions.get(r.id) ?? null));
+  const rules = await extendRules(
+    db,
+    rows.map((x) => x.r),
+  );
+  return rows.map(({ r, g }) => requestView(r, g, questions.get(r.id) ?? null, rules.get(r.flowId), now));
 }
 
 /** One request as its requester sees it. */
-export async function loadRequestView(db: Db, id: string): Promise<RequestView> {
+export async function loadRequestView(db: Db, id: string, now: Date = new Date()): Promise<RequestView> {
   const [row] = await db
     .select({ r: requests, g: grants })
     .from(requests)
@@ -80,5 +133,6 @@ export async function loadRequestView(db: Db, id: string): Promise<RequestView> 
     .where(eq(requests.id, id));
   if (!row) throw new Error(`request ${id} vanished`);
   const questions = await openQuestions(db, [row.r]);
-  return requestView(row.r, row.g, questions.get(id) ?? null);
+  const rules = await extendRules(db, [row.r]);
+  return requestView(row.r, row.g, questions.get(id) ?? null, rules.get(row.r.flowId), now);
 }

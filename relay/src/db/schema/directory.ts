@@ -1,4 +1,4 @@
-import { boolean, index, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /** People of the directory. `source` tells whether the config file or the admin UI owns the row. */
 export const users = pgTable("users", {
@@ -9,6 +9,8 @@ export const users = pgTable("users", {
   timezone: text("timezone").notNull().default("UTC"),
   active: boolean("active").notNull().default(true),
   isAdmin: boolean("is_admin").notNull().default(false),
+  /** The person's account names in other systems (`github`, `okta`…), for provisioning. */
+  accounts: jsonb("accounts").$type<Record<string, string>>().notNull().default({}),
   source: text("source", { enum: ["config", "admin", "scim"] })
     .notNull()
     .default("config"),

@@ -11,7 +11,7 @@ export const outbox = pgTable(
   "outbox",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    /** `email`, `slack`, `teams` or `webhook` (channels/). */
+    /** `email`, `slack`, `teams`, `webhook` (channels/) or `provider` (a grant's provisioning call, grants/effects.ts). */
     channel: text("channel").notNull().default("email"),
     /** An email address, a Slack user's email, or a channel/endpoint name. */
     to: text("to").notNull(),
@@ -27,16 +27,31 @@ export const outbox = pgTable(
     subject: text("subject").notNull(),
     text: text("text").notNull(),
     html: text("html").notNull(),
-    state: text("state", { enum: ["pending", "sent", "failed", "held"] })
+    /** For provider calls: the grant, the action (`grant`, `revoke`, `extend`) and its idempotency key. */
+    grantId: uuid("grant_id"),
+    action: text("action"),
+    key: text("key").unique(),
+    /**
+     * `waiting`: the far end accepted the work and will confirm by callback
+     * (until `next_attempt_at`); `cancelled`: a call no longer wanted (a
+     * grant that ended before it was provisioned).
+     */
+    state: text("state", { enum: ["pending", "sent", "failed", "held", "waiting", "cancelled"] })
       .notNull()
       .default("pending"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull(),
     lastError: text("last_error"),
+    /** While a worker is sending it: later calls of the same grant wait until it is done. */
+    leasedUntil: timestamp("leased_until", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     sentAt: timestamp("sent_at", { withTimezone: true }),
   },
-  (t) => [index("outbox_due_idx").on(t.state, t.nextAttemptAt), index("outbox_request_idx").on(t.requestId)],
+  (t) => [
+    index("outbox_due_idx").on(t.state, t.nextAttemptAt),
+    index("outbox_request_idx").on(t.requestId),
+    index("outbox_grant_idx").on(t.grantId),
+  ],
 );
 
 /**

@@ -32,7 +32,7 @@ export function noticeRoutes(relay: Relay) {
     .use("/notices/*", auth)
     .get("/notices", async (c) => {
       const after = parseCursor(c.req.query("after"));
-      const list = await listNotices(relay.database.db, c.get("principal").user.id, after);
+      const list = await listNotices(relay.database.db, c.get("principal").user.id, after, relay.clock.now());
       return c.json({ notices: list, cursor: list.at(-1)?.id ?? after });
     })
     .get("/notices/stream", (c) => {
@@ -57,7 +57,7 @@ export function noticeRoutes(relay: Relay) {
           while (!stream.aborted && !stream.closed && Date.now() < endAt) {
             if (dirty) {
               dirty = false;
-              for (const notice of await listNotices(relay.database.db, userId, cursor)) {
+              for (const notice of await listNotices(relay.database.db, userId, cursor, relay.clock.now())) {
                 await stream.writeSSE({ id: String(notice.id), event: "notice", data: JSON.stringify(notice) });
                 cursor = notice.id;
               }

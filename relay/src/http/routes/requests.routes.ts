@@ -23,7 +23,7 @@ export function requestRoutes(relay: Relay) {
       return c.json(view, 201);
     })
     .get("/requests", async (c) => {
-      return c.json({ requests: await listRequestsOf(relay.database.db, c.get("principal").user.id) });
+      return c.json({ requests: await listRequestsOf(relay.database.db, c.get("principal").user.id, 50, relay.clock.now()) });
     })
     .post("/requests/:id/answer", async (c) => {
       const body = await readJson(c, AnswerBodySchema);

@@ -149,25 +149,27 @@ ${textField("Fixed duration", "durations.fixed", form["durations.fixed"], errors
 ${textField("Maximum", "durations.max", form["durations.max"], errors, { hint: "Caps every duration; needed for 'any duration'." })}
 ${checkbox("Grants may be extended", "extend.allowed", form["extend.allowed"] === "on")}
 ${textField("Extensions allowed", "extend.times", form["extend.times"], errors, { type: "number", hint: "Optional; how many times." })}
+${textField("Extend by", "extend.by", form["extend.by"], errors, { hint: "Optional; each extension's length (empty: the grant's own length)." })}
+${textField("Longest in all", "extend.max", form["extend.max"], errors, { hint: "Optional; the longest the access may last, extensions included." })}
 </fieldset>
 <fieldset><legend>What the request must carry</legend>
 ${checkbox("A reason is required", "requireReason", form.requireReason === "on")}
 ${textField("Ticket pattern", "ticket", form.ticket, errors, { hint: "Optional regular expression a ticket reference must match, e.g. ^(OPS|INC)-[0-9]+$" })}
 </fieldset>
-<fieldset><legend>Grant action</legend>
+<fieldset><legend>Provisioning</legend>
+${textField("Provider", "grant.provider", form["grant.provider"], errors, { hint: "The id of an entry of providers: in the policy (SCIM, GitHub, Okta, webhook); empty: record only, nothing changes in the app." })}
+${textField("Target", "grant.target", form["grant.target"], errors, { rows: 3, hint: "One field: template a line, e.g. group: docs-{{ resource.id }} (CEL inside {{ }})." })}
 ${select(
-  "Action",
-  "grant.kind",
-  form["grant.kind"] ?? "none",
+  "Activation",
+  "activation",
+  form.activation ?? "on_approval",
   [
-    ["none", "none (record only)"],
-    ["manual", "manual: tell an operator"],
-    ["webhook", "signed webhook"],
-    ["group", "add to a group"],
+    ["on_approval", "on approval"],
+    ["on_start", "when the requester presses Start"],
   ],
   errors,
 )}
-${textField("Webhook URL, group or instructions", "grant.value", form["grant.value"], errors)}
+${textField("Start within", "startWithin", form.startWithin, errors, { hint: "For Start: how long an approved grant waits (empty: the relay-wide 24h)." })}
 </fieldset>
 <div class="actions"><button class="primary" type="submit" name="intent" value="save" data-testid="save-flow">Save flow</button> <a href="/admin/flows">Cancel</a></div>
 </form>

@@ -1,0 +1,345 @@
+import type { NoticeKind } from "@gatehouse/shared";
+import { durationMs } from "@gatehouse/shared";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { appendAudit } from "../audit/chain.ts";
+import { enqueueMail } from "../channels/outbox.ts";
+import type { WebhookEvent } from "../channels/webhook.ts";
+import type { Relay } from "../context.ts";
+import {
+  type GrantEffect,
+  type GrantEvent,
+  type GrantFacts,
+  type GrantPatch,
+  initialGrant,
+  nextWarningAt,
+  type Transition,
+  transition,
+} from "../core/grant-lifecycle.ts";
+import type { Tx } from "../db/client.ts";
+import { accessFlows, grants, groups, memberships, outbox, requests, users } from "../db/schema/index.ts";
+import { grantFailedMail } from "../mail/templates.ts";
+import type { FlowDefinition, GrantSettings } from "../policy/model.ts";
+import { loadGrantSettings } from "../policy/snapshot.ts";
+import { renderTarget, TemplateError } from "../policy/template.ts";
+import type { RequestRow } from "../requests/context.ts";
+import { notifyRequester, publishEvent } from "../requests/notify.ts";
+
+/**
+ * The grant's life as the relay runs it: load the grant under a row lock,
+ * ask the pure machine (core/grant-lifecycle.ts) what changes, write the
+ * patch and hand its effects on — provider calls to the outbox, notices,
+ * audit events, admin alerts — all in the caller's transaction. Nothing here
+ * calls a provider: calls are rows of the outbox, sent after commit
+ * (grants/effects.ts).
+ */
+export type GrantRow = typeof grants.$inferSelect;
+
+export function grantFacts(g: GrantRow): GrantFacts {
+  return {
+    state: g.state,
+    durationMs: durationMs(g.duration),
+    startsAt: g.startsAt,
+    endsAt: g.endsAt,
+    hasProvider: g.providerId !== null,
+    grantQueued: g.grantQueued,
+    endReason: g.endReason,
+    failedAction: g.failedAction,
+    extensions: g.extensions,
+  };
+}
+
+/** The idempotency key of one provider call: the same on every retry of it. */
+export const effectKey = (grantId: string, action: string, generation: number) => `${grantId}:${action}:${generation}`;
+
+/** The flow a request was made under, as stored now (null: the fallback, or a flow since deleted). */
+export async function flowOf(tx: Tx, flowId: string): Promise<FlowDefinition | null> {
+  const [row] = await tx.select({ definition: accessFlows.definition }).from(accessFlows).where(eq(accessFlows.id, flowId));
+  return row?.definition ?? null;
+}
+
+/**
+ * The grant of a finally approved request: where it goes (the flow's
+ * provider, its target rendered now and stored, so a later policy change
+ * cannot move where the revoke goes) and its first state.
+ */
+export async function createGrant(
+  relay: Relay,
+  tx: Tx,
+  request: RequestRow,
+  decision: { duration: string; wholeApp: boolean },
+  actor: string,
+  now: Date,
+): Promise<GrantRow> {
+  const flow = await flowOf(tx, request.flowId);
+  const settings = await loadGrantSettings(tx);
+  let target: Record<string, string> | null = null;
+  let targetError: string | null = null;
+  if (flow?.grant) {
+    try {
+      target = renderTarget(flow.grant.target, await templateContext(tx, request, decision.duration));
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      targetError = `The provisioning target cannot be worked out for this request: ${e.message}`;
+    }
+  }
+  const activation = flow?.activation ?? "on_approval";
+  const start = initialGrant({ now, durationMs: durationMs(decision.duration), hasProvider: !!flow?.grant, activation });
+  const startWithinMs = durationMs(flow?.startWithin ?? settings.startWithin) ?? 86_400_000;
+  const [grant] = await tx
+    .insert(grants)
+    .values({
+      requestId: request.id,
+      userId: request.requesterId,
+      app: request.app,
+      resourceId: decision.wholeApp ? null : request.resourceId,
+      scope: decision.wholeApp ? "app" : "resource",
+      state: start.state,
+      startsAt: start.startsAt,
+      endsAt: start.endsAt,
+      duration: decision.duration,
+      flowId: request.flowId,
+      providerId: flow?.grant?.provider ?? null,
+      target,
+      grantQueued: start.effects.some((e) => e.kind === "call" && e.action === "grant"),
+      startBy: start.state === "awaiting_start" ? new Date(now.getTime() + startWithinMs) : null,
+      warnAt: start.state === "active" ? warnAtFor(start, settings, now) : null,
+      updatedAt: now,
+    })
+    .returning();
+  if (!grant) throw new Error("grant insert returned nothing");
+  await runEffects(relay, tx, grant, request, start.effects, actor, now);
+  // A target that cannot be rendered would fail on every try: the grant fails now, loudly.
+  if (targetError && grant.state === "provisioning") {
+    await tx
+      .update(outbox)
+      .set({ state: "cancelled" })
+      .where(and(eq(outbox.grantId, grant.id), eq(outbox.state, "pending")));
+    const failed = await applyGrantEvent(
+      relay,
+      tx,
+      grant.id,
+      { type: "provider_gave_up", action: "grant", error: targetError, now },
+      "relay",
+    );
+    if (failed.grant) return failed.grant;
+  }
+  return grant;
+}
+
+/** The grant's next warning after `after` under the relay-wide warnings. */
+export function warnAtFor(g: { startsAt: Date; endsAt: Date | null }, settings: GrantSettings, after: Date): Date | null {
+  const warnings = settings.warnings.map((w) => ({
+    beforeMs: durationMs(w.before) ?? 0,
+    minGrantMs: w.minGrant ? durationMs(w.minGrant) : null,
+  }));
+  return nextWarningAt(g, warnings, after);
+}
+
+/**
+ * Applies one event to a grant in the caller's transaction: the grant row is
+ * locked first, so two events at once (an expiry and a release, a callback
+ * and a retry) are applied one after the other, each to the state the
+ * other left. Returns the machine's answer and the grant as it is now.
+ */
+export async function applyGrantEvent(
+  relay: Relay,
+  tx: Tx,
+  grantId: string,
+  event: GrantEvent,
+  actor: string,
+  meta: { ip?: string | null; userAgent?: string | null } = {},
+): Promise<{ result: Transition; grant: GrantRow | null }> {
+  const [locked] = await tx.select().from(grants).where(eq(grants.id, grantId)).for("update");
+  if (!locked) return { result: { ok: false, problem: "not_applicable", detail: "no such grant" }, grant: null };
+  const result = transition(grantFacts(locked), event);
+  if (!result.ok) return { result, grant: locked };
+  const now = event.now;
+  const patch: GrantPatch & { grantQueued?: boolean; warnAt?: Date | null; updatedAt: Date } = { ...result.patch, updatedAt: now };
+  if (result.effects.some((e) => e.kind === "call" && e.action === "grant")) patch.grantQueued = true;
+  const after = { ...locked, ...patch } as GrantRow;
+  if (after.state !== "active") patch.warnAt = null;
+  else if (patch.endsAt !== undefined || patch.state === "active") patch.warnAt = warnAtFor(after, await loadGrantSettings(tx), now);
+  const [grant] = await tx.update(grants).set(patch).where(eq(grants.id, grantId)).returning();
+  if (!grant) throw new Error("grant vanished");
+  const [request] = await tx.select().from(requests).where(eq(requests.id, grant.requestId));
+  if (!request) throw new Error("request vanished");
+  await runEffects(relay, tx, grant, request, result.effects, actor, now, meta);
+  return { result, grant };
+}
+
+const WEBHOOK_OF: Partial<Record<NoticeKind, WebhookEvent>> = {
+  "grant.started": "grant.started",
+  "grant.ended": "grant.ended",
+  "grant.failed": "grant.failed",
+  "grant.extended": "grant.extended",
+};
+
+async function runEffects(
+  relay: Relay,
+  tx: Tx,
+  grant: GrantRow,
+  request: RequestRow,
+  effects: GrantEffect[],
+  actor: string,
+  now: Date,
+  meta: { ip?: string | null; userAgent?: string | null } = {},
+): Promise<void> {
+  for (const effect of effects) {
+    switch (effect.kind) {
+      case "call":
+        await queueCall(tx, grant, request, effect.action, effect.generation, now);
+        break;
+      case "cancel_calls":
+        await tx
+          .update(outbox)
+          .set({ state: "cancelled", lastError: "no longer wanted: the grant is ending" })
+          .where(and(eq(outbox.grantId, grant.id), eq(outbox.action, effect.action), inArray(outbox.state, ["pending", "waiting"])));
+        break;
+      case "audit":
+        await appendAudit(tx, {
+          at: now,
+          actor,
+          action: effect.action,
+          requestId: grant.requestId,
+          grantId: grant.id,
+          data: { ...effect.data, state: grant.state },
+          ip: meta.ip ?? null,
+          userAgent: meta.userAgent ?? null,
+        });
+        break;
+      case "notice": {
+        await notifyRequester(relay, tx, request, effect.notice, noticeLine(effect.notice, grant), now, grant.id);
+        const hook = WEBHOOK_OF[effect.notice];
+        if (hook)
+          await publishEvent(relay, tx, hook, request, { grant: { id: grant.id, state: grant.state, reason: grant.endReason } }, now);
+        break;
+      }
+      case "alert_admins":
+        await alertAdmins(relay, tx, grant, request, effect.action, effect.error, now);
+        break;
+    }
+  }
+}
+
+/** Queues one provider call; its key makes a second queueing of the same call a no-op. */
+async function queueCall(tx: Tx, grant: GrantRow, request: RequestRow, action: string, generation: number, now: Date): Promise<void> {
+  const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, grant.userId));
+  const where = targetLabel(grant) ?? grant.providerId ?? "";
+  const verb = action === "grant" ? "Add" : action === "revoke" ? "Remove" : "Extend";
+  const line = `${verb} ${user?.email ?? grant.userId} (${where})`;
+  await tx
+    .insert(outbox)
+    .values({
+      channel: "provider",
+      to: grant.providerId ?? "",
+      subject: line,
+      text: line,
+      html: "",
+      payload: { generation },
+      requestId: request.id,
+      event: `grant.${action}`,
+      grantId: grant.id,
+      action,
+      key: effectKey(grant.id, action, generation),
+      nextAttemptAt: now,
+      createdAt: now,
+    })
+    .onConflictDoNothing({ target: outbox.key });
+  // Wakes the outbox worker of every instance after commit (identical notifications in one transaction fold into one).
+  await tx.execute(sql`select pg_notify(${EFFECTS_CHANNEL}, '')`);
+}
+
+/** The NOTIFY channel that wakes outbox workers when a provider call is queued. */
+export const EFFECTS_CHANNEL = "gatehouse_effects";
+
+/** Where the access is given, in words: `acme-scim: group docs-readers`. */
+export function targetLabel(g: Pick<GrantRow, "providerId" | "target">): string | null {
+  if (!g.providerId) return null;
+  const fields = Object.entries(g.target ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  return fields ? `${g.providerId}: ${fields}` : g.providerId;
+}
+
+function noticeLine(kind: NoticeKind, g: GrantRow): string {
+  const until = g.endsAt ? ` until ${g.endsAt.toISOString().slice(11, 16)} UTC` : " until revoked";
+  switch (kind) {
+    case "grant.started":
+      return `Your access is in place${until}. Reload the page to continue.`;
+    case "grant.failed":
+      return g.failedAction === "revoke"
+        ? "Removing your access did not go through; the admins were told."
+        : "Your request was approved, but setting up the access did not work. The admins were told.";
+    case "grant.extended":
+      return `Your access was extended${until}.`;
+    case "grant.ending":
+      return "Your access is being removed.";
+    case "grant.ended":
+      return g.endReason === "revoked"
+        ? "An admin revoked your access."
+        : g.endReason === "released"
+          ? "You ended your access."
+          : g.endReason === "not_started"
+            ? "Your approved access was never started and has lapsed."
+            : "Your access has ended.";
+    case "grant.expiring":
+      return `Your access ends${until}.`;
+    default:
+      return `Your access is ${g.state}.`;
+  }
+}
+
+/** A call that gave up: every active admin is mailed; the admin UI shows it too (failed grants and deliveries). */
+async function alertAdmins(relay: Relay, tx: Tx, grant: GrantRow, request: RequestRow, action: string, error: string, now: Date) {
+  const admins = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.isAdmin, true), eq(users.active, true)));
+  const [requester] = await tx.select().from(users).where(eq(users.id, grant.userId));
+  for (const admin of admins) {
+    await enqueueMail(
+      tx,
+      grantFailedMail({
+        to: admin.email,
+        action: action === "revoke" ? "revoke" : "grant",
+        requester: requester?.email ?? "",
+        app: grant.app,
+        resource: grant.resourceId ?? "(whole app)",
+        target: targetLabel(grant) ?? "",
+        error,
+        link: `${relay.env.publicUrl}/admin/requests/${request.id}`,
+      }),
+      now,
+      !relay.env.SMTP_URL,
+      { requestId: request.id, event: "grant.failed" },
+    );
+  }
+}
+
+/** What templates see of a request: the requester (with groups and accounts), the resource, the request. */
+async function templateContext(tx: Tx, request: RequestRow, duration: string) {
+  const [requester] = await tx.select().from(users).where(eq(users.id, request.requesterId));
+  const groupRows = await tx
+    .select({ id: groups.id })
+    .from(memberships)
+    .innerJoin(groups, eq(groups.id, memberships.groupId))
+    .where(eq(memberships.userId, request.requesterId));
+  return {
+    requester: {
+      email: requester?.email ?? "",
+      name: requester?.name ?? "",
+      groups: groupRows.map((g) => g.id),
+      manager: requester?.managerEmail ?? "",
+      timezone: requester?.timezone ?? "UTC",
+      accounts: requester?.accounts ?? {},
+    },
+    resource: {
+      app: request.app,
+      id: request.resourceId ?? "",
+      name: request.resourceName ?? "",
+      url: request.resourceUrl,
+      tags: [],
+    },
+    request: { duration, reason: request.reason, ticket: request.ticket ?? "" },
+  };
+}
