@@ -18,6 +18,11 @@ export const PROBLEMS = {
   ticket_invalid: { status: 400, title: "A valid ticket is required" },
   conflict: { status: 409, title: "Conflict" },
   request_not_open: { status: 409, title: "This request is no longer open" },
+  grant_not_active: { status: 409, title: "This access is not active" },
+  extend_not_allowed: { status: 403, title: "This access cannot be extended" },
+  extend_limit: { status: 409, title: "This access cannot be extended further" },
+  grant_state: { status: 409, title: "Not possible in the access's current state" },
+  invalid_signature: { status: 401, title: "The signature does not verify" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -22,6 +22,7 @@ import { pairPages } from "./pages/pair.pages.ts";
 import { reviewPages } from "./pages/review.pages.ts";
 import { detectionRoutes } from "./routes/detection.routes.ts";
 import { deviceRoutes } from "./routes/devices.routes.ts";
+import { grantRoutes, provisioningRoutes } from "./routes/grants.routes.ts";
 import { noticeRoutes } from "./routes/notices.routes.ts";
 import { requestRoutes } from "./routes/requests.routes.ts";
 
@@ -57,6 +58,8 @@ export function createApp(relay: Relay) {
   api.route("/", requestRoutes(relay));
   api.route("/", noticeRoutes(relay));
   api.route("/", detectionRoutes(relay));
+  api.route("/", grantRoutes(relay));
+  api.route("/", provisioningRoutes(relay));
   api.all("*", () => {
     throw new ApiError("not_found");
   });

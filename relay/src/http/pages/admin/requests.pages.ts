@@ -5,6 +5,8 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../../context.ts";
 import { approvals, auditEvents, grants, outbox, requests, users } from "../../../db/schema/index.ts";
+import { retryGrant, revokeGrant } from "../../../grants/admin.ts";
+import { type GrantRow, targetLabel } from "../../../grants/lifecycle.ts";
 import { adminEndRequest } from "../../../requests/admin.ts";
 import { loadRequestContext } from "../../../requests/context.ts";
 import { ENDABLE, isIn } from "../../../requests/states.ts";
@@ -78,7 +80,7 @@ ${rows.length === 0 ? html`<p class="notice info">No ${state === "all" ? "" : st
         html`<h1>${ctx.requester.name} → ${ctx.app} <span class="state ${request.state}" data-testid="request-state">${request.state.replace("_", " ")}</span></h1>
 ${request.decisionNote ? html`<p class="notice ${request.state === "error" ? "bad" : "info"}" data-testid="decision-note">${request.decisionNote}</p>` : ""}
 ${requestDetails(ctx)}
-${grant ? html`<p>Grant: <strong>${grant.state}</strong>${grant.scope === "app" ? " (the whole app)" : ""}, from ${when(grant.startsAt)} ${grant.endsAt ? html`until ${when(grant.endsAt)}` : "until revoked"} UTC.</p>` : ""}
+${grant ? grantSection(c, grant, id) : ""}
 <h2>Approval path</h2>
 <table data-testid="approval-path"><thead><tr><th>Step</th><th>Approver</th><th>Decision</th><th>Through</th><th>When</th><th>Note</th></tr></thead><tbody>
 ${request.steps.map((step, i) => {
@@ -123,6 +125,21 @@ ${trail.map(
   return new Hono<AdminEnv>()
     .get("/admin/requests", list)
     .get("/admin/requests/:id", detail)
+    .post("/admin/requests/:id/grant", async (c) => {
+      const id = c.req.param("id");
+      const form = await formValues(c);
+      if (!UUID.test(id)) return c.redirect("/admin/requests", 303);
+      const [grant] = await db.select().from(grants).where(eq(grants.requestId, id));
+      if (!grant) return c.redirect(`/admin/requests/${id}`, 303);
+      const admin = c.get("admin").user.email;
+      const meta = requestMeta(c, relay.env.TRUST_PROXY);
+      const result =
+        form.action === "retry"
+          ? await retryGrant(relay, admin, grant.id, meta)
+          : await revokeGrant(relay, admin, grant.id, (form.reason ?? "").trim().slice(0, 1000), meta);
+      const done = result.ok ? (form.action === "retry" ? "grant-retried" : "grant-revoked") : "grant-unchanged";
+      return c.redirect(`/admin/requests/${id}?done=${done}`, 303);
+    })
     .post("/admin/requests/:id/end", async (c) => {
       const id = c.req.param("id");
       const form = await formValues(c);
@@ -138,6 +155,25 @@ ${trail.map(
       );
       return c.redirect(`/admin/requests/${id}?done=${done ? `request-${action}` : "request-not-open"}`, 303);
     });
+}
+
+const LIVE = ["scheduled", "awaiting_start", "provisioning", "active", "failed"];
+
+/** The grant of a request: its state, where it went, and what an admin can do (revoke with a reason; retry a failed one). */
+function grantSection(c: AdminContext, grant: GrantRow, requestId: string) {
+  const target = targetLabel(grant);
+  return html`<h2>Grant</h2>
+<p data-testid="grant-summary">State: <strong class="state ${grant.state}" data-testid="grant-state">${grant.state.replace("_", " ")}</strong>${grant.scope === "app" ? " (the whole app)" : ""}${target ? html` · provisioned at <code>${target}</code>` : " · nothing is provisioned (record only)"}.
+${grant.state === "awaiting_start" ? html`Waits to be started until ${when(grant.startBy)} UTC.` : html`From ${when(grant.startsAt)} ${grant.endsAt ? html`until ${when(grant.endsAt)}` : "until revoked"} UTC.`}
+${grant.extensions ? html` Extended ${grant.extensions}×.` : ""}${grant.endReason ? html` Ended: ${grant.endReason.replace("_", " ")}.` : ""}</p>
+${grant.state === "failed" ? html`<p class="notice bad" data-testid="grant-failure">${grant.failedAction === "revoke" ? "Revoking" : "Provisioning"} gave up: ${grant.failure ?? "unknown error"}. ${grant.failedAction === "revoke" ? "The access may still be in place at the app." : ""}</p>` : ""}
+${
+  LIVE.includes(grant.state)
+    ? html`<form method="post" action="/admin/requests/${requestId}/grant" class="editor">${csrfField(c)}
+<label for="reason">Reason (kept in the audit trail)</label><input id="reason" name="reason" maxlength="1000">
+<div class="actions">${grant.state !== "failed" || grant.failedAction === "grant" ? html`<button class="reject" type="submit" name="action" value="revoke" data-testid="admin-revoke">Revoke access</button>` : ""} ${grant.state === "failed" ? html`<button type="submit" name="action" value="retry" data-testid="admin-retry">Retry ${grant.failedAction}</button>` : ""}</div></form>`
+    : ""
+}`;
 }
 
 /** A delivery's state as admins read it: a pending row that has failed before is retrying. */
