@@ -48,9 +48,9 @@ export function provisioningRoutes(relay: Relay) {
     if (!body.success) throw ApiError.fromZod(body.error);
     const { db } = relay.database;
     const [row] = await db.select().from(outbox).where(eq(outbox.key, body.data.idempotencyKey));
-    if (!row || row.channel !== "provider") throw new ApiError("not_found", "No provisioning call has this idempotency key");
+    if (row?.channel !== "provider") throw new ApiError("not_found", "No provisioning call has this idempotency key");
     const [setting] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, PROVIDERS_SETTING));
-    const entry = ((setting?.value as ProviderEntry[] | undefined) ?? []).find((p) => p.id === row.to);
+    const entry = ((setting?.value as ProviderEntry[] | undefined) ?? []).find((p) => p.id === row?.to);
     if (entry?.type !== "webhook" || typeof entry.secret !== "string")
       throw new ApiError("invalid_signature", "This call's provider does not take callbacks");
     try {
