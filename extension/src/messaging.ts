@@ -1,5 +1,6 @@
 import type { CreateRequestBody, PreviewBody, PreviewResponse, Problem, RequestView, UserSummary } from "@gatehouse/shared";
 import { defineExtensionMessaging } from "@webext-core/messaging";
+import type { ResourceQuery } from "./ui/grant-status.ts";
 
 /** What a relay call gives back to the UI: a value, or a problem to show. */
 export type Result<T> = { ok: true; value: T } | { ok: false; problem: Pick<Problem, "code" | "title"> & { detail?: string | undefined } };
@@ -30,8 +31,22 @@ interface ProtocolMap {
   answerQuestion(data: { requestId: string; answer: string }): Result<RequestView>;
   /** The requester withdraws a request nobody has decided yet. */
   cancelRequest(data: { requestId: string }): Result<RequestView>;
-  /** background → the tab a request was made from */
+  /**
+   * The panel, on showing: the request whose grant is live (or ended in the
+   * last day) for this page's resource, or null. Remembers the tab, so the
+   * grant's updates reach this panel.
+   */
+  grantStatus(data: ResourceQuery): RequestView | null;
+  /** Starts access that waits for the requester (grant `awaiting_start`). */
+  startGrant(data: { grantId: string }): Result<RequestView>;
+  /** Extends active access (by the flow's length, or a shorter `by`). */
+  extendGrant(data: { grantId: string; by?: string }): Result<RequestView>;
+  /** Gives access back early. */
+  releaseGrant(data: { grantId: string }): Result<RequestView>;
+  /** background → the tabs that show a request */
   requestUpdate(data: { request: RequestView; kind: string }): void;
+  /** background → a tab's panel: the page's address (to focus a tab that shows a resource already). */
+  panelLocation(): string;
 }
 
 export const { sendMessage, onMessage } = defineExtensionMessaging<ProtocolMap>();

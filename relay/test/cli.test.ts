@@ -11,6 +11,10 @@ import type { GatehouseConfig } from "../src/config/schema.ts";
 import { openPglite } from "../src/db/client.ts";
 import { TEST_CONFIG } from "./harness.ts";
 
+// Every step is a fresh Node process opening an embedded database: seconds each on a
+// loaded machine, so these tests get minutes rather than the project's 30 s.
+const SLOW = { timeout: 180_000 };
+
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const run = async (...args: string[]) => runIn({}, ...args);
 const runIn = async (env: Record<string, string>, ...args: string[]) => {
@@ -26,7 +30,7 @@ const runIn = async (env: Record<string, string>, ...args: string[]) => {
 };
 
 describe("gatehouse CLI", () => {
-  it("check: accepts a valid file and refuses a broken one with every error and exit 1", async () => {
+  it("check: accepts a valid file and refuses a broken one with every error and exit 1", SLOW, async () => {
     expect(await run("check", "--config", TEST_CONFIG)).toMatchObject({ code: 0 });
     const dir = mkdtempSync(join(tmpdir(), "gh-cli-"));
     const bad = join(dir, "bad.yaml");
@@ -40,7 +44,7 @@ describe("gatehouse CLI", () => {
     expect(res.stderr).toContain("flows[0].requesters[0]: unknown group 'nobody' (line 5)");
   });
 
-  it("simulate: prints one JSON object with the outcome, flow, steps, duration and explanation", async () => {
+  it("simulate: prints one JSON object with the outcome, flow, steps, duration and explanation", SLOW, async () => {
     const simulate = async (requester: string, app: string, resource: string, duration: string, ...extra: string[]) => {
       const res = await run(
         "simulate",
@@ -63,6 +67,7 @@ describe("gatehouse CLI", () => {
       flow: "github",
       steps: [{ require: "any", approvers: ["priya@acme.test", "sam@acme.test"] }],
       duration: "1h",
+      provisioning: null,
       explain: ["notion: app 'github' is not one of notion", "docs: app 'github' is not one of google-docs"],
     });
     expect((await simulate("dana@acme.test", "jira", "PAY-1", "1h")).json).toMatchObject({
@@ -101,7 +106,7 @@ describe("gatehouse import and export", () => {
     admins: [...c.admins].sort(),
   });
 
-  it("round-trips: importing a file and exporting it gives the same policy", async () => {
+  it("round-trips: importing a file and exporting it gives the same policy", SLOW, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "gh-roundtrip-"));
     const imported = await runIn({ DATA_DIR: dataDir }, "import", TEST_CONFIG);
     expect(imported.code).toBe(0);
@@ -113,7 +118,7 @@ describe("gatehouse import and export", () => {
 });
 
 describe("gatehouse audit", () => {
-  it("verifies the chain, exports it as JSON Lines and CSV, and names the first broken event", async () => {
+  it("verifies the chain, exports it as JSON Lines and CSV, and names the first broken event", SLOW, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "gh-audit-"));
     expect((await runIn({ DATA_DIR: dataDir }, "import", TEST_CONFIG)).code).toBe(0);
     expect((await runIn({ DATA_DIR: dataDir }, "import", TEST_CONFIG)).code).toBe(0);

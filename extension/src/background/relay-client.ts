@@ -85,6 +85,18 @@ export class RelayClient {
   cancel(requestId: string): Promise<RequestView> {
     return this.#call("POST", `/requests/${encodeURIComponent(requestId)}/cancel`, RequestViewSchema, {});
   }
+  /** Starts access that waits for the requester (`awaiting_start`). */
+  startGrant(grantId: string): Promise<RequestView> {
+    return this.#call("POST", `/grants/${encodeURIComponent(grantId)}/start`, RequestViewSchema, {});
+  }
+  /** Extends active access, by the flow's extension length unless `by` (shorter) is given. */
+  extendGrant(grantId: string, by?: string): Promise<RequestView> {
+    return this.#call("POST", `/grants/${encodeURIComponent(grantId)}/extend`, RequestViewSchema, by === undefined ? {} : { by });
+  }
+  /** Gives access back early. */
+  releaseGrant(grantId: string): Promise<RequestView> {
+    return this.#call("POST", `/grants/${encodeURIComponent(grantId)}/release`, RequestViewSchema, {});
+  }
   async listRequests(): Promise<RequestView[]> {
     return (await this.#call("GET", "/requests", RequestListSchema)).requests;
   }

@@ -1,5 +1,7 @@
 import { browser } from "wxt/browser";
 import { onMessage, type Result } from "../messaging.ts";
+import { updateBadge, watchBadge } from "./badge.ts";
+import { grantAction, grantStatus, setupNotificationClicks } from "./grants.ts";
 import { RelayError } from "./relay-client.ts";
 import { syncDetectionRules } from "./rules.ts";
 import { isSignedIn, pollSignIn, relayClient, signOut, startSignIn } from "./session.ts";
@@ -60,6 +62,22 @@ export function setupMessages(): void {
       return view;
     }),
   );
+  onMessage("grantStatus", ({ data, sender }) => grantStatus(data, sender.tab?.id).catch(() => null));
+  onMessage("startGrant", ({ data, sender }) =>
+    result(async () => {
+      const view = await grantAction("start", data.grantId);
+      await rememberTab(view.id, sender.tab?.id);
+      return view;
+    }),
+  );
+  onMessage("extendGrant", ({ data, sender }) =>
+    result(async () => {
+      const view = await grantAction("extend", data.grantId, data.by);
+      await rememberTab(view.id, sender.tab?.id);
+      return view;
+    }),
+  );
+  onMessage("releaseGrant", ({ data }) => result(() => grantAction("release", data.grantId)));
   onMessage("cancelRequest", ({ data }) =>
     result(async () => {
       const view = await (await relayClient()).cancel(data.requestId);
@@ -69,8 +87,9 @@ export function setupMessages(): void {
   );
 }
 
-/** Everything a wake-up does: resume a pending sign-in, replay from the cursor, reopen the live stream. */
+/** Everything a wake-up does: resume a pending sign-in, replay from the cursor, reopen the live stream, redraw the badge. */
 function wake(): void {
+  void updateBadge();
   void pollSignIn(onSignedIn);
   void replay();
   void ensureLive();
@@ -79,12 +98,15 @@ function wake(): void {
 /**
  * Wake-ups: every start of the worker, the periodic alarm and each grant's
  * local end alarm. The onStartup listener is what starts the worker when the
- * browser starts; the work itself is the same wake().
+ * browser starts; the work itself is the same wake(). The badge follows the
+ * requests cache; notification clicks are listened for from the start.
  */
 export function setupSync(): void {
+  watchBadge();
+  setupNotificationClicks();
   browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 });
   browser.alarms.onAlarm.addListener((alarm) => {
-    if (alarm.name.startsWith(EXPIRY_ALARM_PREFIX)) void onExpiryAlarm(alarm.name.slice(EXPIRY_ALARM_PREFIX.length));
+    if (alarm.name.startsWith(EXPIRY_ALARM_PREFIX)) void onExpiryAlarm(alarm.name.slice(EXPIRY_ALARM_PREFIX.length)).then(updateBadge);
     wake();
   });
   browser.runtime.onStartup.addListener(wake);

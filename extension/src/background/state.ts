@@ -1,5 +1,6 @@
 import type { RequestView, UserSummary } from "@gatehouse/shared";
 import { storage } from "wxt/utils/storage";
+import type { NotificationButton } from "./notice-text.ts";
 
 /** Non-secret state in `storage.local`, typed, with defaults. */
 export const relayUrlItem = storage.defineItem<string>("local:relayUrl", {
@@ -25,8 +26,17 @@ export interface StoredDetectionRules {
 }
 export const detectionRulesItem = storage.defineItem<StoredDetectionRules | null>("local:detectionRules", { fallback: null });
 
-/** Session-only: which tab each request came from, and a sign-in in progress. */
-export const requestTabsItem = storage.defineItem<Record<string, number>>("session:requestTabs", { fallback: {} });
+/**
+ * Session-only: the tabs each request is shown in (the one it came from, and
+ * any whose panel shows its grant), and a sign-in in progress. An older
+ * version stored one tab id per request; readers accept both.
+ */
+export const requestTabsItem = storage.defineItem<Record<string, number[] | number>>("session:requestTabs", { fallback: {} });
+/** Session-only: what the buttons of a shown notification do (Chromium has buttons; Firefox has none). */
+export const notificationButtonsItem = storage.defineItem<Record<string, { requestId: string; buttons: NotificationButton[] }>>(
+  "session:notificationButtons",
+  { fallback: {} },
+);
 export const pendingSignInItem = storage.defineItem<{
   email: string;
   userCode: string;

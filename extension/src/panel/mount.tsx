@@ -16,11 +16,16 @@ const listeners = new Set<(u: { request: RequestView; kind: string }) => void>()
 onMessage("requestUpdate", ({ data }) => {
   for (const fn of listeners) fn(data);
 });
+// Lets the background focus this tab (rather than open another) for a notification's "Open".
+onMessage("panelLocation", () => location.href);
 
 const api: PanelApi = {
   getSession: () => sendMessage("getSession"),
   preview: (body) => sendMessage("preview", body),
   submit: (body) => sendMessage("submitRequest", body),
+  grantStatus: (q) => sendMessage("grantStatus", q),
+  startGrant: (grantId) => sendMessage("startGrant", { grantId }),
+  extendGrant: (grantId, by) => sendMessage("extendGrant", by === undefined ? { grantId } : { grantId, by }),
   openOptions: () => sendMessage("openOptions"),
   reload: () => location.reload(),
   onUpdate: (fn) => {

@@ -2,12 +2,27 @@ import type { CreateRequestBody, Detection, PreviewBody, PreviewResponse, Reques
 import { useEffect, useState } from "preact/hooks";
 import type { Result, SessionState } from "../messaging.ts";
 import { appLabel, formatUntil } from "./format.ts";
+import {
+  ago,
+  countdown,
+  endedSentence,
+  endsSoon,
+  failedSentence,
+  formatDateTime,
+  type GrantStep,
+  grantStep,
+  type ResourceQuery,
+} from "./grant-status.ts";
 
 /** What the panel may ask of its host (the content script); the panel calls no extension API itself. */
 export interface PanelApi {
   getSession(): Promise<SessionState>;
   preview(body: PreviewBody): Promise<Result<PreviewResponse>>;
   submit(body: CreateRequestBody): Promise<Result<RequestView>>;
+  /** The live (or recently ended) grant for this page's resource, if any. */
+  grantStatus(q: ResourceQuery): Promise<RequestView | null>;
+  startGrant(grantId: string): Promise<Result<RequestView>>;
+  extendGrant(grantId: string, by?: string): Promise<Result<RequestView>>;
   openOptions(): Promise<void>;
   reload(): void;
   onUpdate(fn: (u: { request: RequestView; kind: string }) => void): () => void;
@@ -20,10 +35,30 @@ type View =
   | { step: "form"; preview: PreviewResponse }
   | { step: "sent"; request: RequestView; approvers: string[]; note?: string }
   | { step: "closed"; request: RequestView; message: string }
-  | { step: "approved"; request: RequestView }
+  /** Access now. `warned`: the relay said it ends soon; `fromStatus`: found on showing (the page is denied still), not pushed. */
+  | { step: "approved"; request: RequestView; warned?: boolean; fromStatus?: boolean }
+  | { step: Exclude<GrantStep, "approved">; request: RequestView }
   | { step: "rejected"; request: RequestView }
-  | { step: "ended"; request: RequestView }
   | { step: "error"; message: string };
+
+/** The notices about a request's grant; each moves the panel to the step its grant is in now. */
+const GRANT_KINDS = new Set([
+  "request.approved",
+  "grant.started",
+  "grant.failed",
+  "grant.expiring",
+  "grant.extended",
+  "grant.ending",
+  "grant.ended",
+]);
+
+/** The panel step for a request's grant as it is now (null: it has none). */
+function grantView(request: RequestView, flags: { warned?: boolean; fromStatus?: boolean } = {}): View | null {
+  const step = grantStep(request.grant, Date.now());
+  if (!step) return null;
+  if (step === "approved") return { step, request, warned: flags.warned ?? false, fromStatus: flags.fromStatus ?? false };
+  return { step, request };
+}
 
 /**
  * The in-page panel: a compact prompt first; the form (and the relay preview
@@ -37,6 +72,8 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
   const [ticket, setTicket] = useState("");
   const [busy, setBusy] = useState(false);
   const [fieldError, setFieldError] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [now, setNow] = useState(Date.now());
   const resourceLabel = detection.resource.name ?? detection.resource.id ?? new URL(detection.resource.url).hostname;
   const body: PreviewBody = {
     app: detection.app,
@@ -47,11 +84,22 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
     () =>
       api.onUpdate(({ request, kind }) => {
         setView((current) => {
-          if (current.step !== "sent" && current.step !== "approved") return current;
-          if (current.request.id !== request.id) return current;
-          if (kind === "grant.started") return { step: "approved", request };
+          if (!("request" in current) || current.request.id !== request.id) return current;
           if (kind === "request.rejected") return { step: "rejected", request };
-          if (kind === "grant.ended") return { step: "ended", request };
+          if (current.step === "rejected") return current;
+          if (GRANT_KINDS.has(kind)) {
+            if (kind === "grant.ended") return { step: "ended", request };
+            const was = current.step === "approved" ? current : null;
+            // The app confirmed the access: reload to continue (whatever the local clock says).
+            if (kind === "grant.started" && request.grant?.state === "active")
+              return { step: "approved", request, warned: false, fromStatus: false };
+            return (
+              grantView(request, {
+                warned: kind === "grant.expiring" || (kind !== "grant.extended" && !!was?.warned),
+                fromStatus: !!was?.fromStatus,
+              }) ?? current
+            );
+          }
           if (current.step !== "sent") return current;
           // Progress on the way: the panel says what happened; answering a question happens in the popup.
           if (kind === "request.advanced")
@@ -73,7 +121,41 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
     [api],
   );
 
+  // On showing: access that is live (or ended today) for this resource is shown instead of the bare prompt.
+  useEffect(() => {
+    let gone = false;
+    api
+      .grantStatus({ app: detection.app, resourceId: detection.resource.id, url: detection.resource.url })
+      .then((request) => {
+        if (gone || !request) return;
+        setView((current) => (current.step === "prompt" ? (grantView(request, { fromStatus: true }) ?? current) : current));
+      })
+      .catch(() => {});
+    return () => {
+      gone = true;
+    };
+  }, [api]);
+
+  // A live countdown while access runs.
+  const ticking = view.step === "approved" && !!view.request.grant?.endsAt;
+  useEffect(() => {
+    if (!ticking) return;
+    setNow(Date.now());
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [ticking]);
+
+  async function grantCall(call: () => Promise<Result<RequestView>>) {
+    setBusy(true);
+    setActionError(null);
+    const res = await call();
+    setBusy(false);
+    if (!res.ok) return setActionError(res.problem.detail ?? res.problem.title);
+    setView((current) => grantView(res.value, { fromStatus: current.step === "approved" && !!current.fromStatus }) ?? current);
+  }
+
   async function open() {
+    setActionError(null);
     setView({ step: "loading" });
     const session = await api.getSession();
     if (!session.user) return setView({ step: "signed-out" });
@@ -92,7 +174,8 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
     const res = await api.submit({ ...body, message: detection.message, duration, reason: reason.trim(), ticket: ticket.trim() });
     setBusy(false);
     if (!res.ok) return setFieldError(res.problem.detail ?? res.problem.title);
-    if (res.value.state === "approved") return setView({ step: "approved", request: res.value });
+    // Approved at once (by policy): the grant may still be set up, scheduled or wait to be started.
+    if (res.value.state === "approved") return setView(grantView(res.value) ?? { step: "approved", request: res.value });
     setView({ step: "sent", request: res.value, approvers: preview.approvers.map((a) => a.name) });
   }
 
@@ -215,12 +298,61 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
         </p>
       )}
       {view.step === "approved" && (
-        <div class="gh-status gh-ok" data-testid="gh-status">
-          <p>Access granted {formatUntil(view.request.grant?.endsAt ?? null)}.</p>
-          <button type="button" class="gh-primary" data-testid="gh-reload" onClick={() => api.reload()}>
-            Reload to continue
+        <Approved
+          view={view}
+          now={now}
+          busy={busy}
+          error={actionError}
+          reload={() => api.reload()}
+          extend={(grantId, by) => grantCall(() => api.extendGrant(grantId, by))}
+        />
+      )}
+      {view.step === "provisioning" && (
+        <p class="gh-status" data-testid="gh-status">
+          Approved. Setting up your access{view.request.grant?.target ? ` (${view.request.grant.target})` : ""}…
+        </p>
+      )}
+      {view.step === "awaiting_start" && (
+        <div class="gh-status" data-testid="gh-status">
+          <p>
+            Approved. Start it when you need it; it lasts{" "}
+            {view.request.grant?.duration === "indefinite" ? "until revoked" : (view.request.grant?.duration ?? view.request.duration)} from
+            then.
+            {view.request.grant?.startBy && ` Start by ${formatDateTime(view.request.grant.startBy, now)}.`}
+          </p>
+          {actionError && (
+            <p class="gh-error" role="alert">
+              {actionError}
+            </p>
+          )}
+          <button
+            type="button"
+            class="gh-primary"
+            data-testid="gh-start"
+            disabled={busy}
+            onClick={(e) => {
+              const grantId = view.request.grant?.id;
+              if (e.isTrusted && grantId) void grantCall(() => api.startGrant(grantId));
+            }}
+          >
+            {busy ? "Starting…" : "Start access now"}
           </button>
         </div>
+      )}
+      {view.step === "scheduled" && (
+        <p class="gh-status" data-testid="gh-status">
+          Approved; starts at {view.request.grant ? formatDateTime(view.request.grant.startsAt, now) : "a set time"}.
+        </p>
+      )}
+      {view.step === "ending" && (
+        <p class="gh-status" data-testid="gh-status">
+          Your access is being removed.
+        </p>
+      )}
+      {view.step === "failed" && (
+        <p class="gh-status gh-bad" data-testid="gh-status">
+          {failedSentence(view.request.grant?.failedAction ?? null)}
+        </p>
       )}
       {view.step === "rejected" && (
         <p class="gh-status gh-bad" data-testid="gh-status">
@@ -228,10 +360,71 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
         </p>
       )}
       {view.step === "ended" && (
-        <p class="gh-status" data-testid="gh-status">
-          Your access has ended.
-        </p>
+        <div class="gh-status" data-testid="gh-status">
+          <p>{endedSentence(view.request.grant?.endReason ?? null)}</p>
+          <button type="button" class="gh-secondary" data-testid="gh-request-again" onClick={(e) => e.isTrusted && open()}>
+            Request access again
+          </button>
+        </div>
       )}
     </section>
+  );
+}
+
+/** Access now: until when, a live countdown, extend, and reload. */
+function Approved(props: {
+  view: Extract<View, { step: "approved" }>;
+  now: number;
+  busy: boolean;
+  error: string | null;
+  reload(): void;
+  extend(grantId: string, by: string): void;
+}) {
+  const { view, now } = props;
+  const grant = view.request.grant;
+  const endsAt = grant?.endsAt ?? null;
+  const soon = !!endsAt && (endsSoon(endsAt, now) || !!view.warned);
+  return (
+    <div class={`gh-status gh-ok${soon ? " gh-soon" : ""}`} data-testid="gh-status" data-soon={soon ? "true" : "false"}>
+      <p>
+        Access granted {formatUntil(endsAt)}.
+        {endsAt && (
+          <>
+            {" "}
+            <span class="gh-countdown" data-testid="gh-countdown">
+              {countdown(endsAt, now)}
+            </span>
+          </>
+        )}
+      </p>
+      {view.fromStatus && grant && (
+        <p class="gh-muted" data-testid="gh-still-denied">
+          Access was granted {ago(grant.startsAt, now)}; the app may need a minute. Reload to check.
+        </p>
+      )}
+      {props.error && (
+        <p class="gh-error" role="alert">
+          {props.error}
+        </p>
+      )}
+      <div class="gh-actions">
+        <button type="button" class="gh-primary" data-testid="gh-reload" onClick={() => props.reload()}>
+          Reload to continue
+        </button>
+        {grant?.extend && (
+          <button
+            type="button"
+            class="gh-secondary"
+            data-testid="gh-extend"
+            disabled={props.busy}
+            onClick={(e) => {
+              if (e.isTrusted && grant.extend) props.extend(grant.id, grant.extend.by);
+            }}
+          >
+            {props.busy ? "Extending…" : `Extend by ${grant.extend.by}`}
+          </button>
+        )}
+      </div>
+    </div>
   );
 }

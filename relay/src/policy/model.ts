@@ -94,6 +94,8 @@ export interface DirectoryUser {
   timezone?: string;
   active: boolean;
   isAdmin: boolean;
+  /** Account names in other systems, for provisioning targets (`requester.accounts.github`). */
+  accounts?: Record<string, string>;
 }
 
 export interface FallbackSettings {

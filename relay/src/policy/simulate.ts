@@ -1,6 +1,7 @@
 import { durationMs, formatDuration } from "@gatehouse/shared";
 import { evaluatePolicy, requestProblem } from "./evaluate.ts";
 import type { PolicySnapshot } from "./model.ts";
+import { renderTarget, TemplateError } from "./template.ts";
 
 export interface SimulateInput {
   requester: string;
@@ -31,6 +32,8 @@ export interface SimulateResult {
   steps: { require: "any" | "all" | number; approvers: string[] }[];
   duration: string | null;
   explain: string[];
+  /** Where the grant would go: the flow's provider and its target rendered for this request (null: nothing is provisioned). */
+  provisioning?: { provider: string; target: Record<string, string> | null; error?: string; activation: "on_approval" | "on_start" } | null;
 }
 
 /**
@@ -68,6 +71,34 @@ export function simulate(snapshot: PolicySnapshot, input: SimulateInput): Simula
     steps,
     // Written the one way durations are written: 240m is 4h.
     duration: durationMs(input.duration) === null ? input.duration : formatDuration(durationMs(input.duration) as number),
+    provisioning: provisioningPlan(snapshot, e.flow.id, input),
     explain: e.explain,
   };
+}
+
+/** The provisioning plan of a request under a flow: the provider and the target its templates give. */
+function provisioningPlan(snapshot: PolicySnapshot, flowId: string, input: SimulateInput): SimulateResult["provisioning"] {
+  const flow = snapshot.flows.find((f) => f.id === flowId)?.definition;
+  if (!flow?.grant) return null;
+  const requester = snapshot.usersByEmail.get(input.requester.toLowerCase());
+  const groups = [...snapshot.groups].filter(([, members]) => members.includes(requester?.email ?? "")).map(([id]) => id);
+  const activation = flow.activation ?? "on_approval";
+  try {
+    const target = renderTarget(flow.grant.target, {
+      requester: {
+        email: requester?.email ?? input.requester,
+        name: requester?.name ?? "",
+        groups,
+        manager: requester?.managerEmail ?? "",
+        timezone: requester?.timezone ?? "UTC",
+        accounts: requester?.accounts ?? {},
+      },
+      resource: { app: input.app, id: input.resource ?? "", name: "", url: "", tags: [] },
+      request: { duration: input.duration, reason: input.reason ?? "", ticket: input.ticket ?? "" },
+    });
+    return { provider: flow.grant.provider, target, activation };
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    return { provider: flow.grant.provider, target: null, error: err.message, activation };
+  }
 }

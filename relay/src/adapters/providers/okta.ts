@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import okta from "@okta/okta-sdk-nodejs";
+import type okta from "@okta/okta-sdk-nodejs";
 import { z } from "zod";
 import { type Provider, type ProviderCall, ProviderError, type ProviderFactory, type ProviderResult } from "./types.ts";
 
@@ -56,11 +56,25 @@ const callSignal = new AsyncLocalStorage<AbortSignal>();
 
 type ExecutorRequest = Parameters<okta.RequestExecutor["fetch"]>[0];
 
-class SignalRequestExecutor extends okta.RequestExecutor {
-  override fetch(request: ExecutorRequest): ReturnType<okta.RequestExecutor["fetch"]> {
-    const signal = callSignal.getStore();
-    return super.fetch(signal ? Object.assign({}, request, { signal }) : request);
+type OktaSdk = typeof okta;
+let sdk: Promise<OktaSdk> | undefined;
+/**
+ * The SDK is loaded at the first Okta call, not with the relay: it takes most
+ * of a second to import, which every CLI command and relay start would pay.
+ */
+const loadSdk = (): Promise<OktaSdk> => {
+  sdk ??= import("@okta/okta-sdk-nodejs").then((m) => m.default);
+  return sdk;
+};
+
+function signalExecutor(sdk: OktaSdk): okta.RequestExecutor {
+  class SignalRequestExecutor extends sdk.RequestExecutor {
+    override fetch(request: ExecutorRequest): ReturnType<okta.RequestExecutor["fetch"]> {
+      const signal = callSignal.getStore();
+      return super.fetch(signal ? Object.assign({}, request, { signal }) : request);
+    }
   }
+  return new SignalRequestExecutor();
 }
 
 type Headers = { get(name: string): string | null } | Record<string, string | undefined>;
@@ -135,27 +149,35 @@ function loginOf(call: Pick<ProviderCall, "user">): string {
 }
 
 function createOktaProvider(config: OktaConfig): Provider {
-  const client = new okta.Client({
-    orgUrl: config.orgUrl.replace(/\/+$/, ""),
-    token: config.token,
-    // Said outright: the SDK also reads ~/.okta/okta.yaml and OKTA_CLIENT_* variables, which must not switch the mode.
-    authorizationMode: "SSWS",
-    // Otherwise the SDK answers repeated GETs (the user lookup) from an in-memory cache.
-    cacheMiddleware: null,
-    requestExecutor: new SignalRequestExecutor(),
-  });
+  let made: Promise<okta.Client> | undefined;
+  const clientOf = (): Promise<okta.Client> => {
+    made ??= loadSdk().then(
+      (sdk) =>
+        new sdk.Client({
+          orgUrl: config.orgUrl.replace(/\/+$/, ""),
+          token: config.token,
+          // Said outright: the SDK also reads ~/.okta/okta.yaml and OKTA_CLIENT_* variables, which must not switch the mode.
+          authorizationMode: "SSWS",
+          // Otherwise the SDK answers repeated GETs (the user lookup) from an in-memory cache.
+          cacheMiddleware: null,
+          requestExecutor: signalExecutor(sdk),
+        }),
+    );
+    return made;
+  };
 
   /** Runs one provider call with its signal in reach of the executor; the SDK's throws become ProviderErrors. */
-  async function run<T>(call: Pick<ProviderCall, "signal">, fn: () => Promise<T>): Promise<T> {
+  async function run<T>(call: Pick<ProviderCall, "signal">, fn: (client: okta.Client) => Promise<T>): Promise<T> {
     try {
-      return await callSignal.run(call.signal, fn);
+      const client = await clientOf();
+      return await callSignal.run(call.signal, () => fn(client));
     } catch (err) {
       throw toProviderError(err, call.signal, config.token);
     }
   }
 
   /** The Okta user id for the login (id, login or unambiguous short login), or null when Okta does not know it. */
-  async function userIdOf(login: string): Promise<string | null> {
+  async function userIdOf(client: okta.Client, login: string): Promise<string | null> {
     try {
       const user = await client.userApi.getUser({ userId: login });
       return user.id ?? null;
@@ -174,10 +196,10 @@ function createOktaProvider(config: OktaConfig): Provider {
   }
 
   async function grant(call: ProviderCall): Promise<ProviderResult> {
-    return run(call, async () => {
+    return run(call, async (client) => {
       const groupId = groupOf(call);
       const login = loginOf(call);
-      const userId = await userIdOf(login);
+      const userId = await userIdOf(client, login);
       if (!userId) throw new ProviderError(`${login} is not an Okta user (looked up by accounts.okta, else the email)`, true);
       await client.groupApi.assignUserToGroup({ groupId, userId });
       return { status: "done", detail: `${login} is in Okta group ${groupId}` };
@@ -185,10 +207,10 @@ function createOktaProvider(config: OktaConfig): Provider {
   }
 
   async function revoke(call: ProviderCall): Promise<ProviderResult> {
-    return run(call, async () => {
+    return run(call, async (client) => {
       const groupId = groupOf(call);
       const login = loginOf(call);
-      const userId = await userIdOf(login);
+      const userId = await userIdOf(client, login);
       // A user Okta does not know (deleted since) is in no group: nothing left to remove.
       if (!userId) return { status: "done", detail: `${login} is not an Okta user; nothing to remove` };
       await client.groupApi
@@ -201,9 +223,9 @@ function createOktaProvider(config: OktaConfig): Provider {
   /** Transient failures are `unknown` (ask again later); permanent ones (bad credentials) are thrown. */
   async function check(call: Omit<ProviderCall, "action">): Promise<"present" | "absent" | "unknown"> {
     try {
-      return await run(call, async () => {
+      return await run(call, async (client) => {
         const groupId = groupOf(call);
-        const userId = await userIdOf(loginOf(call));
+        const userId = await userIdOf(client, loginOf(call));
         if (!userId) return "absent";
         // The user's groups rather than the group's users: a person is in few groups, a group may hold thousands.
         const groups = await client.userApi.listUserGroups({ userId });

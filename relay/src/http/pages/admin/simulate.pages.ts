@@ -67,6 +67,13 @@ ${
 <dt>Duration</dt><dd>${result.duration ?? "—"}</dd>
 ${result.steps.map((s, i) => html`<dt>Step ${i + 1}</dt><dd>${typeof s.require === "number" ? `${s.require} of` : s.require === "all" ? "all of" : "any one of"}: ${s.approvers.join(", ") || "nobody"}</dd>`)}
 </dl>
+${
+  result.provisioning
+    ? html`<h3>Provisioning</h3><p data-testid="simulate-provisioning">${result.provisioning.error ? html`<span class="notice bad">${result.provisioning.error}</span>` : html`Through <code>${result.provisioning.provider}</code> at ${Object.entries(result.provisioning.target ?? {}).map(([k, v]) => html`<code>${k}: ${v}</code> `)}`}${result.provisioning.activation === "on_start" ? " — when the requester presses Start." : ""}</p>`
+    : result.outcome !== "denied"
+      ? html`<p class="muted">Nothing is provisioned: the grant is a record only.</p>`
+      : ""
+}
 ${result.explain.length ? html`<h3>Why</h3><ol class="explain" data-testid="simulate-explain">${[...result.explain].map((line) => html`<li>${line}</li>`)}</ol>` : ""}
 <details><summary>As JSON</summary><pre class="yaml">${JSON.stringify({ ...result, explain: [...result.explain] }, null, 2)}</pre></details>
 </section>`
