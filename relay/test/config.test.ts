@@ -7,7 +7,7 @@ describe("gatehouse.yaml", () => {
     const { readFile } = await import("node:fs/promises");
     const text = await readFile(new URL("../gatehouse.example.yaml", import.meta.url), "utf8");
     const config = parseConfig(text);
-    expect(config.flows.map((f) => f.id)).toEqual(["google-workspace", "github"]);
+    expect(config.flows.map((f) => f.id)).toEqual(["google-workspace", "github", "acme-hr"]);
     expect(config.fallback).toEqual({ enabled: true, max: "4h" });
   });
 

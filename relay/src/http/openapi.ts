@@ -6,6 +6,7 @@ import {
   DeviceAuthorizeResponseSchema,
   DeviceTokenBodySchema,
   DeviceTokenResponseSchema,
+  ExtendBodySchema,
   MeResponseSchema,
   NoticeListSchema,
   PreviewBodySchema,
@@ -14,6 +15,7 @@ import {
   RequestViewSchema,
 } from "@gatehouse/shared";
 import { z } from "zod";
+import { ProvisioningCallbackSchema } from "../adapters/providers/webhook.ts";
 
 const schemas = {
   DeviceAuthorizeBody: DeviceAuthorizeBodySchema,
@@ -29,6 +31,9 @@ const schemas = {
   RequestList: RequestListSchema,
   AnswerBody: AnswerBodySchema,
   NoticeList: NoticeListSchema,
+  ExtendBody: ExtendBodySchema,
+  ProvisioningCallbackBody: ProvisioningCallbackSchema,
+  ProvisioningCallbackResponse: z.object({ status: z.enum(["recorded", "already_recorded"]) }),
 } as const;
 
 type Name = keyof typeof schemas;
@@ -39,6 +44,14 @@ const problem = {
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 };
 const bearer = [{ deviceToken: [] }];
+const grantId = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
+/** The Standard Webhooks headers a provider's callback is signed with (docs/provisioning.md). */
+const signedHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
+  name,
+  in: "header",
+  required: true,
+  schema: { type: "string" },
+}));
 
 /**
  * The OpenAPI document of `/api/v1`, generated from the same zod schemas the
@@ -135,6 +148,44 @@ export function openApiDocument(serverUrl: string) {
           security: bearer,
           parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
           responses: { 200: { description: "OK", ...json("RequestView") }, default: problem },
+        },
+      },
+      "/grants/{id}/start": {
+        post: {
+          summary: "Start an on_start grant that waits for its requester (awaiting_start); the clock starts when the app confirms",
+          security: bearer,
+          parameters: grantId,
+          responses: { 200: { description: "The request, with its grant as it is now", ...json("RequestView") }, default: problem },
+        },
+      },
+      "/grants/{id}/extend": {
+        post: {
+          summary:
+            "Extend active access within the flow's extend rules (by: at most extend.by, else the grant's own length; omitted: that length)",
+          security: bearer,
+          parameters: grantId,
+          requestBody: json("ExtendBody"),
+          responses: { 200: { description: "The request, with the grant's new end", ...json("RequestView") }, default: problem },
+        },
+      },
+      "/grants/{id}/release": {
+        post: {
+          summary: "Give access back early (active, provisioning, awaiting_start or scheduled); the provider is asked to remove it",
+          security: bearer,
+          parameters: grantId,
+          responses: { 200: { description: "The request, with its grant revoking or released", ...json("RequestView") }, default: problem },
+        },
+      },
+      "/provisioning/callback": {
+        post: {
+          summary:
+            "A webhook provider that answered 202 confirms the call (by its idempotency key), signed per Standard Webhooks with that provider's secret",
+          parameters: signedHeaders,
+          requestBody: json("ProvisioningCallbackBody"),
+          responses: {
+            200: { description: "Recorded, or a duplicate of a recorded answer", ...json("ProvisioningCallbackResponse") },
+            default: problem,
+          },
         },
       },
       "/notices": {
