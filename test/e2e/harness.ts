@@ -25,9 +25,14 @@ export class RelayProcess {
   #child: ChildProcess | null = null;
   #dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   output = "";
+  #env: Record<string, string> = {};
+  #port = 0;
 
   async start(env: Record<string, string>): Promise<void> {
-    const port = await freePort();
+    this.#env = env;
+    this.ready = false;
+    this.#port = this.#port || (await freePort());
+    const port = this.#port;
     this.url = `http://127.0.0.1:${port}`;
     // Embedded mode unless the caller passes DATABASE_URL: CI exports one for the
     // integration suite, which must not leak into this process.
@@ -57,11 +62,35 @@ export class RelayProcess {
       },
       60_000,
     );
+    this.ready = true;
+  }
+
+  /** Whether it answered /healthz since it last started (and has not been killed since). */
+  ready = false;
+
+  /** Whether the process is running. */
+  get alive(): boolean {
+    return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** `kill -9`: no shutdown hooks, open transactions and claims left as they are. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || !this.alive) return;
+    this.ready = false;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
+  /** Starts again on the same port and settings, as a supervisor would after a crash. */
+  restart(): Promise<void> {
+    return this.start(this.#env);
   }
 
   async stop(): Promise<void> {
     const child = this.#child;
-    if (child && child.exitCode === null) {
+    if (child && this.alive) {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
