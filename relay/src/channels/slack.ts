@@ -1,3 +1,4 @@
+import { type TaskFacts, taskAsk, taskFactRows, taskHeadline, utc } from "../core/manual-task.ts";
 import { type RequestContext, resourceLabel } from "../requests/context.ts";
 import { DeliveryError, httpFailure } from "./http.ts";
 import { type ApproverReason, approverHeadline, type Outcome, outcomeLine, stepLabel } from "./message.ts";
@@ -89,6 +90,26 @@ export function slackDecidedMessage(ctx: RequestContext, outcome: Outcome): { te
       { type: "header", text: plain(`${ctx.requester.name} asked for access to ${ctx.app}`) },
       ...contextBlocks(ctx),
       { type: "section", text: { type: "mrkdwn", text: `*${slackEscape(line)}*` } },
+    ],
+  };
+}
+
+/** An operator's manual task, as a DM: the instructions, the facts, and a button to their own task page. */
+export function slackTaskMessage(facts: TaskFacts, link: string): { text: string; blocks: Block[] } {
+  const headline = taskHeadline(facts);
+  const steps = Object.entries(facts.target).map(([k, v]) => field(k, v));
+  return {
+    text: slackEscape(`Task: ${headline} (${facts.app})`),
+    blocks: [
+      { type: "header", text: plain(`Task: ${headline}`) },
+      ...(steps.length ? [{ type: "section", fields: steps.slice(0, 10) }] : []),
+      { type: "section", fields: taskFactRows(facts).map(([k, v]) => field(k, v)) },
+      { type: "section", text: { type: "mrkdwn", text: slackEscape(taskAsk(facts.action)) } },
+      { type: "actions", elements: [{ type: "button", text: plain("Open the task"), style: "primary", url: link, action_id: "task" }] },
+      {
+        type: "context",
+        elements: [{ type: "mrkdwn", text: `Answer by ${utc(facts.deadlineAt)}. The link is yours alone and works once.` }],
+      },
     ],
   };
 }

@@ -44,7 +44,7 @@ export async function revokeAllOf(relay: Relay, admin: string, userId: string, r
  * A failed grant tried again: the grant goes back to provisioning (or
  * revoking) and its dead-lettered call is queued afresh under the same
  * idempotency key, so a provider that did the work after all is not asked
- * to do it twice.
+ * to do it twice (a manual provider's operators get a new round of tasks).
  */
 export async function retryGrant(relay: Relay, admin: string, grantId: string, meta: RequestMeta): Promise<Transition> {
   const now = relay.clock.now();
@@ -52,9 +52,10 @@ export async function retryGrant(relay: Relay, admin: string, grantId: string, m
     const { result, grant } = await applyGrantEvent(relay, tx, grantId, { type: "retry", now }, admin, meta);
     if (result.ok && grant) {
       const action = grant.state === "provisioning" ? "grant" : "revoke";
+      // `response: null` forgets a manual call's round of tasks: a retry asks the operators again.
       await tx
         .update(outbox)
-        .set({ state: "pending", attempts: 0, nextAttemptAt: now, lastError: null })
+        .set({ state: "pending", attempts: 0, nextAttemptAt: now, lastError: null, response: null })
         .where(and(eq(outbox.grantId, grantId), eq(outbox.action, action), inArray(outbox.state, ["failed", "cancelled"])));
     }
     return result;

@@ -9,6 +9,7 @@ import type { Tx } from "../db/client.ts";
 import { grants, outbox, settings, users } from "../db/schema/index.ts";
 import { PROVIDERS_SETTING } from "../policy/snapshot.ts";
 import { applyGrantEvent } from "./lifecycle.ts";
+import { taskDesk } from "./task-desk.ts";
 
 /**
  * Provider calls, the durable effects of the grant ledger. Each is an
@@ -87,7 +88,7 @@ export async function sendProviderCall(relay: Relay, row: OutboxRow): Promise<vo
         throw new ProviderError((e as Error).message, true);
       }
       const { provider, timeoutMs } = built;
-      const call: ProviderCall = { ...prepared.call, signal: AbortSignal.timeout(timeoutMs) };
+      const call: ProviderCall = { ...prepared.call, signal: AbortSignal.timeout(timeoutMs), tasks: taskDesk(relay) };
       const fn = call.action === "grant" ? provider.grant : call.action === "revoke" ? provider.revoke : provider.extend;
       // A provider without an extend call keeps the access as it is: nothing to tell it.
       const result: ProviderResult = fn ? await fn.call(provider, call) : { status: "done", detail: "nothing to do" };
@@ -172,6 +173,65 @@ async function auditAttempt(tx: Tx, row: OutboxRow, outcome: Outcome, final: boo
   });
 }
 
+/** A waiting call's answer, from whoever may give it: a webhook receiver's signed callback, or an operator on a task page. */
+export interface CallAnswer {
+  status: "done" | "failed";
+  /** For the audit: `provider:<id>` for a callback, the operator's email for a manual task. */
+  actor: string;
+  /** The audit event's action (`grant.callback`, `grant.task_answered`) and data beside the key and status. */
+  audit: string;
+  data?: Record<string, unknown>;
+  /** Why it failed, as the grant and the admins' alert say it. */
+  error?: string;
+  /** Stored on the call's row with the outcome (a manual task's answer). */
+  response?: Record<string, unknown>;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+/**
+ * Records a waiting call's answer once, in the caller's transaction: only a
+ * call still waiting (or still under claim: the answer may come before the
+ * worker recorded its "pending") changes, so a duplicate answers nothing;
+ * then the grant moves on, done or given up for good.
+ */
+export async function recordAnswer(
+  relay: Relay,
+  tx: Tx,
+  row: OutboxRow,
+  answer: CallAnswer,
+): Promise<"recorded" | "already_recorded" | "not_waiting"> {
+  const now = relay.clock.now();
+  const error = (answer.error ?? "the provider reported failure").slice(0, 500);
+  const changed = await tx
+    .update(outbox)
+    .set({
+      ...(answer.status === "done"
+        ? { state: "sent" as const, sentAt: now, lastError: null, leasedUntil: null }
+        : { state: "failed" as const, lastError: error, leasedUntil: null }),
+      ...(answer.response ? { response: answer.response } : {}),
+    })
+    .where(and(eq(outbox.id, row.id), inArray(outbox.state, ["waiting", "pending"])))
+    .returning({ id: outbox.id });
+  if (changed.length === 0) return row.state === "sent" || row.state === "failed" ? "already_recorded" : "not_waiting";
+  const action = row.action as ProviderAction;
+  const grantId = row.grantId as string;
+  await appendAudit(tx, {
+    at: now,
+    actor: answer.actor,
+    action: answer.audit,
+    requestId: row.requestId,
+    grantId,
+    data: { action, key: row.key, status: answer.status, ...answer.data },
+    ip: answer.ip ?? null,
+    userAgent: answer.userAgent ?? null,
+  });
+  const meta = { ip: answer.ip ?? null, userAgent: answer.userAgent ?? null };
+  if (answer.status === "done") await applyGrantEvent(relay, tx, grantId, { type: "provider_done", action, now }, answer.actor, meta);
+  else await applyGrantEvent(relay, tx, grantId, { type: "provider_gave_up", action, error, now }, answer.actor, meta);
+  return "recorded";
+}
+
 /**
  * A provider's asynchronous answer (the webhook provider's 202, confirmed
  * later): finds the call by its idempotency key, records it once — a
@@ -183,38 +243,13 @@ export async function recordCallback(
   status: "done" | "failed",
   detail: string | undefined,
 ): Promise<"recorded" | "already_recorded" | "not_waiting"> {
-  const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
-    // A callback may come before the worker recorded the 202: a pending row under claim counts too.
-    const changed = await tx
-      .update(outbox)
-      .set(
-        status === "done"
-          ? { state: "sent", sentAt: now, lastError: null, leasedUntil: null }
-          : { state: "failed", lastError: `the provider reported failure: ${detail ?? "no detail"}`.slice(0, 500), leasedUntil: null },
-      )
-      .where(and(eq(outbox.id, row.id), inArray(outbox.state, ["waiting", "pending"])))
-      .returning({ id: outbox.id });
-    if (changed.length === 0) return row.state === "sent" || row.state === "failed" ? "already_recorded" : "not_waiting";
-    const action = row.action as ProviderAction;
-    const grantId = row.grantId as string;
-    await appendAudit(tx, {
-      at: now,
+  return relay.database.db.transaction((tx) =>
+    recordAnswer(relay, tx, row, {
+      status,
       actor: `provider:${row.to}`,
-      action: "grant.callback",
-      requestId: row.requestId,
-      grantId,
-      data: { action, key: row.key, status, ...(detail ? { detail: detail.slice(0, 500) } : {}) },
-    });
-    if (status === "done") await applyGrantEvent(relay, tx, grantId, { type: "provider_done", action, now }, `provider:${row.to}`);
-    else
-      await applyGrantEvent(
-        relay,
-        tx,
-        grantId,
-        { type: "provider_gave_up", action, error: `the provider reported failure: ${detail ?? "no detail"}`, now },
-        `provider:${row.to}`,
-      );
-    return "recorded";
-  });
+      audit: "grant.callback",
+      data: detail ? { detail: detail.slice(0, 500) } : {},
+      error: `the provider reported failure: ${detail ?? "no detail"}`,
+    }),
+  );
 }

@@ -20,6 +20,7 @@ import { page, RELAY_CSS } from "./pages/layout.ts";
 import { outboxPages } from "./pages/outbox.pages.ts";
 import { pairPages } from "./pages/pair.pages.ts";
 import { reviewPages } from "./pages/review.pages.ts";
+import { taskPages } from "./pages/task.pages.ts";
 import { detectionRoutes } from "./routes/detection.routes.ts";
 import { deviceRoutes } from "./routes/devices.routes.ts";
 import { grantRoutes, provisioningRoutes } from "./routes/grants.routes.ts";
@@ -98,6 +99,7 @@ export function createApp(relay: Relay) {
   pages.route("/", pairPages(relay));
   pages.route("/", decidePages(relay));
   pages.route("/", reviewPages(relay));
+  pages.route("/", taskPages(relay));
   if (relay.env.mode === "embedded") pages.route("/", outboxPages(relay));
   // The admin UI: sign-in is open; everything else needs an admin session (and CSRF on POST).
   pages.route("/", adminAuthPages(relay));

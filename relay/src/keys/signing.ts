@@ -77,25 +77,24 @@ export async function signDecisionLink(
 
 export type LinkVerification = { ok: true; claims: DecisionLinkClaims } | { ok: false; reason: "expired" | "invalid" };
 
+/** The public key a link names by `kid`: only keys the relay still publishes verify. */
+const keyOf = (ring: KeyRing) => async (header: { kid?: string | undefined }) => {
+  const key = header.kid ? ring.publicKeys.get(header.kid) : undefined;
+  if (!key) throw new errors.JWKSNoMatchingKey();
+  return key;
+};
+
 /** Verifies signature, issuer, audience and expiry against the relay's clock. */
 export async function verifyDecisionLink(ring: KeyRing, issuer: string, token: string, now: Date): Promise<LinkVerification> {
   try {
-    const { payload } = await jwtVerify(
-      token,
-      async (header) => {
-        const key = header.kid ? ring.publicKeys.get(header.kid) : undefined;
-        if (!key) throw new errors.JWKSNoMatchingKey();
-        return key;
-      },
-      {
-        issuer,
-        audience: LINK_AUDIENCE,
-        algorithms: [ALG],
-        typ: "gatehouse-link+jwt",
-        currentDate: now,
-        requiredClaims: ["sub", "jti", "exp", "rid", "stp", "rnd"],
-      },
-    );
+    const { payload } = await jwtVerify(token, keyOf(ring), {
+      issuer,
+      audience: LINK_AUDIENCE,
+      algorithms: [ALG],
+      typ: "gatehouse-link+jwt",
+      currentDate: now,
+      requiredClaims: ["sub", "jti", "exp", "rid", "stp", "rnd"],
+    });
     const { sub, jti, rid, stp, rnd } = payload;
     if (
       typeof sub !== "string" ||
@@ -107,6 +106,57 @@ export async function verifyDecisionLink(ring: KeyRing, issuer: string, token: s
       return { ok: false, reason: "invalid" };
     }
     return { ok: true, claims: { approverId: sub, requestId: rid, step: stp, round: rnd, jti } };
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
+    return { ok: false, reason: "invalid" };
+  }
+}
+
+/**
+ * A manual provisioning task's link: the same keys, but its own audience and
+ * `typ`, so a decision link never passes for a task link or the other way
+ * round. Bound to one operator, one provider call (its idempotency key) and
+ * the round of tasks it was sent with (an admin's retry sends a new round).
+ */
+export const TASK_AUDIENCE = "gatehouse:task";
+
+export interface TaskLinkClaims {
+  /** The operator's email. */
+  operator: string;
+  /** The provider call's idempotency key (`<grant>:<action>:<generation>`). */
+  key: string;
+  round: string;
+  jti: string;
+}
+
+export async function signTaskLink(ring: KeyRing, issuer: string, claims: TaskLinkClaims, now: Date, expiresAt: Date): Promise<string> {
+  return new SignJWT({ key: claims.key, rnd: claims.round })
+    .setProtectedHeader({ alg: ALG, kid: ring.kid, typ: "gatehouse-task+jwt" })
+    .setIssuer(issuer)
+    .setAudience(TASK_AUDIENCE)
+    .setSubject(claims.operator)
+    .setJti(claims.jti)
+    .setIssuedAt(Math.floor(now.getTime() / 1000))
+    .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+    .sign(ring.privateKey);
+}
+
+export type TaskLinkVerification = { ok: true; claims: TaskLinkClaims } | { ok: false; reason: "expired" | "invalid" };
+
+export async function verifyTaskLink(ring: KeyRing, issuer: string, token: string, now: Date): Promise<TaskLinkVerification> {
+  try {
+    const { payload } = await jwtVerify(token, keyOf(ring), {
+      issuer,
+      audience: TASK_AUDIENCE,
+      algorithms: [ALG],
+      typ: "gatehouse-task+jwt",
+      currentDate: now,
+      requiredClaims: ["sub", "jti", "exp", "key", "rnd"],
+    });
+    const { sub, jti, key, rnd } = payload;
+    if (typeof sub !== "string" || typeof jti !== "string" || typeof key !== "string" || typeof rnd !== "string")
+      return { ok: false, reason: "invalid" };
+    return { ok: true, claims: { operator: sub, key, round: rnd, jti } };
   } catch (err) {
     if (err instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
     return { ok: false, reason: "invalid" };

@@ -2,6 +2,7 @@ import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { type ApproverReason, approverHeadline, stepLabel } from "../channels/message.ts";
 import type { Mail } from "../channels/outbox.ts";
+import { type TaskFacts, taskAsk, taskFactRows, taskHeadline, utc } from "../core/manual-task.ts";
 import { type ConversationLine, type RequestContext, resourceLabel } from "../requests/context.ts";
 
 /**
@@ -158,6 +159,40 @@ export function grantFailedMail(p: {
       html`<p><strong>${what}.</strong></p><p>${consequence}</p>
 <table style="border-collapse:collapse;margin:12px 0"><tr><td style="${cell}">Requester</td><td>${p.requester}</td></tr><tr><td style="${cell}">App</td><td>${p.app}</td></tr><tr><td style="${cell}">Resource</td><td>${p.resource}</td></tr><tr><td style="${cell}">Target</td><td>${p.target}</td></tr><tr><td style="${cell}">Error</td><td>${p.error}</td></tr></table>
 <p>${button(p.link, "Retry or revoke")}</p>`,
+    ),
+  };
+}
+
+/** An operator's manual provisioning task: what to change by hand, for whom, and their personal link to answer. */
+export function taskMail(p: { to: string; facts: TaskFacts; link: string }): Mail {
+  const { facts } = p;
+  const headline = taskHeadline(facts);
+  const rows = taskFactRows(facts);
+  const steps = Object.entries(facts.target);
+  const what = `${facts.app} ${facts.resource ?? "(whole app)"}`;
+  const text = [
+    `${headline} (${what}).`,
+    "",
+    ...(steps.length ? ["What to do:", ...steps.map(([k, v]) => `  ${k}: ${v}`), ""] : []),
+    ...rows.map(([k, v]) => `${`${k}:`.padEnd(14)} ${v}`),
+    "",
+    taskAsk(facts.action),
+    `Open the task: ${p.link}`,
+    "",
+    `Answer by ${utc(facts.deadlineAt)}. Any one of the operators may answer; the link is yours alone and works once.`,
+  ];
+  return {
+    to: p.to,
+    subject: `Task: ${headline} (${what})`,
+    text: `${text.join("\n")}\n`,
+    html: layout(
+      "Provisioning task",
+      html`<p><strong>${headline}</strong> (${what}).</p>
+${steps.length ? html`<p style="margin:12px 0 4px">What to do:</p><table style="border-collapse:collapse;margin:0 0 12px">${steps.map(([k, v]) => html`<tr><td style="${cell}">${k}</td><td><strong>${v}</strong></td></tr>`)}</table>` : ""}
+<table style="border-collapse:collapse;margin:12px 0">${rows.map(([k, v]) => html`<tr><td style="${cell}">${k}</td><td>${v}</td></tr>`)}</table>
+<p>${taskAsk(facts.action)}</p>
+<p>${button(p.link, "Open the task")}</p>
+<p style="color:#656d76">Answer by ${utc(facts.deadlineAt)}. Any one of the operators may answer; the link is yours alone and works once.</p>`,
     ),
   };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { DurationTextSchema, durationMs } from "@gatehouse/shared";
 import { z } from "zod";
 import { githubProvider } from "./github.ts";
+import { manualProviderFactory } from "./manual.ts";
 import { oktaProvider } from "./okta.ts";
 import { scimProvider } from "./scim.ts";
 import type { Provider, ProviderFactory } from "./types.ts";
@@ -15,7 +16,13 @@ import { webhookProviderFactory } from "./webhook.ts";
  * export, and a rotated secret is used at the next call.
  */
 type AnyFactory = ProviderFactory<{ id: string; type: string }>;
-const FACTORIES: AnyFactory[] = [webhookProviderFactory, scimProvider, githubProvider, oktaProvider] as unknown as AnyFactory[];
+const FACTORIES: AnyFactory[] = [
+  webhookProviderFactory,
+  scimProvider,
+  githubProvider,
+  oktaProvider,
+  manualProviderFactory,
+] as unknown as AnyFactory[];
 export const PROVIDER_TYPES = FACTORIES.map((f) => f.type);
 
 export function factoryOf(type: string): AnyFactory | undefined {

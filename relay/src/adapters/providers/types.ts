@@ -32,6 +32,26 @@ export interface ProviderCall {
   signal: AbortSignal;
   /** Where a provider that answers "pending" confirms later (`POST /api/v1/provisioning/callback`). */
   callbackUrl?: string;
+  /** Where a provider hands the work to people instead of an API (the `manual` provider); the effect worker supplies it. */
+  tasks?: TaskDesk;
+}
+
+/**
+ * The relay's side of a manual task: `open` tells each operator of the call
+ * (a mail, and a Slack DM when Slack is configured) with a signed link to a
+ * task page, where one of them answers "done" or "cannot do". Tasks are
+ * opened once per effect: a retried call with the same idempotency key finds
+ * them open and sends nothing, so operators are never asked twice.
+ */
+export interface TaskDesk {
+  open(call: ProviderCall, task: { operators: string[]; deadlineMs: number }): Promise<OpenedTask>;
+}
+
+export interface OpenedTask {
+  /** Whether this call sent the tasks (false: they were already open). */
+  sent: boolean;
+  /** How long the operators have left, by the relay's clock (≤ 0: the deadline has passed). */
+  remainingMs: number;
 }
 
 /**
