@@ -1,7 +1,9 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, count, eq, inArray } from "drizzle-orm";
+import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import type { Transition } from "../core/grant-lifecycle.ts";
-import { grants, outbox } from "../db/schema/index.ts";
+import type { Db } from "../db/client.ts";
+import { grants, outbox, users } from "../db/schema/index.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { applyGrantEvent } from "./lifecycle.ts";
 
@@ -36,6 +38,15 @@ export async function revokeAllOf(relay: Relay, admin: string, userId: string, r
       const { result } = await applyGrantEvent(relay, tx, id, { type: "revoke", now, by: admin, reason }, admin, meta);
       if (result.ok) revoked++;
     }
+    // One line for the off-boarding itself, beside each grant's own `grant.revoking`/`grant.revoked`.
+    const [person] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId));
+    await appendAudit(tx, {
+      at: now,
+      actor: admin,
+      action: "user.access_revoked",
+      data: { subject: person?.email ?? userId, reason, revoked },
+      ...meta,
+    });
     return revoked;
   });
 }
@@ -60,4 +71,40 @@ export async function retryGrant(relay: Relay, admin: string, grantId: string, m
     }
     return result;
   });
+}
+
+/**
+ * Whether retrying this provider call is retrying its grant: the call gave
+ * up and it is the one the failed grant is waiting on. Any other failed call
+ * (an extend, whose end stands either way; a grant call of a grant that has
+ * since been revoked) must not be sent again: it would change access the
+ * grant no longer holds.
+ */
+export function callRetriesGrant(
+  call: { channel: string; state: string; action: string | null },
+  grant: { state: string; failedAction: string | null } | null,
+): boolean {
+  return call.channel === "provider" && call.state === "failed" && grant?.state === "failed" && grant.failedAction === call.action;
+}
+
+/**
+ * A dead-lettered provider call retried from the Deliveries page: the same as
+ * the request page's Retry (`retryGrant`), so the grant goes back to
+ * provisioning or revoking and the call is queued again under its key. Null
+ * when the call is not what its grant waits on (see `callRetriesGrant`).
+ */
+export async function retryProviderCall(relay: Relay, admin: string, callId: string, meta: RequestMeta): Promise<Transition | null> {
+  const [found] = await relay.database.db
+    .select({ call: outbox, grant: grants })
+    .from(outbox)
+    .leftJoin(grants, eq(grants.id, outbox.grantId))
+    .where(eq(outbox.id, callId));
+  if (!found?.grant || !callRetriesGrant(found.call, found.grant)) return null;
+  return retryGrant(relay, admin, found.grant.id, meta);
+}
+
+/** How many grants need an admin: a provider call gave up (`failed`). One count, on the `state` index. */
+export async function failedGrantCount(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(grants).where(eq(grants.state, "failed"));
+  return row?.n ?? 0;
 }

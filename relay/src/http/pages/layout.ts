@@ -89,6 +89,8 @@ td code { white-space:pre-wrap; overflow-wrap:anywhere; word-break:break-word; f
 .state { display:inline-block; font-size:13px; font-weight:600; padding:1px 10px; border-radius:10px; background:#eaeef2; vertical-align:middle; }
 .state.pending, .state.escalated, .state.info_requested { background:#fff8c5; color:#7d4e00; }
 .state.approved { background:#dafbe1; color:#1a7f37; } .state.rejected, .state.error, .state.expired { background:#ffebe9; color:#a40e26; }
+.state.active { background:#dafbe1; color:#1a7f37; } .state.failed { background:#ffebe9; color:#a40e26; }
+.state.provisioning, .state.revoking, .state.awaiting_start, .state.scheduled { background:#fff8c5; color:#7d4e00; }
 details { margin:16px 0; } summary { cursor:pointer; font-weight:600; color:var(--blue); }
 h2 { font-size:17px; margin:24px 0 8px; }
 `;

@@ -11,6 +11,7 @@ import {
   startAdminSignIn,
 } from "../../../admin/sessions.ts";
 import type { Relay } from "../../../context.ts";
+import { failedGrantCount } from "../../../grants/admin.ts";
 import { requestMeta } from "../../auth.ts";
 import { checkCsrfToken, issueCsrfToken } from "../../csrf.ts";
 import { page } from "../layout.ts";
@@ -136,6 +137,8 @@ export function requireAdmin(relay: Relay) {
     }
     c.set("admin", admin);
     c.set("csrf", issueCsrfToken(c, secure));
+    // Asked only when a page is rendered (adminPage), so a POST that redirects costs no query.
+    c.set("failedGrants", () => failedGrantCount(relay.database.db));
     c.header("cache-control", "no-store");
     await next();
   });

@@ -1,3 +1,4 @@
+import { and, desc, eq, notInArray } from "drizzle-orm";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { deleteGroup, importUsers, type ResourceOwnerInput, saveGroup, saveUser, setResourceOwners } from "../../../admin/edits.ts";
@@ -7,6 +8,10 @@ import { parseUsersCsv } from "../../../admin/users-csv.ts";
 import { readConfig } from "../../../config/export.ts";
 import { formatPath } from "../../../config/load.ts";
 import type { Relay } from "../../../context.ts";
+import { ENDED_STATES, transition } from "../../../core/grant-lifecycle.ts";
+import { grants, users as people, requests } from "../../../db/schema/index.ts";
+import { revokeAllOf } from "../../../grants/admin.ts";
+import { grantFacts } from "../../../grants/lifecycle.ts";
 import { requestMeta } from "../../auth.ts";
 import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
@@ -18,9 +23,11 @@ import {
   checkbox,
   csrfField,
   type FieldErrors,
+  type Fragment,
   formErrors,
   textField,
 } from "./layout.ts";
+import { grantCell, when } from "./requests.pages.ts";
 
 const ZONES = Intl.supportedValuesOf("timeZone");
 const PAGE_SIZE = 200;
@@ -69,14 +76,73 @@ ${(config.resourceOwners ?? []).map((o) => html`<tr><td>${o.app}</td><td><code>$
     );
   };
 
+  /** A person's grants that are not over yet, newest first, with the resource's name from the request. */
+  const liveGrantsOf = async (email: string) =>
+    relay.database.db
+      .select({ g: grants, resourceName: requests.resourceName })
+      .from(grants)
+      .innerJoin(people, eq(people.id, grants.userId))
+      .innerJoin(requests, eq(requests.id, grants.requestId))
+      .where(and(eq(people.email, email), notInArray(grants.state, [...ENDED_STATES])))
+      .orderBy(desc(grants.startsAt))
+      .limit(PAGE_SIZE);
+
+  /**
+   * The person's live access and the off-boarding button: every grant that
+   * can still be revoked is revoked at once (revokeAllOf: one transaction,
+   * each grant through the lifecycle, so each provider revoke is queued).
+   */
+  const accessSection = async (c: AdminContext, email: string, reason: string, errors?: FieldErrors) => {
+    const live = await liveGrantsOf(email);
+    const now = relay.clock.now();
+    // The machine has the last word on what a revoke applies to (not a grant whose revoke is under way or gave up).
+    const revocable = live.filter(({ g }) => transition(grantFacts(g), { type: "revoke", now, by: "", reason: "" }).ok).length;
+    const ends = (g: (typeof live)[number]["g"]) =>
+      g.state === "awaiting_start"
+        ? html`<span class="muted">start by</span> ${when(g.startBy)}`
+        : g.endsAt
+          ? when(g.endsAt)
+          : g.duration === "indefinite"
+            ? html`<span class="muted">until revoked</span>`
+            : html`<span class="muted">${g.duration} once in place</span>`;
+    return html`<h2 id="access">Access <span class="muted">(${live.length} live)</span></h2>
+${
+  live.length
+    ? html`<table data-testid="person-grants"><thead><tr><th>Since (UTC)</th><th>App · resource</th><th>State</th><th>Ends (UTC)</th></tr></thead><tbody>
+${live.map(
+  ({ g, resourceName }) =>
+    html`<tr data-grant="${g.id}"><td><a href="/admin/requests/${g.requestId}">${when(g.startsAt)}</a></td><td>${g.app} · ${g.scope === "app" ? "(whole app)" : (resourceName ?? g.resourceId ?? "")}</td><td>${grantCell(g)}</td><td>${ends(g)}</td></tr>`,
+)}
+</tbody></table>`
+    : html`<p class="muted" data-testid="person-grants-none">No live access.</p>`
+}
+${
+  revocable
+    ? html`<div class="danger"><form method="post" action="/admin/users/${encodeURIComponent(email)}/revoke-all" class="editor" data-testid="revoke-all-form">${csrfField(c)}
+${textField("Reason (kept in the audit trail)", "reason", reason, errors, {
+  required: true,
+  maxlength: 1000,
+  hint: `Off-boarding: revokes all ${revocable} grant${revocable === 1 ? "" : "s"} that can be revoked; each provider is asked to remove the access, and the person is told.`,
+})}
+<div class="actions"><button class="reject" type="submit" data-testid="revoke-all">Revoke all access…</button></div></form></div>`
+    : ""
+}`;
+  };
+
   type UserForm = { email: string; name: string; manager: string; timezone: string; active: boolean; admin: boolean };
-  const userEditor = (c: AdminContext, original: string | null, f: UserForm, errors?: FieldErrors) =>
+  const userEditor = (
+    c: AdminContext,
+    original: string | null,
+    f: UserForm,
+    errors?: FieldErrors,
+    more: { access?: Fragment; notice?: Fragment; status?: 200 | 422 } = {},
+  ) =>
     c.html(
       adminPage(
         c,
         "directory",
         original ? f.name : "New person",
-        html`<h1>${original ? "Edit person" : "New person"}</h1>${formErrors(errors)}
+        html`<h1>${original ? "Edit person" : "New person"}</h1>${formErrors(errors)}${more.notice ?? ""}
 <form method="post" class="editor" data-testid="user-form">${csrfField(c)}
 ${textField("Email", "email", f.email, errors, { type: "email", readonly: original !== null })}
 ${textField("Name", "name", f.name, errors)}
@@ -85,10 +151,44 @@ ${textField("Time zone", "timezone", f.timezone, errors, { list: "zones", hint: 
 <datalist id="zones">${ZONES.map((z) => html`<option value="${z}">`)}</datalist>
 ${checkbox("Active", "active", f.active, "Inactive people cannot sign in, request or approve; their pending approvals move to error.")}
 ${checkbox("Admin", "admin", f.admin, "Admins sign in here and approve fallback requests.")}
-<div class="actions"><button class="primary" type="submit" data-testid="save-user">Save</button> <a href="/admin/directory">Cancel</a></div></form>`,
+<div class="actions"><button class="primary" type="submit" data-testid="save-user">Save</button> <a href="/admin/directory">Cancel</a></div></form>
+${more.access ?? ""}`,
       ),
-      errors ? 422 : 200,
+      more.status ?? (errors ? 422 : 200),
     );
+
+  /** A person: the edit form, then their live access with the off-boarding button. */
+  const personPage = async (c: AdminContext, email: string, revoke?: { reason: string; errors: FieldErrors }) => {
+    const config = await readConfig(relay.database.db);
+    const u = config.directory?.users?.find((x) => x.email === email);
+    if (!u)
+      return c.html(
+        adminPage(c, "directory", "No such person", html`<h1>No such person</h1><p><a href="/admin/directory">Directory</a></p>`),
+        404,
+      );
+    return userEditor(
+      c,
+      u.email,
+      {
+        email: u.email,
+        name: u.name,
+        manager: u.manager ?? "",
+        timezone: u.timezone ?? "UTC",
+        active: u.active !== false,
+        admin: (config.admins ?? []).includes(u.email),
+      },
+      undefined,
+      {
+        access: await accessSection(c, u.email, revoke?.reason ?? "", revoke?.errors),
+        ...(revoke
+          ? {
+              status: 422 as const,
+              notice: html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was revoked.</strong> <a href="#f-reason">The reason</a> is missing: say why, for the audit trail.</div>`,
+            }
+          : {}),
+      },
+    );
+  };
 
   const submitUser = async (c: AdminContext, original: string | null) => {
     const form = await formValues(c);
@@ -195,24 +295,17 @@ ${textField("…or paste it here", "text", "", undefined, { rows: 6 })}
       }
       return c.redirect(`/admin/directory?done=users-imported&stranded=${result.strandedRequests}`, 303);
     })
-    .get("/admin/users/:email", async (c) => {
-      const config = await readConfig(relay.database.db);
-      const u = config.directory?.users?.find((x) => x.email === c.req.param("email"));
-      if (!u)
-        return c.html(
-          adminPage(c, "directory", "No such person", html`<h1>No such person</h1><p><a href="/admin/directory">Directory</a></p>`),
-          404,
-        );
-      return userEditor(c, u.email, {
-        email: u.email,
-        name: u.name,
-        manager: u.manager ?? "",
-        timezone: u.timezone ?? "UTC",
-        active: u.active !== false,
-        admin: (config.admins ?? []).includes(u.email),
-      });
-    })
+    .get("/admin/users/:email", (c) => personPage(c, c.req.param("email")))
     .post("/admin/users/:email", (c) => submitUser(c, c.req.param("email")))
+    .post("/admin/users/:email/revoke-all", async (c) => {
+      const email = c.req.param("email");
+      const reason = ((await formValues(c)).reason ?? "").trim().slice(0, 1000);
+      const [person] = await relay.database.db.select({ id: people.id }).from(people).where(eq(people.email, email));
+      if (!person) return personPage(c, email);
+      if (!reason) return personPage(c, email, { reason: "", errors: new Map([["reason", ["say why, for the audit trail"]]]) });
+      const revoked = await revokeAllOf(relay, by(c).email, person.id, reason, meta(c));
+      return c.redirect(`/admin/users/${encodeURIComponent(email)}?done=access-revoked&n=${revoked}#access`, 303);
+    })
     .get("/admin/groups/new", (c) => groupEditor(c, null, { id: "", name: "", members: "" }))
     .post("/admin/groups/new", (c) => submitGroup(c, null))
     .get("/admin/groups/:id", async (c) => {

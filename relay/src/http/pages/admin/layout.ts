@@ -5,7 +5,14 @@ import type { AdminUser } from "../../../admin/sessions.ts";
 import { page } from "../layout.ts";
 
 export type Fragment = HtmlEscapedString | Promise<HtmlEscapedString>;
-export type AdminEnv = { Variables: { admin: { user: AdminUser; sessionId: string }; csrf: string } };
+export type AdminEnv = {
+  Variables: {
+    admin: { user: AdminUser; sessionId: string };
+    csrf: string;
+    /** How many grants are `failed`, asked once per page that is rendered (requireAdmin sets it; redirects never ask). */
+    failedGrants: () => Promise<number>;
+  };
+};
 export type AdminContext = Context<AdminEnv>;
 
 const NAV = [
@@ -40,16 +47,41 @@ const DONE: Record<string, string> = {
   "request-cancel": "Request cancelled; the requester has been told.",
   "request-not-open": "Nothing changed: the request was no longer open.",
   "delivery-retried": "Delivery queued again.",
+  "delivery-not-retried":
+    "Nothing was retried: this provider call is not what its grant is waiting on. See the grant on its request's page.",
+  "grant-retried": "Grant retried: the provider call is queued again under the same key.",
+  "grant-revoked": "Grant revoked; where it was provisioned, the provider is asked to remove the access.",
+  "grant-unchanged": "Nothing changed: the grant had moved on.",
 };
+
+/** Messages that say how many: the count comes as `n`, a number (never text). */
+const COUNTED: Record<string, (n: number) => string> = {
+  "access-revoked": (n) =>
+    n === 0
+      ? "Nothing was revoked: no grant of this person could be revoked."
+      : `${n} grant${n === 1 ? "" : "s"} revoked; where they were provisioned, the providers are asked to remove the access.`,
+};
+
+/**
+ * The banner on every admin page while a grant is `failed`: a provider call
+ * gave up, so access may be missing (grant) or still in place (revoke).
+ */
+async function failedGrantsBanner(c: AdminContext): Promise<HtmlEscapedString | ""> {
+  const n = await c.get("failedGrants")();
+  if (n === 0) return "";
+  return html`<p class="notice bad" role="alert" data-testid="failed-grants"><strong>${n} grant${n === 1 ? " needs" : "s need"} attention</strong> — a provider call gave up. <a href="/admin/requests?state=grant_failed">Show ${n === 1 ? "it" : "them"}</a></p>`;
+}
 
 /** Every admin page: the navigation, who is signed in, a sign-out button, and the page. */
 export function adminPage(c: AdminContext, section: Section, title: string, body: Fragment): Fragment {
   const admin = c.get("admin");
-  const done = DONE[c.req.query("done") ?? ""];
+  const key = c.req.query("done") ?? "";
+  const counted = COUNTED[key];
+  const done = counted ? counted(Math.max(0, Number.parseInt(c.req.query("n") ?? "0", 10) || 0)) : DONE[key];
   const stranded = Number(c.req.query("stranded") ?? 0);
   return page(
     title,
-    html`${done ? html`<p class="notice ok" data-testid="done">${done}${stranded > 0 ? html` ${stranded} pending request${stranded === 1 ? "" : "s"} could no longer be approved and moved to error.` : ""}</p>` : ""}
+    html`${failedGrantsBanner(c)}${done ? html`<p class="notice ok" data-testid="done">${done}${stranded > 0 ? html` ${stranded} pending request${stranded === 1 ? "" : "s"} could no longer be approved and moved to error.` : ""}</p>` : ""}
 ${body}`,
     {
       site: "Gatehouse admin",
@@ -84,15 +116,17 @@ interface FieldOptions {
   placeholder?: string;
   readonly?: boolean;
   list?: string;
+  required?: boolean;
+  maxlength?: number;
 }
 
 /** A labelled text input or textarea with its hint and errors. */
 export function textField(label: string, name: string, value: string | undefined, errors?: FieldErrors, o: FieldOptions = {}): Fragment {
   const id = `f-${name.replace(/[^a-z0-9]/gi, "-")}`;
-  const bad = errors?.get(name)?.length ? html` aria-invalid="true"` : "";
+  const attrs = html`${errors?.get(name)?.length ? html` aria-invalid="true"` : ""}${o.required ? html` required` : ""}${o.maxlength ? html` maxlength="${o.maxlength}"` : ""}`;
   const control = o.rows
-    ? html`<textarea id="${id}" name="${name}" rows="${o.rows}"${o.placeholder ? html` placeholder="${o.placeholder}"` : ""}${bad}>${value ?? ""}</textarea>`
-    : html`<input id="${id}" name="${name}" type="${o.type ?? "text"}" value="${value ?? ""}"${o.placeholder ? html` placeholder="${o.placeholder}"` : ""}${o.readonly ? html` readonly` : ""}${o.list ? html` list="${o.list}"` : ""}${bad}>`;
+    ? html`<textarea id="${id}" name="${name}" rows="${o.rows}"${o.placeholder ? html` placeholder="${o.placeholder}"` : ""}${attrs}>${value ?? ""}</textarea>`
+    : html`<input id="${id}" name="${name}" type="${o.type ?? "text"}" value="${value ?? ""}"${o.placeholder ? html` placeholder="${o.placeholder}"` : ""}${o.readonly ? html` readonly` : ""}${o.list ? html` list="${o.list}"` : ""}${attrs}>`;
   return html`<div class="field"><label for="${id}">${label}</label>${control}${o.hint ? html`<p class="hint">${o.hint}</p>` : ""}${errorsOf(errors, name)}</div>`;
 }
 

@@ -15,8 +15,21 @@ import { requestDetails } from "../decide.pages.ts";
 import { formValues } from "./forms.ts";
 import { type AdminContext, type AdminEnv, adminPage, csrfField } from "./layout.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const STATES = ["open", "pending", "info_requested", "escalated", "error", "approved", "rejected", "cancelled", "expired", "all"] as const;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Request states to list by, and `grant_failed`: approved requests whose grant a provider call gave up on (the banner's link). */
+const STATES = [
+  "open",
+  "pending",
+  "info_requested",
+  "escalated",
+  "error",
+  "approved",
+  "rejected",
+  "cancelled",
+  "expired",
+  "all",
+  "grant_failed",
+] as const;
 export const when = (d: Date | null | undefined) => (d ? d.toISOString().replace("T", " ").slice(0, 16) : "");
 
 /** Requests: the open ones by default, any state on demand; each with its whole approval path. */
@@ -25,11 +38,17 @@ export function requestPages(relay: Relay) {
 
   const list = async (c: AdminContext) => {
     const state = (STATES as readonly string[]).includes(c.req.query("state") ?? "") ? (c.req.query("state") as string) : "open";
-    const filter = state === "all" ? undefined : inArray(requests.state, state === "open" ? [...ENDABLE] : [state as RequestState]);
+    const filter =
+      state === "all"
+        ? undefined
+        : state === "grant_failed"
+          ? eq(grants.state, "failed")
+          : inArray(requests.state, state === "open" ? [...ENDABLE] : [state as RequestState]);
     const rows = await db
-      .select({ r: requests, name: users.name, email: users.email })
+      .select({ r: requests, name: users.name, email: users.email, g: grants })
       .from(requests)
       .innerJoin(users, eq(users.id, requests.requesterId))
+      .leftJoin(grants, eq(grants.requestId, requests.id))
       .where(filter)
       .orderBy(desc(requests.createdAt))
       .limit(200);
@@ -40,18 +59,19 @@ export function requestPages(relay: Relay) {
         "Requests",
         html`<div class="title-row"><h1>Requests</h1>
 <form method="get" class="search"><select name="state" aria-label="State">${STATES.map((s) => html`<option value="${s}"${s === state ? html` selected` : ""}>${s.replace("_", " ")}</option>`)}</select> <button type="submit" class="small">Show</button></form></div>
-<table data-testid="request-list"><thead><tr><th>Requested</th><th>Requester</th><th>App · resource</th><th>Flow</th><th>State</th><th>Waiting until</th></tr></thead><tbody>
+<table data-testid="request-list"><thead><tr><th>Requested</th><th>Requester</th><th>App · resource</th><th>Flow</th><th>State</th><th>Grant</th><th>Waiting until</th></tr></thead><tbody>
 ${rows.map(
-  ({ r, name, email }) => html`<tr data-request="${r.id}">
+  ({ r, name, email, g }) => html`<tr data-request="${r.id}">
 <td><a href="/admin/requests/${r.id}">${when(r.createdAt)}</a></td>
 <td>${name}<br><span class="muted">${email}</span></td>
 <td>${r.app} · ${r.resourceName ?? r.resourceId ?? ""}</td>
 <td>${r.flowName}${r.steps.length > 1 ? html`<br><span class="muted">step ${r.step + 1} of ${r.steps.length}</span>` : ""}</td>
 <td><span class="state ${r.state}">${r.state.replace("_", " ")}</span></td>
+<td>${g ? grantCell(g) : ""}</td>
 <td>${when(r.deadlineAt)}</td></tr>`,
 )}
 </tbody></table>
-${rows.length === 0 ? html`<p class="notice info">No ${state === "all" ? "" : state.replace("_", " ")} requests.</p>` : ""}`,
+${rows.length === 0 ? html`<p class="notice info">${state === "grant_failed" ? "No grant needs attention." : `No ${state === "all" ? "" : state.replace("_", " ")} requests.`}</p>` : ""}`,
       ),
     );
   };
@@ -158,6 +178,15 @@ ${trail.map(
 }
 
 const LIVE = ["scheduled", "awaiting_start", "provisioning", "active", "failed"];
+
+/** A grant's state in a list; a failed one says which call gave up and why. */
+export function grantCell(g: Pick<GrantRow, "state" | "failedAction" | "failure">) {
+  return html`<span class="state ${g.state}" data-grant-state="${g.state}">${g.state.replace("_", " ")}</span>${
+    g.state === "failed"
+      ? html`<br><span class="muted">${g.failedAction === "revoke" ? "revoke" : "grant"} gave up: ${g.failure ?? ""}</span>`
+      : ""
+  }`;
+}
 
 /** The grant of a request: its state, where it went, and what an admin can do (revoke with a reason; retry a failed one). */
 function grantSection(c: AdminContext, grant: GrantRow, requestId: string) {
