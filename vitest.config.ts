@@ -10,6 +10,8 @@ export default defineConfig({
       { test: { name: "shared", include: ["shared/**/*.test.ts"] } },
       { test: { name: "relay", include: ["relay/test/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 } },
       { test: { name: "extension", include: ["extension/test/**/*.test.{ts,tsx}"], environment: "node" } },
+      // Several relay processes on one PostgreSQL, killed and restarted: exactly-once under faults.
+      { test: { name: "cluster", include: ["test/cluster/**/*.test.ts"], testTimeout: 300_000, hookTimeout: 120_000 } },
       {
         test: {
           name: "e2e",

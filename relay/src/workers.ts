@@ -1,7 +1,7 @@
 import nodemailer from "nodemailer";
 import { deliverDue } from "./channels/outbox.ts";
 import type { Relay } from "./context.ts";
-import { sendProviderCall } from "./grants/effects.ts";
+import { sendProviderCalls } from "./grants/effects.ts";
 import { expireDueGrants, sendWarnings, startAndLapse } from "./grants/expiry.ts";
 import { EFFECTS_CHANNEL } from "./grants/lifecycle.ts";
 import { sweepRequests } from "./requests/sweep.ts";
@@ -54,7 +54,7 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
   });
   loop("requests", relay.env.SWEEP_INTERVAL_MS, () => sweepRequests(relay));
   // Every channel goes through the outbox; mail needs SMTP (without it, mail is held for /dev/outbox).
-  const senders = { mail: relay.env.SMTP_URL ? smtpTransport(relay.env.SMTP_URL) : null, provider: sendProviderCall };
+  const senders = { mail: relay.env.SMTP_URL ? smtpTransport(relay.env.SMTP_URL) : null, provider: sendProviderCalls };
   loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () => deliverDue(relay, senders));
   // A queued provider call is sent at once, not at the next tick (on whichever instance hears first).
   const unlisten = relay.database

@@ -8,7 +8,7 @@ import { verifyChain } from "../src/audit/chain.ts";
 import { deliverDue } from "../src/channels/outbox.ts";
 import { auditEvents, grants, outbox, users } from "../src/db/schema/index.ts";
 import { retryGrant, revokeAllOf, revokeGrant } from "../src/grants/admin.ts";
-import { MAX_PROVIDER_ATTEMPTS, sendProviderCall } from "../src/grants/effects.ts";
+import { MAX_PROVIDER_ATTEMPTS, sendProviderCalls } from "../src/grants/effects.ts";
 import { expireDueGrants, sendWarnings, startAndLapse } from "../src/grants/expiry.ts";
 import { bearer, type Engine, engines, json, linkFrom, mailsTo, signIn, startTestRelay, submitForm, type TestRelay } from "./harness.ts";
 import { freePort, HttpPeer } from "./peers.ts";
@@ -120,7 +120,7 @@ describe.each(engines)("grants through providers ($name)", (engine: Engine) => {
   const db = () => t.relay.database.db;
   /** Runs the outbox worker until nothing is due (what the relay's loop does every tick). */
   const work = async () => {
-    while ((await deliverDue(t.relay, { mail: null, provider: sendProviderCall })) > 0) {}
+    while ((await deliverDue(t.relay, { mail: null, provider: sendProviderCalls })) > 0) {}
   };
   const create = async (body: ReturnType<typeof request>) => {
     const res = await t.app.request("/api/v1/requests", json(body, bearer(token)));

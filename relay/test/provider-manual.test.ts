@@ -11,7 +11,7 @@ import { deliverDue } from "../src/channels/outbox.ts";
 import { taskLinkState } from "../src/core/manual-task.ts";
 import { auditEvents, grants, outbox } from "../src/db/schema/index.ts";
 import { retryGrant } from "../src/grants/admin.ts";
-import { sendProviderCall } from "../src/grants/effects.ts";
+import { sendProviderCalls } from "../src/grants/effects.ts";
 import { expireDueGrants } from "../src/grants/expiry.ts";
 import { signDecisionLink } from "../src/keys/signing.ts";
 import {
@@ -126,7 +126,7 @@ describe.each(engines)("manual provisioning through the relay ($name)", (engine:
 
   const db = () => t.relay.database.db;
   const work = async () => {
-    while ((await deliverDue(t.relay, { mail: null, provider: sendProviderCall })) > 0) {}
+    while ((await deliverDue(t.relay, { mail: null, provider: sendProviderCalls })) > 0) {}
   };
   const create = async (resourceId: string) => {
     const body = {

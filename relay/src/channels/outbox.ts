@@ -1,4 +1,4 @@
-import { and, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, lte, or, sql } from "drizzle-orm";
 import type { Transporter } from "nodemailer";
 import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
@@ -85,8 +85,8 @@ const MAX_ATTEMPTS = 8;
  * row and a dead sender's rows return within seconds, not minutes.
  */
 export const LEASE_MS = 15_000;
-/** Provider calls sent at once by one instance (each may wait on a slow API). */
-const PROVIDER_CONCURRENCY = 16;
+/** Provider calls claimed at once: they are sent side by side and recorded in one transaction (grants/effects.ts). */
+const PROVIDER_BATCH = 100;
 
 /** Backoff after the n-th failed attempt: 5 s, 10 s, 20 s, … capped at 30 min. */
 export function retryDelayMs(attempts: number): number {
@@ -95,8 +95,8 @@ export function retryDelayMs(attempts: number): number {
 
 export interface Senders {
   mail: Transporter | null;
-  /** Sends one claimed provider call and records its outcome (grants/effects.ts); absent: provider rows are left alone. */
-  provider?: (relay: Relay, row: OutboxRow) => Promise<void>;
+  /** Sends claimed provider calls and records their outcomes (grants/effects.ts); absent: provider rows are left alone. */
+  provider?: (relay: Relay, rows: OutboxRow[]) => Promise<void>;
 }
 
 /**
@@ -105,17 +105,28 @@ export interface Senders {
  * call whose callback did not come before its deadline (`waiting`) is due
  * again as a retry.
  */
-async function claim(relay: Relay, batch: number, providers: boolean): Promise<OutboxRow[]> {
+async function claim(relay: Relay, batch: number, channels: "providers" | "others"): Promise<OutboxRow[]> {
   const now = relay.clock.now();
+  const alive = relay.database.instanceAlive;
   return relay.database.db.transaction(async (tx) => {
     const due = await tx
       .select({ id: outbox.id })
       .from(outbox)
       .where(
         and(
-          inArray(outbox.state, ["pending", "waiting"]),
-          lte(outbox.nextAttemptAt, now),
-          providers ? undefined : sql`${outbox.channel} <> 'provider'`,
+          or(
+            and(inArray(outbox.state, ["pending", "waiting"]), lte(outbox.nextAttemptAt, now)),
+            // Claimed by an instance that has died (its session, and with it its lock, is gone): taken over now, not at lease end.
+            alive
+              ? and(
+                  eq(outbox.state, "pending"),
+                  isNotNull(outbox.leasedUntil),
+                  isNotNull(outbox.claimedBy),
+                  sql`not ${alive(outbox.claimedBy)}`,
+                )
+              : undefined,
+          ),
+          channels === "providers" ? eq(outbox.channel, "provider") : sql`${outbox.channel} <> 'provider'`,
         ),
       )
       .orderBy(outbox.nextAttemptAt)
@@ -128,6 +139,7 @@ async function claim(relay: Relay, batch: number, providers: boolean): Promise<O
       .set({
         nextAttemptAt: until,
         leasedUntil: until,
+        claimedBy: relay.database.instanceId,
         attempts: sql`${outbox.attempts} + 1`,
         state: "pending",
         lastError: sql`case when ${outbox.state} = 'waiting' then 'no callback came before the deadline' else ${outbox.lastError} end`,
@@ -158,6 +170,8 @@ function heartbeat(relay: Relay, rows: OutboxRow[], busy: Set<string>): () => vo
             live.map((r) => r.id),
           ),
           eq(outbox.state, "pending"),
+          // A row whose outcome is recorded has no lease: renewing it would push back its retry.
+          isNotNull(outbox.leasedUntil),
         ),
       )
       .catch((err: Error) => relay.log.warn("lease renewal failed", { error: err.message }));
@@ -168,48 +182,41 @@ function heartbeat(relay: Relay, rows: OutboxRow[], busy: Set<string>): () => vo
 
 /**
  * Sends due deliveries of every channel, and provider calls when a provider
- * sender is given: claims a batch, sends it after commit (chat and mail one
- * by one, oldest first, so a Slack update follows its message; provider
- * calls side by side), records each outcome, and goes on while full batches
- * come. Returns how many rows it claimed.
+ * sender is given: claims a batch, sends it after commit, records each
+ * outcome, and goes on while full batches come. Chat and mail go one by
+ * one, oldest first (a Slack update follows its message); provider calls
+ * are claimed in larger batches of their own and sent side by side, so a
+ * thousand revokes at one second do not queue behind mail. Returns how many
+ * rows it claimed.
  */
 export async function deliverDue(relay: Relay, senders: Senders, batch = 20): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const claimed = await claim(relay, batch, !!senders.provider);
-    total += claimed.length;
-    if (claimed.length === 0) break;
-    const busy = new Set(claimed.map((r) => r.id));
-    const stop = heartbeat(relay, claimed, busy);
-    try {
-      const calls = claimed.filter((r) => r.channel === "provider");
-      const others = claimed.filter((r) => r.channel !== "provider").sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-      const done = (id: string) => busy.delete(id);
-      await Promise.all([
-        (async () => {
-          for (const row of others) await deliverOne(relay, senders, row).finally(() => done(row.id));
-        })(),
-        pool(calls, PROVIDER_CONCURRENCY, (row) =>
-          (senders.provider as NonNullable<Senders["provider"]>)(relay, row).finally(() => done(row.id)),
-        ),
-      ]);
-    } finally {
-      stop();
+  const drain = async (channels: "providers" | "others", size: number, send: (rows: OutboxRow[]) => Promise<void>) => {
+    let total = 0;
+    for (;;) {
+      const claimed = await claim(relay, size, channels);
+      total += claimed.length;
+      if (claimed.length === 0) break;
+      const busy = new Set(claimed.map((r) => r.id));
+      const stop = heartbeat(relay, claimed, busy);
+      try {
+        await send(claimed);
+      } finally {
+        busy.clear();
+        stop();
+      }
+      if (claimed.length < size) break;
     }
-    if (claimed.length < batch) break;
-  }
-  return total;
-}
-
-async function pool<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item).catch(() => {});
-    }
+    return total;
   };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+  const sendProviders = senders.provider;
+  const [others, calls] = await Promise.all([
+    drain("others", batch, async (rows) => {
+      const ordered = [...rows].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+      for (const row of ordered) await deliverOne(relay, senders, row);
+    }),
+    sendProviders ? drain("providers", Math.max(batch, PROVIDER_BATCH), (rows) => sendProviders(relay, rows)) : Promise.resolve(0),
+  ]);
+  return others + calls;
 }
 
 async function deliverOne(relay: Relay, senders: Senders, row: OutboxRow): Promise<void> {

@@ -1,14 +1,14 @@
-import { and, eq, gt, inArray, ne, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import { buildProvider, type ProviderEntry } from "../adapters/providers/registry.ts";
 import { type ProviderCall, ProviderError, type ProviderResult } from "../adapters/providers/types.ts";
 import { networkReason } from "../adapters/providers/webhook.ts";
 import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
-import type { ProviderAction } from "../core/grant-lifecycle.ts";
+import type { GrantEvent, ProviderAction } from "../core/grant-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
 import { grants, outbox, settings, users } from "../db/schema/index.ts";
 import { PROVIDERS_SETTING } from "../policy/snapshot.ts";
-import { applyGrantEvent } from "./lifecycle.ts";
+import { applyGrantEvent, applyGrantEvents } from "./lifecycle.ts";
 import { taskDesk } from "./task-desk.ts";
 
 /**
@@ -37,34 +37,72 @@ type Outcome =
   | { kind: "done"; detail?: string | undefined }
   | { kind: "pending"; detail?: string | undefined; deadlineMs: number }
   | { kind: "error"; message: string; permanent: boolean; retryAfterMs: number | null }
-  | { kind: "wait" };
+  | { kind: "wait" }
+  /** The grant no longer wants this call (a grant call for a grant that is ending): never sent. */
+  | { kind: "cancel"; reason: string };
 
-/** Loads what the call needs; "wait" while an earlier call of the same grant is still being sent. */
-async function prepare(relay: Relay, row: OutboxRow): Promise<{ call: Omit<ProviderCall, "signal">; entry: ProviderEntry } | "wait"> {
+type GrantWithUser = { g: typeof grants.$inferSelect; u: typeof users.$inferSelect };
+
+/** The state a grant must be in for a call of each action still to be wanted. */
+const WANTED_IN = { grant: "provisioning", revoke: "revoking", extend: "active" } as const;
+
+/** What a batch of calls needs, read once for all of them: their grants and people, calls still in flight, the providers. */
+async function loadBatch(relay: Relay, rows: OutboxRow[]) {
   const { db } = relay.database;
   const now = relay.clock.now();
+  const grantIds = [...new Set(rows.flatMap((r) => (r.grantId ? [r.grantId] : [])))];
+  const found: GrantWithUser[] = grantIds.length
+    ? await db
+        .select({ g: grants, u: users })
+        .from(grants)
+        .innerJoin(users, eq(users.id, grants.userId))
+        .where(inArray(grants.id, grantIds))
+    : [];
+  const inFlight = grantIds.length
+    ? await db
+        .select({ id: outbox.id, grantId: outbox.grantId })
+        .from(outbox)
+        .where(
+          and(
+            inArray(outbox.grantId, grantIds),
+            eq(outbox.state, "pending"),
+            gt(outbox.leasedUntil, now),
+            // A call whose sender died is not in flight: it is being taken over.
+            relay.database.instanceAlive ? relay.database.instanceAlive(outbox.claimedBy) : undefined,
+          ),
+        )
+    : [];
+  const [setting] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, PROVIDERS_SETTING));
+  return {
+    grantOf: new Map(found.map((f) => [f.g.id, f])),
+    inFlight,
+    entries: (setting?.value as ProviderEntry[] | undefined) ?? [],
+    built: new Map<string, ReturnType<typeof buildProvider>>(),
+  };
+}
+
+/** Loads what one call needs; "wait" while an earlier call of the same grant is still being sent. */
+function prepare(
+  relay: Relay,
+  row: OutboxRow,
+  batch: Awaited<ReturnType<typeof loadBatch>>,
+): { call: Omit<ProviderCall, "signal">; entry: ProviderEntry } | "wait" | { cancel: string } {
   if (!row.grantId || !row.action) throw new ProviderError("a provider call without its grant", true);
   // Calls of one grant go in order: a revoke never overtakes the grant call it undoes.
-  const inFlight = await db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(and(eq(outbox.grantId, row.grantId), ne(outbox.id, row.id), eq(outbox.state, "pending"), gt(outbox.leasedUntil, now)))
-    .limit(1);
-  if (inFlight.length && row.action !== "grant") return "wait";
-  const [found] = await db
-    .select({ g: grants, u: users })
-    .from(grants)
-    .innerJoin(users, eq(users.id, grants.userId))
-    .where(eq(grants.id, row.grantId));
+  if (row.action !== "grant" && batch.inFlight.some((f) => f.grantId === row.grantId && f.id !== row.id)) return "wait";
+  const found = batch.grantOf.get(row.grantId);
   if (!found) throw new ProviderError("the grant no longer exists", true);
   const { g, u } = found;
-  const [setting] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, PROVIDERS_SETTING));
-  const entry = ((setting?.value as ProviderEntry[] | undefined) ?? []).find((p) => p.id === g.providerId);
+  const action = row.action as ProviderAction;
+  // A grant call taken up again after its grant began ending (its first sender died mid-call) is not sent:
+  // the revoke, queued when the end began, removes whatever that call did.
+  if (g.state !== WANTED_IN[action]) return { cancel: `no longer wanted: the grant is ${g.state}` };
+  const entry = batch.entries.find((p) => p.id === g.providerId);
   if (!entry) throw new ProviderError(`provider '${g.providerId}' is no longer configured (providers: in the policy)`, true);
   return {
     entry,
     call: {
-      action: row.action as ProviderAction,
+      action,
       idempotencyKey: row.key ?? row.id,
       grant: { id: g.id, app: g.app, resourceId: g.resourceId, scope: g.scope, endsAt: g.endsAt?.toISOString() ?? null },
       user: { email: u.email, name: u.name, accounts: u.accounts ?? {} },
@@ -74,84 +112,191 @@ async function prepare(relay: Relay, row: OutboxRow): Promise<{ call: Omit<Provi
   };
 }
 
-/** Sends one claimed provider call and records what came of it. */
-export async function sendProviderCall(relay: Relay, row: OutboxRow): Promise<void> {
-  let outcome: Outcome;
+/** Sends one prepared call to its provider; every failure becomes an outcome, never a throw. */
+async function send(relay: Relay, row: OutboxRow, batch: Awaited<ReturnType<typeof loadBatch>>): Promise<Outcome> {
   try {
-    const prepared = await prepare(relay, row);
-    if (prepared === "wait") outcome = { kind: "wait" };
-    else {
-      let built: ReturnType<typeof buildProvider>;
+    const prepared = prepare(relay, row, batch);
+    if (prepared === "wait") return { kind: "wait" };
+    if ("cancel" in prepared) return { kind: "cancel", reason: prepared.cancel };
+    // Built once per provider and batch: credentials are read (and the entry checked) once, not per call.
+    let built = batch.built.get(prepared.entry.id);
+    if (!built)
       try {
         built = buildProvider(prepared.entry);
+        batch.built.set(prepared.entry.id, built);
       } catch (e) {
         throw new ProviderError((e as Error).message, true);
       }
-      const { provider, timeoutMs } = built;
-      const call: ProviderCall = { ...prepared.call, signal: AbortSignal.timeout(timeoutMs), tasks: taskDesk(relay) };
-      const fn = call.action === "grant" ? provider.grant : call.action === "revoke" ? provider.revoke : provider.extend;
-      // A provider without an extend call keeps the access as it is: nothing to tell it.
-      const result: ProviderResult = fn ? await fn.call(provider, call) : { status: "done", detail: "nothing to do" };
-      outcome =
-        result.status === "done"
-          ? { kind: "done", detail: result.detail }
-          : { kind: "pending", detail: result.detail, deadlineMs: result.deadlineMs ?? 900_000 };
-    }
+    const { provider, timeoutMs } = built;
+    const call: ProviderCall = { ...prepared.call, signal: AbortSignal.timeout(timeoutMs), tasks: taskDesk(relay) };
+    const fn = call.action === "grant" ? provider.grant : call.action === "revoke" ? provider.revoke : provider.extend;
+    // A provider without an extend call keeps the access as it is: nothing to tell it.
+    const result: ProviderResult = fn ? await fn.call(provider, call) : { status: "done", detail: "nothing to do" };
+    return result.status === "done"
+      ? { kind: "done", detail: result.detail }
+      : { kind: "pending", detail: result.detail, deadlineMs: result.deadlineMs ?? 900_000 };
   } catch (err) {
-    outcome =
-      err instanceof ProviderError
-        ? { kind: "error", message: err.message, permanent: err.permanent, retryAfterMs: err.retryAfterMs }
-        : { kind: "error", message: `unexpected: ${networkReason(err)}`, permanent: false, retryAfterMs: null };
+    return err instanceof ProviderError
+      ? { kind: "error", message: err.message, permanent: err.permanent, retryAfterMs: err.retryAfterMs }
+      : { kind: "error", message: `unexpected: ${networkReason(err)}`, permanent: false, retryAfterMs: null };
   }
-  await recordOutcome(relay, row, outcome);
 }
 
-/** The outcome and the grant's transition, in one transaction, only while this claim holds. */
-async function recordOutcome(relay: Relay, row: OutboxRow, outcome: Outcome): Promise<void> {
+/** Provider calls one instance sends at once (each may wait on a slow API). */
+const CONCURRENCY = 16;
+
+/**
+ * Sends a claimed batch of provider calls side by side and records what
+ * came of them in one transaction (one unit of work with the grants'
+ * transitions). Should that transaction fail, each outcome is recorded on
+ * its own, so one bad row cannot hold up the others.
+ */
+export async function sendProviderCalls(relay: Relay, rows: OutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const batch = await loadBatch(relay, rows);
+  const outcomes: Outcome[] = new Array(rows.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, rows.length) }, async () => {
+      while (next < rows.length) {
+        const i = next++;
+        outcomes[i] = await send(relay, rows[i] as OutboxRow, batch);
+      }
+    }),
+  );
+  const results = rows.map((row, i) => ({ row, outcome: outcomes[i] as Outcome }));
+  try {
+    await recordOutcomes(relay, results);
+  } catch (err) {
+    relay.log.warn("recording provider calls together failed; recording each", { error: (err as Error).message });
+    for (const one of results)
+      await recordOutcomes(relay, [one]).catch((e: Error) => relay.log.error("recording a provider call failed", { error: e.message }));
+  }
+  for (const { row, outcome } of results)
+    if (outcome.kind === "error")
+      relay.log.warn("provider call failed", {
+        id: row.id,
+        action: row.action,
+        attempts: row.attempts,
+        error: outcome.message,
+        final: outcome.permanent,
+      });
+}
+
+/** Sends one claimed provider call and records what came of it. */
+export const sendProviderCall = (relay: Relay, row: OutboxRow): Promise<void> => sendProviderCalls(relay, [row]);
+
+/** The row's new state for an outcome. */
+function outcomeSet(outcome: Exclude<Outcome, { kind: "wait" }>, row: OutboxRow, now: Date, final: boolean) {
+  switch (outcome.kind) {
+    case "done":
+      return { state: "sent" as const, sentAt: now, lastError: null, leasedUntil: null };
+    case "cancel":
+      return { state: "cancelled" as const, lastError: outcome.reason, leasedUntil: null };
+    case "pending":
+      return {
+        state: "waiting" as const,
+        nextAttemptAt: new Date(now.getTime() + outcome.deadlineMs),
+        lastError: outcome.detail ?? null,
+        leasedUntil: null,
+      };
+    case "error":
+      return {
+        state: final ? ("failed" as const) : ("pending" as const),
+        lastError: outcome.message.slice(0, 500),
+        nextAttemptAt: new Date(now.getTime() + (outcome.retryAfterMs ?? providerRetryDelayMs(row.attempts))),
+        leasedUntil: null,
+      };
+  }
+}
+
+/**
+ * Outcomes and the grants' transitions, in one transaction, each only while
+ * its claim holds (another instance that took a call over, or a callback
+ * that recorded it first, wins and this outcome is dropped).
+ */
+async function recordOutcomes(relay: Relay, results: { row: OutboxRow; outcome: Outcome }[]): Promise<void> {
   const now = relay.clock.now();
-  const ours = and(eq(outbox.id, row.id), eq(outbox.state, "pending"), eq(outbox.attempts, row.attempts));
-  if (outcome.kind === "wait") {
+  const ours = (row: OutboxRow) => and(eq(outbox.id, row.id), eq(outbox.state, "pending"), eq(outbox.attempts, row.attempts));
+  const waits = results.filter((r) => r.outcome.kind === "wait").map((r) => r.row);
+  // Not an attempt: it goes back, due again in a second, with its attempt given back.
+  for (const row of waits)
     await relay.database.db
       .update(outbox)
       .set({ attempts: sql`${outbox.attempts} - 1`, nextAttemptAt: new Date(now.getTime() + 1_000), leasedUntil: null })
-      .where(ours);
-    return;
-  }
-  const action = row.action as ProviderAction;
-  const grantId = row.grantId as string;
+      .where(ours(row));
+  const recorded = results.filter((r) => r.outcome.kind !== "wait") as { row: OutboxRow; outcome: Exclude<Outcome, { kind: "wait" }> }[];
+  if (recorded.length === 0) return;
   await relay.database.db.transaction(async (tx) => {
-    const final = outcome.kind === "error" && (outcome.permanent || row.attempts >= MAX_PROVIDER_ATTEMPTS);
-    const set =
-      outcome.kind === "done"
-        ? { state: "sent" as const, sentAt: now, lastError: null, leasedUntil: null }
-        : outcome.kind === "pending"
-          ? {
-              state: "waiting" as const,
-              nextAttemptAt: new Date(now.getTime() + outcome.deadlineMs),
-              lastError: outcome.detail ?? null,
-              leasedUntil: null,
-            }
-          : {
-              state: final ? ("failed" as const) : ("pending" as const),
-              lastError: outcome.message.slice(0, 500),
-              nextAttemptAt: new Date(now.getTime() + (outcome.retryAfterMs ?? providerRetryDelayMs(row.attempts))),
-              leasedUntil: null,
-            };
-    const changed = await tx.update(outbox).set(set).where(ours).returning({ id: outbox.id });
-    if (changed.length === 0) return; // another instance took the call over (or a callback recorded it first)
-    await auditAttempt(tx, row, outcome, final, now);
-    if (outcome.kind === "done") await applyGrantEvent(relay, tx, grantId, { type: "provider_done", action, now }, "relay");
-    if (final && outcome.kind === "error")
-      await applyGrantEvent(relay, tx, grantId, { type: "provider_gave_up", action, error: outcome.message, now }, "relay");
+    const events: { grantId: string; event: GrantEvent }[] = [];
+    // The common case, confirmed calls, in one statement; each still only while its claim holds.
+    const done = recorded.filter((r) => r.outcome.kind === "done").map((r) => r.row);
+    const doneIds = new Set<string>();
+    for (let i = 0; i < done.length; i += 500) {
+      const claims = done.slice(i, i + 500).map((row) => sql`(${row.id}::uuid, ${row.attempts}::int)`);
+      const changed = await tx
+        .update(outbox)
+        .set({ state: "sent", sentAt: now, lastError: null, leasedUntil: null })
+        .where(and(eq(outbox.state, "pending"), sql`(${outbox.id}, ${outbox.attempts}) in (${sql.join(claims, sql`, `)})`))
+        .returning({ id: outbox.id });
+      for (const c of changed) doneIds.add(c.id);
+    }
+    for (const { row, outcome } of recorded) {
+      const final = outcome.kind === "error" && (outcome.permanent || row.attempts >= MAX_PROVIDER_ATTEMPTS);
+      if (outcome.kind === "done") {
+        if (!doneIds.has(row.id)) continue;
+      } else {
+        const changed = await tx
+          .update(outbox)
+          .set(outcomeSet(outcome, row, now, final))
+          .where(ours(row))
+          .returning({ id: outbox.id });
+        if (changed.length === 0) continue;
+      }
+      await auditAttempt(tx, row, outcome, final, now);
+      const action = row.action as ProviderAction;
+      const grantId = row.grantId as string;
+      if (outcome.kind === "done") events.push({ grantId, event: { type: "provider_done", action, now } });
+      if (final && outcome.kind === "error")
+        events.push({ grantId, event: { type: "provider_gave_up", action, error: outcome.message, now } });
+    }
+    await applyToGrants(relay, tx, events);
   });
-  if (outcome.kind === "error")
-    relay.log.warn("provider call failed", {
-      id: row.id,
-      action,
-      attempts: row.attempts,
-      error: outcome.message,
-      final: outcome.permanent,
-    });
+}
+
+/**
+ * Applies events to their grants as one unit of work, locking the grants
+ * first. Two events for one grant (rare: its grant and extend calls in one
+ * batch) go in turns, each seeing what the one before left.
+ */
+async function applyToGrants(relay: Relay, tx: Tx, events: { grantId: string; event: GrantEvent }[]): Promise<void> {
+  let left = events;
+  while (left.length) {
+    const seen = new Set<string>();
+    const round = left.filter((e) => !seen.has(e.grantId) && seen.add(e.grantId));
+    left = left.filter((e) => !round.includes(e));
+    const locked = await tx
+      .select()
+      .from(grants)
+      .where(
+        inArray(
+          grants.id,
+          round.map((e) => e.grantId),
+        ),
+      )
+      .orderBy(grants.id)
+      .for("update");
+    const byId = new Map(locked.map((g) => [g.id, g]));
+    await applyGrantEvents(
+      relay,
+      tx,
+      round.flatMap((e) => {
+        const grant = byId.get(e.grantId);
+        return grant ? [{ grant, event: e.event }] : [];
+      }),
+      "relay",
+    );
+  }
 }
 
 async function auditAttempt(tx: Tx, row: OutboxRow, outcome: Outcome, final: boolean, now: Date): Promise<void> {
@@ -168,7 +313,8 @@ async function auditAttempt(tx: Tx, row: OutboxRow, outcome: Outcome, final: boo
       attempt: row.attempts,
       outcome: outcome.kind === "error" ? (final ? "gave_up" : "retry") : outcome.kind,
       ...(outcome.kind === "error" ? { error: outcome.message.slice(0, 500) } : {}),
-      ...(outcome.kind !== "error" && outcome.kind !== "wait" && outcome.detail ? { detail: outcome.detail } : {}),
+      ...(outcome.kind === "cancel" ? { detail: outcome.reason } : {}),
+      ...((outcome.kind === "done" || outcome.kind === "pending") && outcome.detail ? { detail: outcome.detail } : {}),
     },
   });
 }

@@ -6,7 +6,7 @@ import { grants, requests } from "../db/schema/index.ts";
 import type { GrantSettings } from "../policy/model.ts";
 import { loadGrantSettings } from "../policy/snapshot.ts";
 import { notifyRequester } from "../requests/notify.ts";
-import { applyGrantEvent, warnAtFor } from "./lifecycle.ts";
+import { applyGrantEvents, warnAtFor } from "./lifecycle.ts";
 
 /**
  * The grant clock: ends grants whose time is up, starts scheduled ones,
@@ -31,19 +31,15 @@ async function drain(
   for (;;) {
     const now = relay.clock.now();
     const ids = await relay.database.db.transaction(async (tx) => {
-      const due = await tx
-        .select({ id: grants.id })
-        .from(grants)
-        .where(where)
-        .orderBy(order)
-        .limit(BATCH)
-        .for("update", { skipLocked: true });
-      const done: string[] = [];
-      for (const { id } of due) {
-        const { result } = await applyGrantEvent(relay, tx, id, event(now), "relay");
-        if (result.ok) done.push(id);
-      }
-      return { claimed: due.length, done };
+      const due = await tx.select().from(grants).where(where).orderBy(order).limit(BATCH).for("update", { skipLocked: true });
+      // One unit of work for the batch: a handful of statements, not a dozen per grant.
+      const applied = await applyGrantEvents(
+        relay,
+        tx,
+        due.map((grant) => ({ grant, event: event(now) })),
+        "relay",
+      );
+      return { claimed: due.length, done: applied.filter((a) => a.result.ok).map((a) => a.grant.id) };
     });
     handled.push(...ids.done);
     if (ids.claimed < BATCH) return handled;

@@ -178,22 +178,28 @@ export async function notifyRequester(
   line: string,
   now: Date,
   grantId: string | null = null,
+  /** Whether an extension of theirs is online, when the caller already knows (it asked for many at once). */
+  knownOnline?: boolean,
 ): Promise<void> {
   await addNotice(tx, { userId: request.requesterId, kind, requestId: request.id, grantId }, now);
   const title = REQUESTER_TITLES[kind];
   if (!title) return;
-  const online = await tx
-    .select({ id: devices.id })
-    .from(devices)
-    .where(
-      and(
-        eq(devices.userId, request.requesterId),
-        isNull(devices.revokedAt),
-        gt(devices.expiresAt, now),
-        gt(devices.lastSeenAt, new Date(now.getTime() - ONLINE_WINDOW_MS)),
-      ),
-    )
-    .limit(1);
+  if (knownOnline === true) return;
+  const online =
+    knownOnline === false
+      ? []
+      : await tx
+          .select({ id: devices.id })
+          .from(devices)
+          .where(
+            and(
+              eq(devices.userId, request.requesterId),
+              isNull(devices.revokedAt),
+              gt(devices.expiresAt, now),
+              gt(devices.lastSeenAt, new Date(now.getTime() - ONLINE_WINDOW_MS)),
+            ),
+          )
+          .limit(1);
   if (online.length > 0) return;
   const ctx = await loadRequestContext(tx, request);
   await enqueueMail(tx, requesterUpdateMail({ to: ctx.requester.email, ctx, title, line }), now, !relay.env.SMTP_URL, {

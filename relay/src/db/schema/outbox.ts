@@ -44,6 +44,13 @@ export const outbox = pgTable(
     lastError: text("last_error"),
     /** While a worker is sending it: later calls of the same grant wait until it is done. */
     leasedUntil: timestamp("leased_until", { withTimezone: true }),
+    /**
+     * The relay instance sending it. On PostgreSQL each instance holds a
+     * session advisory lock named by its id while it lives, so the rows of an
+     * instance that died (kill -9) are taken over as soon as its session
+     * ends, not when the lease runs out (db/client.ts, channels/outbox.ts).
+     */
+    claimedBy: text("claimed_by"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     sentAt: timestamp("sent_at", { withTimezone: true }),
   },
