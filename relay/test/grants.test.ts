@@ -395,6 +395,23 @@ describe.each(engines)("grants through providers ($name)", (engine: Engine) => {
     expect(outcomes).toEqual(["pending", "done"]);
   });
 
+  it("gives up on a 202 that is never confirmed, after as many deadlines as attempts: the grant fails, admins are told", async () => {
+    hookStatus = 202;
+    const view = await create(request("jira", "NEVER-CONFIRMED"));
+    const g = await grantOf(view.id);
+    for (let i = 0; i < MAX_PROVIDER_ATTEMPTS; i++) {
+      await work();
+      t.clock.advance(10 * 60_000 + 1);
+    }
+    await work();
+    const failed = await grantOf(view.id);
+    expect(failed.state).toBe("failed");
+    expect(failed.failure).toMatch(/never confirmed/);
+    const sent = hook.requests.filter((r) => String(r.headers["webhook-id"]) === `${g.id}:grant:0`).length;
+    expect(sent).toBe(MAX_PROVIDER_ATTEMPTS);
+    expect((await mailsTo(t, "ops@acme.test")).some((m) => /could not be set up|gave up|failed/i.test(m.subject))).toBe(true);
+  });
+
   it("revokes a grant that never reached the app: the queued call is cancelled and removal is still asked for", async () => {
     const group = scim.addGroup("sheet-never");
     scim.failNext(1, 503);

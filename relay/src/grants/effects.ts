@@ -22,7 +22,10 @@ import { taskDesk } from "./task-desk.ts";
  */
 type OutboxRow = typeof outbox.$inferSelect;
 
-/** How many times a provider call is tried before it is dead-lettered (about 1 h 20 min of backoff). */
+/**
+ * How many times a provider call is tried before it is dead-lettered: about an hour of
+ * backoff for failures; for "pending" answers never confirmed, this many deadlines.
+ */
 export const MAX_PROVIDER_ATTEMPTS = 12;
 
 /** Backoff after the n-th failed attempt: 2 s, 4 s, 8 s… capped at 30 min, with ±25 % jitter so retries of many grants spread. */
@@ -164,7 +167,7 @@ export async function sendProviderCalls(relay: Relay, rows: OutboxRow[]): Promis
       }
     }),
   );
-  const results = rows.map((row, i) => ({ row, outcome: outcomes[i] as Outcome }));
+  const results = rows.map((row, i) => ({ row, outcome: unconfirmedGivesUp(row, outcomes[i] as Outcome) }));
   try {
     await recordOutcomes(relay, results);
   } catch (err) {
@@ -181,6 +184,21 @@ export async function sendProviderCalls(relay: Relay, rows: OutboxRow[]): Promis
         error: outcome.message,
         final: outcome.permanent,
       });
+}
+
+/**
+ * A call answered "pending" round after round (a receiver that accepts with 202 and
+ * never calls back) is dead-lettered like one that keeps failing: the grant fails and
+ * admins are told, instead of waiting for ever.
+ */
+function unconfirmedGivesUp(row: OutboxRow, outcome: Outcome): Outcome {
+  if (outcome.kind !== "pending" || row.attempts < MAX_PROVIDER_ATTEMPTS) return outcome;
+  return {
+    kind: "error",
+    message: `accepted ${row.attempts} times but never confirmed${outcome.detail ? ` (${outcome.detail})` : ""}`,
+    permanent: true,
+    retryAfterMs: null,
+  };
 }
 
 /** Sends one claimed provider call and records what came of it. */
