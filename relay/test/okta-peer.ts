@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { PeerRequest } from "./peers.ts";
+import { closeServer, listenOnLoopback, type PeerRequest } from "./peers.ts";
 
 /**
  * A stand-in for the Okta Management API on loopback, for the endpoints the
@@ -77,16 +77,11 @@ export class OktaPeer {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    const addr = this.#server.address();
-    if (!addr || typeof addr !== "object") throw new Error("no address");
-    this.url = `http://127.0.0.1:${addr.port}`;
+    this.url = await listenOnLoopback(this.#server);
   }
 
   stop(): Promise<void> {
-    // Hung requests keep their sockets open; close them so the server can stop.
-    this.#server.closeAllConnections();
-    return new Promise((r) => this.#server.close(() => r()));
+    return closeServer(this.#server);
   }
 
   // --- seeding ---

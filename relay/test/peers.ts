@@ -68,6 +68,20 @@ export class MailCatcher {
   }
 }
 
+/** Starts `server` on a free loopback port and returns its base URL. */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  if (!addr || typeof addr !== "object") throw new Error("no address");
+  return `http://127.0.0.1:${addr.port}`;
+}
+
+/** Stops `server`; hung requests keep their sockets open, so those are closed first. */
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((r) => server.close(() => r()));
+}
+
 export interface PeerRequest {
   method: string;
   path: string;
@@ -105,14 +119,11 @@ export class HttpPeer {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    const addr = this.#server.address();
-    if (!addr || typeof addr !== "object") throw new Error("no address");
-    this.url = `http://127.0.0.1:${addr.port}`;
+    this.url = await listenOnLoopback(this.#server);
   }
 
   stop(): Promise<void> {
-    return new Promise((r) => this.#server.close(() => r()));
+    return closeServer(this.#server);
   }
 
   /** The JSON bodies of requests to `path`. */

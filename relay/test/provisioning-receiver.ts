@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { Webhook } from "standardwebhooks";
 import type { ProvisioningPayload } from "../src/adapters/providers/webhook.ts";
+import { closeServer, listenOnLoopback } from "./peers.ts";
 
 /**
  * A team's provisioning endpoint as the webhook provider's contract asks for
@@ -84,14 +85,10 @@ export class ProvisioningReceiver {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    const addr = this.#server.address();
-    if (!addr || typeof addr !== "object") throw new Error("no address");
-    this.url = `http://127.0.0.1:${addr.port}`;
+    this.url = await listenOnLoopback(this.#server);
   }
 
   stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((r) => this.#server.close(() => r()));
+    return closeServer(this.#server);
   }
 }
