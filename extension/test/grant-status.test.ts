@@ -36,6 +36,7 @@ function grant(over: Partial<GrantView> = {}): GrantView {
     target: null,
     extensions: 0,
     extend: null,
+    extensionRequest: null,
     ...over,
   };
 }

@@ -53,6 +53,7 @@ const grant = (over: Partial<GrantView> = {}): GrantView => ({
   target: null,
   extensions: 0,
   extend: null,
+  extensionRequest: null,
   ...over,
 });
 const approved = (g: Partial<GrantView>): RequestView => ({ ...request, state: "approved", decisionNote: null, grant: grant(g) });
@@ -96,7 +97,7 @@ describe("grant lifecycle notices", () => {
     );
   });
   it("warns before the end, with the extension on offer", () => {
-    const warn = describeNotice(approved({ extend: { by: "30m", remaining: 1 } }), "grant.expiring", NOW);
+    const warn = describeNotice(approved({ extend: { by: "30m", remaining: 1, approval: false } }), "grant.expiring", NOW);
     expect(warn.title).toBe("Access ending soon");
     expect(warn.message).toContain("in about 8 min");
     expect(warn.message).toContain("You can extend it by 30m.");
@@ -118,10 +119,14 @@ describe("grant lifecycle notices", () => {
     expect(ended("not_started").message).toContain("was never started");
   });
   it("offers Extend and Open on the warning only, Extend only while it can be extended", () => {
-    const extendable = approved({ extend: { by: "30m", remaining: null } });
+    const extendable = approved({ extend: { by: "30m", remaining: null, approval: false } });
     expect(noticeButtons(extendable, "grant.expiring").map(buttonTitle)).toEqual(["Extend by 30m", "Open"]);
     expect(noticeButtons(approved({}), "grant.expiring").map(buttonTitle)).toEqual(["Open"]);
     expect(noticeButtons(extendable, "grant.started")).toEqual([]);
+  });
+  it("says the Extend button asks the approvers when the flow wants extensions approved", () => {
+    const approval = approved({ extend: { by: "1h", remaining: 1, approval: true } });
+    expect(noticeButtons(approval, "grant.expiring").map(buttonTitle)).toEqual(["Ask to extend by 1h", "Open"]);
   });
   it("keys notifications so a replay shows each once, and an end once from relay or local alarm", () => {
     const r = approved({});

@@ -29,6 +29,7 @@ function grant(over: Partial<GrantView> = {}): GrantView {
     target: null,
     extensions: 0,
     extend: null,
+    extensionRequest: null,
     ...over,
   };
 }
@@ -129,7 +130,7 @@ describe("panel: on showing", () => {
     expect(text("gh-open")).toBe("Request access");
   });
   it("shows access that is active, with the countdown and the still-denied hint instead of a new request", async () => {
-    const grantStatus = vi.fn(async () => request({ extend: { by: "30m", remaining: 2 } }));
+    const grantStatus = vi.fn(async () => request({ extend: { by: "30m", remaining: 2, approval: false } }));
     await show(api({ grantStatus }));
     expect(grantStatus).toHaveBeenCalledWith({ app: "google-docs", resourceId: "doc1", url: detection.resource.url });
     expect(step()).toBe("approved");
@@ -138,6 +139,16 @@ describe("panel: on showing", () => {
     expect(text("gh-countdown")).toMatch(/^(30:00|29:5\d) left$/);
     expect(text("gh-still-denied")).toBe("Access was granted 5 min ago; the app may need a minute. Reload to check.");
     expect(text("gh-extend")).toBe("Extend by 30m");
+  });
+  it("asks the approvers to extend where the flow says so, and says when an extension waits for them", async () => {
+    await show(api({ grantStatus: vi.fn(async () => request({ extend: { by: "1h", remaining: 1, approval: true } })) }));
+    expect(text("gh-extend")).toBe("Ask to extend by 1h");
+    expect(text("gh-extension-pending")).toBeNull();
+  });
+  it("shows an extension waiting for approval instead of offering another", async () => {
+    await show(api({ grantStatus: vi.fn(async () => request({ extend: null, extensionRequest: { id: "r2", state: "pending" } })) }));
+    expect(text("gh-extend")).toBeNull();
+    expect(text("gh-extension-pending")).toBe("You asked to extend this access; the approvers have been asked.");
   });
   it("shows each state of a grant on its way", async () => {
     const cases: [Partial<GrantView>, string, RegExp][] = [
@@ -206,12 +217,12 @@ describe("panel: live updates", () => {
     expect(step()).toBe("provisioning");
     expect(text("gh-reload")).toBeNull();
 
-    await send(request({ extend: { by: "30m", remaining: 1 } }), "grant.started");
+    await send(request({ extend: { by: "30m", remaining: 1, approval: false } }), "grant.started");
     expect(step()).toBe("approved");
     expect(text("gh-still-denied")).toBeNull();
     expect(root.querySelector("[data-testid=gh-status]")?.getAttribute("data-soon")).toBe("false");
 
-    await send(request({ extend: { by: "30m", remaining: 1 } }), "grant.expiring");
+    await send(request({ extend: { by: "30m", remaining: 1, approval: false } }), "grant.expiring");
     expect(root.querySelector("[data-testid=gh-status]")?.getAttribute("data-soon")).toBe("true");
 
     await click("gh-extend");

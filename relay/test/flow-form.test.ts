@@ -13,7 +13,7 @@ const PROVIDERS = `providers:
 const FLOWS = parseConfig(`admins: []
 ${PROVIDERS}directory: { users: [{ email: p@acme.test, name: P }], groups: [{ id: security, name: S, members: [p@acme.test] }] }
 flows:
-  - { id: a, name: A, apps: [github, gitlab], resources: ["acme/*", "ops/x"], requesters: [group:security], condition: "request.reason != ''", approval: { steps: [{ approvers: [manager], require: any }, { approvers: [group:security, user:p@acme.test], require: 2 }] }, durations: { choices: [1h, 4h], default: 4h, max: 1d }, requireReason: true, ticket: "^OPS-[0-9]+$", extend: { allowed: true, times: 3 }, grant: { provider: gh, target: { team: "{{ resource.id }}" } } }
+  - { id: a, name: A, apps: [github, gitlab], resources: ["acme/*", "ops/x"], requesters: [group:security], condition: "request.reason != ''", approval: { steps: [{ approvers: [manager], require: any }, { approvers: [group:security, user:p@acme.test], require: 2 }] }, durations: { choices: [1h, 4h], default: 4h, max: 1d }, requireReason: true, ticket: "^OPS-[0-9]+$", extend: { allowed: true, times: 3, reapprove: true }, grant: { provider: gh, target: { team: "{{ resource.id }}" } } }
   - { id: b, name: B, enabled: false, apps: [jira], approval: auto, durations: { fixed: 30m } }
   - { id: c, name: C, apps: [vault], approval: { steps: [{ approvers: [admins], require: all }] }, durations: { custom: true, max: 8h }, grant: { provider: vault-hook, target: { path: "secret/{{ resource.id }}" } }, activation: on_start, startWithin: 2h }
 `).flows;

@@ -113,7 +113,20 @@ export const GrantViewSchema = z.object({
   target: z.string().nullable().default(null),
   extensions: z.number().int().default(0),
   /** What the requester may extend by now, and how many more times (null: no limit); null when it cannot be extended. */
-  extend: z.object({ by: z.string(), remaining: z.number().int().nullable() }).nullable().default(null),
+  extend: z
+    .object({
+      by: z.string(),
+      remaining: z.number().int().nullable(),
+      /** Whether extending asks the approvers first (the flow's `extend.reapprove`). */
+      approval: z.boolean().default(false),
+    })
+    .nullable()
+    .default(null),
+  /** An extension asked for and waiting for the approvers: its request. */
+  extensionRequest: z
+    .object({ id: z.string(), state: z.enum(REQUEST_STATES) })
+    .nullable()
+    .default(null),
 });
 export type GrantView = z.infer<typeof GrantViewSchema>;
 

@@ -4,13 +4,13 @@ import { formatDateTime, formatTime } from "../ui/grant-status.ts";
 export { formatTime };
 
 /** What a notification button does: extend the grant by `by`, or open the resource. */
-export type NotificationButton = { action: "extend"; by: string } | { action: "open" };
+export type NotificationButton = { action: "extend"; by: string; approval?: boolean } | { action: "open" };
 
 /** The buttons a notification offers (where the browser shows buttons): only the pre-expiry warning has any. */
 export function noticeButtons(request: RequestView, kind: string): NotificationButton[] {
   if (kind !== "grant.expiring") return [];
-  const by = request.grant?.state === "active" ? request.grant.extend?.by : undefined;
-  return by ? [{ action: "extend", by }, { action: "open" }] : [{ action: "open" }];
+  const extend = request.grant?.state === "active" ? request.grant.extend : null;
+  return extend ? [{ action: "extend", by: extend.by, approval: extend.approval }, { action: "open" }] : [{ action: "open" }];
 }
 
 /** Kinds that may come more than once for one request (a warning per lead time, each extension, a retried call failing again). */
@@ -41,7 +41,8 @@ export function notifies(request: RequestView, kind: string, now = Date.now()): 
 }
 
 export function buttonTitle(b: NotificationButton): string {
-  return b.action === "extend" ? `Extend by ${b.by}` : "Open";
+  if (b.action !== "extend") return "Open";
+  return b.approval ? `Ask to extend by ${b.by}` : `Extend by ${b.by}`;
 }
 
 /** What a system notification says for a request event. Pure, tested (`now` only for "in about N min"). */

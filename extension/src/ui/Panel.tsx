@@ -421,10 +421,15 @@ function Approved(props: {
               if (e.isTrusted && grant.extend) props.extend(grant.id, grant.extend.by);
             }}
           >
-            {props.busy ? "Extending…" : `Extend by ${grant.extend.by}`}
+            {props.busy ? "Extending…" : grant.extend.approval ? `Ask to extend by ${grant.extend.by}` : `Extend by ${grant.extend.by}`}
           </button>
         )}
       </div>
+      {grant?.extensionRequest && (
+        <p class="gh-muted" data-testid="gh-extension-pending">
+          You asked to extend this access; the approvers have been asked.
+        </p>
+      )}
     </div>
   );
 }

@@ -134,8 +134,13 @@ function GrantItem(props: {
               disabled={busy}
               onClick={() => run(() => actions.extendGrant(g.id, g.extend?.by))}
             >
-              Extend by {g.extend.by}
+              {g.extend.approval ? `Ask to extend by ${g.extend.by}` : `Extend by ${g.extend.by}`}
             </button>
+          )}
+          {g.extensionRequest && (
+            <span class="muted" data-testid="extension-pending">
+              Extension asked for: waiting for approval
+            </span>
           )}
           {confirming ? (
             <>

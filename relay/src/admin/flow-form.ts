@@ -73,6 +73,7 @@ export function formToFlow(form: FormValues): FlowInput {
             ...(times ? { times: Number(times) } : {}),
             ...(extendBy ? { by: extendBy } : {}),
             ...(extendMax ? { max: extendMax } : {}),
+            ...(form["extend.reapprove"] === "on" ? { reapprove: true } : {}),
           },
         }
       : {}),
@@ -146,6 +147,7 @@ export function flowToForm(flow: FlowInput | null): FormValues {
     "extend.times": flow.extend?.times !== undefined ? String(flow.extend.times) : "",
     "extend.by": flow.extend?.by ?? "",
     "extend.max": flow.extend?.max ?? "",
+    "extend.reapprove": flow.extend?.reapprove ? "on" : "",
     activation: flow.activation ?? "on_approval",
     startWithin: flow.startWithin ?? "",
     allowWholeApp: flow.allowWholeApp ? "on" : "",

@@ -76,6 +76,8 @@ const flowSchema = z.strictObject({
       by: DurationTextSchema.optional(),
       /** The longest the access may last in all, extensions included. */
       max: DurationTextSchema.optional(),
+      /** Whether each extension goes through the flow's approval steps again (else it is granted at once, within the rules). */
+      reapprove: z.boolean().optional(),
     })
     .optional(),
   /** How access reaches the app (docs/provisioning.md): a provider of `providers:` and the target there, as templates. */

@@ -161,11 +161,17 @@ export function openApiDocument(serverUrl: string) {
       "/grants/{id}/extend": {
         post: {
           summary:
-            "Extend active access within the flow's extend rules (by: at most extend.by, else the grant's own length; omitted: that length)",
+            "Extend active access within the flow's extend rules (by: at most extend.by, else the grant's own length; omitted: that length); with extend.reapprove, ask the flow's approvers instead (grant.extensionRequest)",
           security: bearer,
           parameters: grantId,
           requestBody: json("ExtendBody"),
-          responses: { 200: { description: "The request, with the grant's new end", ...json("RequestView") }, default: problem },
+          responses: {
+            200: {
+              description: "The request, with the grant's new end, or the extension request waiting for approval",
+              ...json("RequestView"),
+            },
+            default: problem,
+          },
         },
       },
       "/grants/{id}/release": {

@@ -37,7 +37,16 @@ export interface FlowDefinition {
   /** A regular expression the request's ticket must match (e.g. `^(OPS|INC)-[0-9]+$`). */
   ticket?: string | undefined;
   /** Whether grants may be extended: how often, by how much, the longest total (omitted: never). */
-  extend?: { allowed: boolean; times?: number | undefined; by?: string | undefined; max?: string | undefined } | undefined;
+  extend?:
+    | {
+        allowed: boolean;
+        times?: number | undefined;
+        by?: string | undefined;
+        max?: string | undefined;
+        /** Each extension is approved like a request (by the flow's steps) before the end moves. */
+        reapprove?: boolean | undefined;
+      }
+    | undefined;
   /** How access reaches the app: a provider's id and the target there (templates; policy/template.ts). */
   grant?: { provider: string; target: Record<string, string> } | undefined;
   /** `on_start`: the grant waits for the requester to press Start. Omitted: on approval. */

@@ -6,9 +6,9 @@ import { appendAudit } from "../audit/chain.ts";
 import { type ApproverReason, type Outcome, outcomeLine } from "../channels/message.ts";
 import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
-import { approvals, type grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
+import { approvals, grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
-import { createGrant } from "../grants/lifecycle.ts";
+import { applyGrantEvent, createGrant, flowOf } from "../grants/lifecycle.ts";
 import { ApiError } from "../http/errors.ts";
 import { evaluatePolicy, type Matched, requestProblem, resolveStepNow } from "../policy/evaluate.ts";
 import type { PolicySnapshot } from "../policy/model.ts";
@@ -89,12 +89,40 @@ export async function createRequest(
   const problem = requestProblem(e, body);
   if (problem) throw new ApiError(problem.code, problem.detail);
 
+  return relay.database.db.transaction((tx) =>
+    openRequest(relay, tx, p, e, { ...body, ticket: e.ticket ? (body.ticket ?? null) : null }, meta, null),
+  );
+}
+
+/** What a new request is: the ask as validated, and for an extension, the grant it extends. */
+type NewRequest = {
+  app: string;
+  resource: { id: string | null; name: string | null; url: string };
+  message: string;
+  reason: string;
+  ticket: string | null;
+  duration: string;
+};
+
+/**
+ * Writes a request the policy matched, and either approves it at once (a flow
+ * without steps) or opens its first step. In the caller's transaction.
+ */
+async function openRequest(
+  relay: Relay,
+  tx: Tx,
+  p: Principal,
+  e: Matched,
+  body: NewRequest,
+  meta: RequestMeta,
+  extendsGrantId: string | null,
+): Promise<RequestView> {
   const now = relay.clock.now();
   const timing = e.timing;
   const deadlineAt = new Date(now.getTime() + (durationMs(timing.expireAfter) ?? 7 * 86_400_000));
   const remindAt = nextReminder(now, timing.remindAfter, deadlineAt);
   const steps: ResolvedStep[] = e.steps.map((s) => ({ require: s.require, approverIds: s.approvers.map((u) => u.id) }));
-  return relay.database.db.transaction(async (tx) => {
+  {
     const [request] = await tx
       .insert(requests)
       .values({
@@ -105,8 +133,9 @@ export async function createRequest(
         resourceUrl: body.resource.url,
         message: body.message,
         reason: body.reason,
-        ticket: e.ticket ? body.ticket : null,
+        ticket: body.ticket,
         duration: body.duration,
+        extendsGrantId,
         flowId: e.flow.id,
         flowName: e.flow.name,
         steps,
@@ -125,7 +154,14 @@ export async function createRequest(
       actor: p.user.email,
       action: "request.created",
       requestId: request.id,
-      data: { app: body.app, resource: body.resource, duration: body.duration, flow: e.flow.id, steps },
+      data: {
+        app: body.app,
+        resource: body.resource,
+        duration: body.duration,
+        flow: e.flow.id,
+        steps,
+        ...(extendsGrantId ? { extends: extendsGrantId } : {}),
+      },
       ...meta,
     });
     await publishEvent(relay, tx, "request.created", request, { actor: p.user.email }, now);
@@ -143,7 +179,105 @@ export async function createRequest(
     }
     await openStep(relay, tx, request, { kind: "opened" }, now);
     return requestView(request, null);
-  });
+  }
+}
+
+/**
+ * An extension the flow wants approved (`extend.reapprove`): the policy is
+ * asked, as for a new request for the same resource and the extension's
+ * length, which steps and approvers it goes to. Read before the caller's
+ * transaction (the policy snapshot is read on its own connection).
+ */
+export async function evaluateExtension(relay: Relay, p: Principal, original: RequestRow, by: string): Promise<Matched> {
+  const resource = { id: original.resourceId, name: original.resourceName, url: original.resourceUrl };
+  return evaluateFor(
+    relay,
+    p.user.email,
+    { app: original.app, resource },
+    { durationMs: durationMs(by), reason: extensionReason(original, by) },
+  );
+}
+
+const extensionReason = (original: RequestRow, by: string) => `Extend access by ${by} (${original.reason})`.slice(0, 2000);
+
+/**
+ * Writes the extension request, routed as `evaluateExtension` said. The
+ * caller holds the grant's row lock and has checked the flow's rules allow
+ * the extension.
+ */
+export async function requestExtension(
+  relay: Relay,
+  tx: Tx,
+  p: Principal,
+  e: Matched,
+  original: RequestRow,
+  grantId: string,
+  by: string,
+  meta: RequestMeta,
+): Promise<RequestView> {
+  const resource = { id: original.resourceId, name: original.resourceName, url: original.resourceUrl };
+  return openRequest(
+    relay,
+    tx,
+    p,
+    e,
+    {
+      app: original.app,
+      resource,
+      message: original.message,
+      reason: extensionReason(original, by),
+      ticket: original.ticket,
+      duration: by,
+    },
+    meta,
+    grantId,
+  );
+}
+
+/**
+ * An approved extension moves the end of the grant it extends, by the
+ * approved length, within the flow's rules as they are now. Returns that
+ * grant, or null when it is no longer active (it ended while the approvers
+ * decided): the approval then gives new access, as any approved request does.
+ */
+async function extendOnApproval(
+  relay: Relay,
+  tx: Tx,
+  approved: RequestRow,
+  byMs: number,
+  actor: string,
+  now: Date,
+): Promise<GrantRow | null> {
+  const [locked] = await tx
+    .select()
+    .from(grants)
+    .where(eq(grants.id, approved.extendsGrantId as string))
+    .for("update");
+  if (locked?.state !== "active") return null;
+  const rule = (await flowOf(tx, locked.flowId ?? ""))?.extend;
+  const { result, grant } = await applyGrantEvent(
+    relay,
+    tx,
+    locked.id,
+    {
+      type: "extend",
+      now,
+      byMs,
+      rules: { allowed: true, times: rule?.times, maxTotalMs: rule?.max ? durationMs(rule.max) : null },
+    },
+    actor,
+  );
+  // Approved but past the flow's limits by now (another extension came first): the access stays as it was, and the audit says why.
+  if (!result.ok)
+    await appendAudit(tx, {
+      at: now,
+      actor: "relay",
+      action: "grant.extend_refused",
+      requestId: approved.id,
+      grantId: locked.id,
+      data: { problem: result.problem, detail: result.detail },
+    });
+  return grant ?? locked;
 }
 
 /** The next reminder after `from`, or null when it would come after the deadline. */
@@ -243,9 +377,12 @@ export async function approveFinally(
     .returning();
   if (!approved) throw new Error("request vanished");
   await appendAudit(tx, { at: now, actor, action: "request.approved", requestId: request.id, data: { duration, wholeApp }, ...meta });
-  const grant = await createGrant(relay, tx, approved, { duration, wholeApp }, "relay", now);
+  // An approver may shorten an extension, never lengthen it past what was asked for (the flow's `extend.by`).
+  const extendByMs = Math.min(durationMs(duration) ?? 0, durationMs(request.duration) ?? 0);
+  const extended = approved.extendsGrantId ? await extendOnApproval(relay, tx, approved, extendByMs, actor, now) : null;
+  const grant = extended ?? (await createGrant(relay, tx, approved, { duration, wholeApp }, "relay", now));
   const outcome: Outcome = { kind: "approved", by: actor === "policy:auto" ? "policy (automatic)" : actor, duration, wholeApp };
-  // An active grant told the requester itself (grant.started); otherwise they hear of the approval and what comes next.
+  // An active grant told the requester itself (grant.started, or grant.extended); otherwise they hear of the approval and what comes next.
   if (grant.state !== "active") await notifyRequester(relay, tx, approved, "request.approved", approvedLine(outcome, grant), now, grant.id);
   await announceOutcome(relay, tx, approved, outcome, now);
   await publishEvent(relay, tx, "request.decided", approved, { outcome: "approved", actor }, now);

@@ -1,4 +1,4 @@
-import type { GrantView, RequestView } from "@gatehouse/shared";
+import type { GrantView, RequestState, RequestView } from "@gatehouse/shared";
 import { durationMs } from "@gatehouse/shared";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { transition } from "../core/grant-lifecycle.ts";
@@ -6,6 +6,7 @@ import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, grants, requestMessages, requests, users } from "../db/schema/index.ts";
 import { grantFacts, targetLabel } from "../grants/lifecycle.ts";
 import type { FlowDefinition } from "../policy/model.ts";
+import { UNDECIDED } from "./states.ts";
 
 type RequestRow = typeof requests.$inferSelect;
 type GrantRow = typeof grants.$inferSelect;
@@ -17,17 +18,25 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export type ExtendRule = FlowDefinition["extend"];
 
 /** What the requester may extend by now, per the flow's rules and the machine (null: not now). */
-export function extendOption(g: GrantRow, rule: ExtendRule, now: Date): GrantView["extend"] {
-  if (!rule?.allowed || g.state !== "active") return null;
+export function extendOption(g: GrantRow, rule: ExtendRule, now: Date, extensionPending = false): GrantView["extend"] {
+  if (!rule?.allowed || g.state !== "active" || extensionPending) return null;
   const by = rule.by ?? g.duration;
   const byMs = durationMs(by);
   if (byMs === null) return null;
   const rules = { allowed: true, times: rule.times, maxTotalMs: rule.max ? durationMs(rule.max) : null };
   if (!transition(grantFacts(g), { type: "extend", now, byMs, rules }).ok) return null;
-  return { by, remaining: rule.times === undefined ? null : rule.times - g.extensions };
+  return { by, remaining: rule.times === undefined ? null : rule.times - g.extensions, approval: rule.reapprove === true };
 }
 
-export function grantView(g: GrantRow, rule: ExtendRule = undefined, now: Date = new Date()): GrantView {
+/** An extension waiting for the approvers: its request's id and state. */
+export type PendingExtension = { id: string; state: RequestState };
+
+export function grantView(
+  g: GrantRow,
+  rule: ExtendRule = undefined,
+  now: Date = new Date(),
+  extension: PendingExtension | null = null,
+): GrantView {
   return {
     id: g.id,
     state: g.state,
@@ -41,7 +50,8 @@ export function grantView(g: GrantRow, rule: ExtendRule = undefined, now: Date =
     failedAction: g.failedAction,
     target: targetLabel(g),
     extensions: g.extensions,
-    extend: extendOption(g, rule, now),
+    extend: extendOption(g, rule, now, extension !== null),
+    extensionRequest: extension,
   };
 }
 
@@ -51,6 +61,7 @@ export function requestView(
   question: Question | null = null,
   rule: ExtendRule = undefined,
   now: Date = new Date(),
+  extension: PendingExtension | null = null,
 ): RequestView {
   return {
     id: r.id,
@@ -66,7 +77,7 @@ export function requestView(
     step: r.step,
     stepCount: r.steps.length,
     question: r.state === "info_requested" ? question : null,
-    grant: g ? grantView(g, rule, now) : null,
+    grant: g ? grantView(g, rule, now, extension) : null,
   };
 }
 
@@ -79,6 +90,18 @@ export async function extendRules(db: Db | Tx, rows: RequestRow[]): Promise<Map<
     .from(accessFlows)
     .where(inArray(accessFlows.id, ids));
   return new Map(flows.map((f) => [f.id, f.definition.extend]));
+}
+
+/** The extensions waiting for approvers, by the grant they would extend. */
+export async function pendingExtensions(db: Db | Tx, grantIds: string[]): Promise<Map<string, PendingExtension>> {
+  const out = new Map<string, PendingExtension>();
+  if (grantIds.length === 0) return out;
+  const rows = await db
+    .select({ id: requests.id, state: requests.state, grantId: requests.extendsGrantId })
+    .from(requests)
+    .where(and(inArray(requests.extendsGrantId, grantIds), inArray(requests.state, [...UNDECIDED])));
+  for (const r of rows) if (r.grantId) out.set(r.grantId, { id: r.id, state: r.state });
+  return out;
 }
 
 /** The open question of each request that waits for its requester's answer. */
@@ -121,7 +144,13 @@ export async function listRequestsOf(db: Db, userId: string, limit = 50, now: Da
     db,
     rows.map((x) => x.r),
   );
-  return rows.map(({ r, g }) => requestView(r, g, questions.get(r.id) ?? null, rules.get(r.flowId), now));
+  const extensions = await pendingExtensions(
+    db,
+    rows.flatMap((x) => (x.g ? [x.g.id] : [])),
+  );
+  return rows.map(({ r, g }) =>
+    requestView(r, g, questions.get(r.id) ?? null, rules.get(r.flowId), now, g ? (extensions.get(g.id) ?? null) : null),
+  );
 }
 
 /** One request as its requester sees it. */
@@ -134,5 +163,13 @@ export async function loadRequestView(db: Db, id: string, now: Date = new Date()
   if (!row) throw new Error(`request ${id} vanished`);
   const questions = await openQuestions(db, [row.r]);
   const rules = await extendRules(db, [row.r]);
-  return requestView(row.r, row.g, questions.get(id) ?? null, rules.get(row.r.flowId), now);
+  const extensions = await pendingExtensions(db, row.g ? [row.g.id] : []);
+  return requestView(
+    row.r,
+    row.g,
+    questions.get(id) ?? null,
+    rules.get(row.r.flowId),
+    now,
+    row.g ? (extensions.get(row.g.id) ?? null) : null,
+  );
 }

@@ -46,6 +46,12 @@ export const requests = pgTable(
     /** When the current step's approvers are reminded next (null: no more reminders). */
     remindAt: timestamp("remind_at", { withTimezone: true }),
     decisionNote: text("decision_note"),
+    /**
+     * An extension that needs approval (`extend.reapprove`): the grant it extends. On
+     * approval that grant's end moves (no new grant); were it over by then, the
+     * approval gives new access instead. No foreign key: grants already point here.
+     */
+    extendsGrantId: uuid("extends_grant_id"),
     sourceIp: text("source_ip"),
     userAgent: text("user_agent"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
@@ -56,6 +62,7 @@ export const requests = pgTable(
     index("requests_state_idx").on(t.state),
     index("requests_deadline_idx").on(t.state, t.deadlineAt),
     index("requests_remind_idx").on(t.state, t.remindAt),
+    index("requests_extends_idx").on(t.extendsGrantId),
   ],
 );
 

@@ -151,6 +151,7 @@ ${checkbox("Grants may be extended", "extend.allowed", form["extend.allowed"] ==
 ${textField("Extensions allowed", "extend.times", form["extend.times"], errors, { type: "number", hint: "Optional; how many times." })}
 ${textField("Extend by", "extend.by", form["extend.by"], errors, { hint: "Optional; each extension's length (empty: the grant's own length)." })}
 ${textField("Longest in all", "extend.max", form["extend.max"], errors, { hint: "Optional; the longest the access may last, extensions included." })}
+${checkbox("Each extension is approved again (by the steps above)", "extend.reapprove", form["extend.reapprove"] === "on")}
 </fieldset>
 <fieldset><legend>What the request must carry</legend>
 ${checkbox("A reason is required", "requireReason", form.requireReason === "on")}
