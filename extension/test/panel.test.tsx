@@ -1,4 +1,4 @@
-import type { Detection, GrantView, RequestView } from "@gatehouse/shared";
+import type { Detection, GrantView, PreviewResponse, RequestView } from "@gatehouse/shared";
 import { parseHTML } from "linkedom";
 import { render } from "preact";
 import { act } from "preact/test-utils";
@@ -204,6 +204,7 @@ describe("panel: live updates", () => {
             defaultDuration: "1h",
             requireReason: false,
             ticketPattern: null,
+            activation: "on_approval" as const,
           },
         }),
       }),
@@ -236,6 +237,39 @@ describe("panel: live updates", () => {
     expect(step()).toBe("ended");
     expect(text("gh-request-again")).not.toBeNull();
   });
+  it("sends a scheduled start when one is chosen, and offers none where the flow starts on Start", async () => {
+    const submit = vi.fn(async () => ({ ok: true, value: request(null, { state: "pending" }) }) as const);
+    const preview = (activation: PreviewResponse["activation"]) => async (): Promise<Result<PreviewResponse>> => ({
+      ok: true,
+      value: {
+        flow: { id: "docs", name: "Docs" },
+        approval: "steps",
+        approvers: [{ email: "l@x", name: "Lee" }],
+        durations: ["1h"],
+        defaultDuration: "1h",
+        requireReason: false,
+        ticketPattern: null,
+        activation,
+      },
+    });
+    await show(api({ submit, preview: preview("on_approval") }));
+    await click("gh-open");
+    const input = root.querySelector("[data-testid=gh-start-at]") as HTMLInputElement;
+    const later = new Date(Date.now() + 2 * 3_600_000);
+    const local = new Date(later.getTime() - later.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await act(async () => {
+      input.value = local;
+      input.dispatchEvent(new window.Event("input", { bubbles: true }));
+    });
+    await click("gh-submit");
+    expect(submit).toHaveBeenCalledWith(expect.objectContaining({ startAt: new Date(local).toISOString() }));
+    root.remove();
+    root = window.document.createElement("div");
+    window.document.body.append(root);
+    await show(api({ submit, preview: preview("on_start") }));
+    await click("gh-open");
+    expect(root.querySelector("[data-testid=gh-start-at]")).toBeNull();
+  });
   it("starts access that waits for the requester, and shows a refusal", async () => {
     const startGrant = vi
       .fn<PanelApi["startGrant"]>()
@@ -263,6 +297,7 @@ describe("panel: live updates", () => {
             defaultDuration: "1h",
             requireReason: false,
             ticketPattern: null,
+            activation: "on_approval" as const,
           },
         }),
       }),

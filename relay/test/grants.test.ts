@@ -479,6 +479,39 @@ describe.each(engines)("grants through providers ($name)", (engine: Engine) => {
     expect((await calls((await grantOf(lapsed.id)).id)).length).toBe(0);
   });
 
+  it("schedules a start the request asks for: scheduled until then, provisioned at the start, the clock from there", async () => {
+    const group = scim.addGroup("sheet-later");
+    const startAt = new Date(t.clock.now().getTime() + 2 * 3_600_000);
+    const view = await create({ ...request("google-sheets", "sheet-later"), startAt: startAt.toISOString() } as never);
+    const g = await grantOf(view.id);
+    expect(g).toMatchObject({ state: "scheduled", startsAt: startAt, endsAt: null });
+    await work();
+    expect(scim.isMember(group, "dana@acme.test")).toBe(false);
+    t.clock.advance(2 * 3_600_000 - 1_000);
+    await startAndLapse(t.relay);
+    expect((await grantOf(view.id)).state).toBe("scheduled");
+    t.clock.advance(1_000);
+    await startAndLapse(t.relay);
+    expect((await grantOf(view.id)).state).toBe("provisioning");
+    await work();
+    expect(scim.isMember(group, "dana@acme.test")).toBe(true);
+    expect((await grantOf(view.id)).endsAt?.getTime()).toBe(t.clock.now().getTime() + 3_600_000);
+    expect(await trail(g.id)).toEqual(expect.arrayContaining(["grant.scheduled", "grant.provisioning", "grant.started"]));
+  });
+
+  it("refuses a start in the past, too far ahead, or where the flow starts on the requester's Start", async () => {
+    const at = (ms: number) => new Date(t.clock.now().getTime() + ms).toISOString();
+    for (const [body, detail] of [
+      [{ ...request("google-sheets", "sheet-past"), startAt: at(-60_000) }, /future/],
+      [{ ...request("google-sheets", "sheet-far"), startAt: at(91 * 86_400_000) }, /90 days/],
+      [{ ...request("figma", "file-sched"), startAt: at(3_600_000) }, /press Start/],
+    ] as const) {
+      const res = await t.app.request("/api/v1/requests", json(body, bearer(token)));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: "invalid_start", detail: expect.stringMatching(detail) });
+    }
+  });
+
   it("does not let another person act on a grant", async () => {
     const view = await create(request("google-sheets", "sheet-rel"));
     const g = await grantOf(view.id);

@@ -63,6 +63,8 @@ export const PreviewResponseSchema = z.object({
   requireReason: z.boolean(),
   /** The flow asks for a change or incident ticket; its pattern, to check as the person types. */
   ticketPattern: z.string().nullable().default(null),
+  /** `on_approval`: access starts at approval, or at a start the request schedules; `on_start`: when the requester presses Start. */
+  activation: z.enum(["on_approval", "on_start"]).default("on_approval"),
 });
 export type PreviewResponse = z.infer<typeof PreviewResponseSchema>;
 
@@ -72,6 +74,8 @@ export const CreateRequestBodySchema = PreviewBodySchema.extend({
   reason: z.string().trim().max(2000).default(""),
   /** A change or incident ticket, when the flow asks for one. */
   ticket: z.string().trim().max(100).default(""),
+  /** Access from a later time (AWS TEAM's scheduled start): the grant waits, `scheduled`, until then. At most 90 days ahead. */
+  startAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type CreateRequestBody = z.input<typeof CreateRequestBodySchema>;
 

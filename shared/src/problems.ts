@@ -21,6 +21,7 @@ export const PROBLEMS = {
   grant_not_active: { status: 409, title: "This access is not active" },
   extend_not_allowed: { status: 403, title: "This access cannot be extended" },
   extend_limit: { status: 409, title: "This access cannot be extended further" },
+  invalid_start: { status: 400, title: "This start time cannot be used" },
   extension_pending: { status: 409, title: "An extension of this access is already waiting for approval" },
   grant_state: { status: 409, title: "Not possible in the access's current state" },
   invalid_signature: { status: 401, title: "The signature does not verify" },

@@ -70,6 +70,8 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
   const [duration, setDuration] = useState("");
   const [reason, setReason] = useState("");
   const [ticket, setTicket] = useState("");
+  /** A later start, as the datetime-local input has it (local time); empty: at approval. */
+  const [startAt, setStartAt] = useState("");
   const [busy, setBusy] = useState(false);
   const [fieldError, setFieldError] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -169,9 +171,18 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
     if (preview.requireReason && !reason.trim()) return setFieldError("Please say why you need access.");
     if (preview.ticketPattern && !new RegExp(preview.ticketPattern).test(ticket.trim()))
       return setFieldError("Please give the ticket this access is for.");
+    const start = startAt ? new Date(startAt) : null;
+    if (start && !(start.getTime() > Date.now())) return setFieldError("Please choose a start in the future, or leave it empty.");
     setBusy(true);
     setFieldError(null);
-    const res = await api.submit({ ...body, message: detection.message, duration, reason: reason.trim(), ticket: ticket.trim() });
+    const res = await api.submit({
+      ...body,
+      message: detection.message,
+      duration,
+      reason: reason.trim(),
+      ticket: ticket.trim(),
+      ...(start ? { startAt: start.toISOString() } : {}),
+    });
     setBusy(false);
     if (!res.ok) return setFieldError(res.problem.detail ?? res.problem.title);
     // Approved at once (by policy): the grant may still be set up, scheduled or wait to be started.
@@ -256,6 +267,17 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
               onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)}
             />
           </label>
+          {view.preview.activation !== "on_start" && (
+            <label>
+              Start (optional; empty: as soon as it is approved)
+              <input
+                type="datetime-local"
+                value={startAt}
+                data-testid="gh-start-at"
+                onInput={(e) => setStartAt((e.target as HTMLInputElement).value)}
+              />
+            </label>
+          )}
           {view.preview.ticketPattern && (
             <label>
               Ticket (required)

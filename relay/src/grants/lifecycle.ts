@@ -84,7 +84,13 @@ export async function createGrant(
     }
   }
   const activation = flow?.activation ?? "on_approval";
-  const start = initialGrant({ now, durationMs: durationMs(decision.duration), hasProvider: !!flow?.grant, activation });
+  const start = initialGrant({
+    now,
+    durationMs: durationMs(decision.duration),
+    hasProvider: !!flow?.grant,
+    activation,
+    startAt: request.startAt,
+  });
   const startWithinMs = durationMs(flow?.startWithin ?? settings.startWithin) ?? 86_400_000;
   const [grant] = await tx
     .insert(grants)

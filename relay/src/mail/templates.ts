@@ -67,6 +67,7 @@ function requestFacts(ctx: RequestContext): { text: string[]; html: HtmlEscapedS
     ["Resource", resourceLabel(ctx.resource)],
     ["URL", ctx.resource.url],
     ["Duration", ctx.duration],
+    ...(ctx.startAt ? ([["Starts", `${ctx.startAt.slice(0, 16).replace("T", " ")} UTC`]] as [string, string][]) : []),
     ["Reason", ctx.reason || "(none given)"],
     ...(ctx.ticket ? ([["Ticket", ctx.ticket]] as [string, string][]) : []),
     ["Flow", `${ctx.flowName}${stepLabel(ctx) ? ` (${stepLabel(ctx)})` : ""}`],

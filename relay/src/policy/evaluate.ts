@@ -52,6 +52,8 @@ export type Evaluation =
       notify: Channel[];
       /** Whether an approver may widen the grant to the whole app. */
       allowWholeApp: boolean;
+      /** When access starts: at approval (or a scheduled start the request asks for), or when the requester presses Start. */
+      activation: "on_approval" | "on_start";
       /** When undecided requests are reminded about and when they expire (relay-wide). */
       timing: { remindAfter: string; expireAfter: string };
       explain: string[];
@@ -274,6 +276,7 @@ function matched(
     ticket: definition.ticket ?? null,
     notify: definition.notify ?? approvalSettings.notify,
     allowWholeApp: definition.allowWholeApp ?? false,
+    activation: definition.activation ?? "on_approval",
     timing: { remindAfter: approvalSettings.remindAfter, expireAfter: approvalSettings.expireAfter },
     explain,
   };

@@ -24,6 +24,8 @@ export interface RequestContext {
   app: string;
   resource: { id: string | null; name: string | null; url: string };
   duration: string;
+  /** A scheduled start (ISO, UTC), when the requester asked for one. */
+  startAt?: string | null;
   reason: string;
   ticket: string | null;
   message: string;
@@ -51,6 +53,7 @@ export async function loadRequestContext(q: Db | Tx, request: RequestRow): Promi
     app: request.app,
     resource: { id: request.resourceId, name: request.resourceName, url: request.resourceUrl },
     duration: request.duration,
+    startAt: request.startAt?.toISOString() ?? null,
     reason: request.reason,
     ticket: request.ticket,
     message: request.message,

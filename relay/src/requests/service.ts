@@ -66,6 +66,7 @@ export async function previewRequest(relay: Relay, p: Principal, body: PreviewBo
     defaultDuration: e.defaultDuration,
     requireReason: e.requireReason,
     ticketPattern: e.ticket,
+    activation: e.activation,
   };
 }
 
@@ -89,9 +90,23 @@ export async function createRequest(
   const problem = requestProblem(e, body);
   if (problem) throw new ApiError(problem.code, problem.detail);
 
+  const startAt = body.startAt ? scheduledStart(e, new Date(body.startAt), relay.clock.now()) : null;
   return relay.database.db.transaction((tx) =>
-    openRequest(relay, tx, p, e, { ...body, ticket: e.ticket ? (body.ticket ?? null) : null }, meta, null),
+    openRequest(relay, tx, p, e, { ...body, ticket: e.ticket ? (body.ticket ?? null) : null, startAt }, meta, null),
   );
+}
+
+/** How far ahead a start may be scheduled. */
+const MAX_SCHEDULE_AHEAD_MS = 90 * 86_400_000;
+
+/** A requested start, checked: in the future, within 90 days, and only where access starts at approval. */
+function scheduledStart(e: Matched, startAt: Date, now: Date): Date {
+  if (e.activation === "on_start")
+    throw new ApiError("invalid_start", `Access of the flow '${e.flow.name}' starts when you press Start; it cannot be scheduled`);
+  if (startAt.getTime() <= now.getTime()) throw new ApiError("invalid_start", "The start must be in the future");
+  if (startAt.getTime() - now.getTime() > MAX_SCHEDULE_AHEAD_MS)
+    throw new ApiError("invalid_start", "The start may be at most 90 days ahead");
+  return startAt;
 }
 
 /** What a new request is: the ask as validated, and for an extension, the grant it extends. */
@@ -102,6 +117,8 @@ type NewRequest = {
   reason: string;
   ticket: string | null;
   duration: string;
+  /** A scheduled start (null: at approval). */
+  startAt?: Date | null;
 };
 
 /**
@@ -136,6 +153,7 @@ async function openRequest(
         ticket: body.ticket,
         duration: body.duration,
         extendsGrantId,
+        startAt: body.startAt ?? null,
         flowId: e.flow.id,
         flowName: e.flow.name,
         steps,
@@ -161,6 +179,7 @@ async function openRequest(
         flow: e.flow.id,
         steps,
         ...(extendsGrantId ? { extends: extendsGrantId } : {}),
+        ...(body.startAt ? { startAt: body.startAt.toISOString() } : {}),
       },
       ...meta,
     });

@@ -52,6 +52,8 @@ export const requests = pgTable(
      * approval gives new access instead. No foreign key: grants already point here.
      */
     extendsGrantId: uuid("extends_grant_id"),
+    /** A scheduled start the requester asked for: once approved, the grant waits (`scheduled`) until then. */
+    startAt: timestamp("start_at", { withTimezone: true }),
     sourceIp: text("source_ip"),
     userAgent: text("user_agent"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),

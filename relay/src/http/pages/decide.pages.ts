@@ -64,6 +64,7 @@ export function requestDetails(ctx: RequestContext): Fragment {
 <dt>Resource</dt><dd data-testid="resource">${r.name ?? r.id ?? "(whole app)"}${r.id && r.name ? html` <span class="muted">(${r.id})</span>` : ""}</dd>
 <dt>Page</dt><dd>${href ? html`<a href="${href}" rel="noreferrer noopener">${href}</a>` : r.url}</dd>
 <dt>Duration asked</dt><dd>${ctx.duration}</dd>
+${ctx.startAt ? html`<dt>Starts</dt><dd data-testid="starts">${ctx.startAt.slice(0, 16).replace("T", " ")} UTC</dd>` : ""}
 <dt>Reason</dt><dd data-testid="reason">${ctx.reason || "(none given)"}</dd>
 ${ctx.ticket ? html`<dt>Ticket</dt><dd data-testid="ticket">${ctx.ticket}</dd>` : ""}
 <dt>Flow</dt><dd>${ctx.flowName}${ctx.stepCount > 1 ? html` <span class="muted" data-testid="step">(step ${ctx.step} of ${ctx.stepCount})</span>` : ""}</dd>
