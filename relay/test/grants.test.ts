@@ -39,7 +39,15 @@ providers:
   - { id: nokey, type: scim, url: "${scimUrl}", token: "\${env:GH_TEST_UNSET_TOKEN}", groupBy: displayName }
 grants:
   warnings: [{ before: 10m }, { before: 1h, minGrant: 4h }]
+resourceTags:
+  - { app: airtable, resource: "fin-*", tags: [finance] }
 flows:
+  - id: airtable
+    name: Airtable (group by tag)
+    apps: [airtable]
+    approval: auto
+    durations: { choices: [1h] }
+    grant: { provider: acme-scim, target: { group: "{{ 'finance' in resource.tags ? 'airtable-finance' : 'airtable-all' }}" } }
   - id: docs
     name: Google Docs
     apps: [google-docs]
@@ -510,6 +518,15 @@ describe.each(engines)("grants through providers ($name)", (engine: Engine) => {
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ code: "invalid_start", detail: expect.stringMatching(detail) });
     }
+  });
+
+  it("fills targets with the resource's tags, as conditions see them", async () => {
+    scim.addGroup("airtable-finance");
+    scim.addGroup("airtable-all");
+    const tagged = await grantOf((await create(request("airtable", "fin-q3"))).id);
+    const plain = await grantOf((await create(request("airtable", "ops-rota"))).id);
+    expect(tagged.target).toEqual({ group: "airtable-finance" });
+    expect(plain.target).toEqual({ group: "airtable-all" });
   });
 
   it("does not let another person act on a grant", async () => {

@@ -16,11 +16,12 @@ import {
   transition,
 } from "../core/grant-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
-import { accessFlows, devices, grants, groups, memberships, outbox, requests, users } from "../db/schema/index.ts";
+import { accessFlows, devices, grants, groups, memberships, outbox, requests, settings, users } from "../db/schema/index.ts";
 import { ONLINE_WINDOW_MS } from "../devices/service.ts";
 import { grantFailedMail } from "../mail/templates.ts";
-import type { FlowDefinition, GrantSettings } from "../policy/model.ts";
-import { loadGrantSettings } from "../policy/snapshot.ts";
+import { resourceTagsOf } from "../policy/evaluate.ts";
+import type { FlowDefinition, GrantSettings, ResourceTag } from "../policy/model.ts";
+import { loadGrantSettings, RESOURCE_TAGS_SETTING } from "../policy/snapshot.ts";
 import { renderTarget, TemplateError } from "../policy/template.ts";
 import type { RequestRow } from "../requests/context.ts";
 import { notifyRequester, publishEvent } from "../requests/notify.ts";
@@ -461,6 +462,7 @@ async function alertAdmins(relay: Relay, tx: Tx, grant: GrantRow, request: Reque
 /** What templates see of a request: the requester (with groups and accounts), the resource, the request. */
 async function templateContext(tx: Tx, request: RequestRow, duration: string) {
   const [requester] = await tx.select().from(users).where(eq(users.id, request.requesterId));
+  const tagRows = await tx.select({ value: settings.value }).from(settings).where(eq(settings.key, RESOURCE_TAGS_SETTING));
   const groupRows = await tx
     .select({ id: groups.id })
     .from(memberships)
@@ -480,7 +482,7 @@ async function templateContext(tx: Tx, request: RequestRow, duration: string) {
       id: request.resourceId ?? "",
       name: request.resourceName ?? "",
       url: request.resourceUrl,
-      tags: [],
+      tags: resourceTagsOf((tagRows[0]?.value as ResourceTag[] | undefined) ?? [], request.app, request.resourceId),
     },
     request: { duration, reason: request.reason, ticket: request.ticket ?? "" },
   };

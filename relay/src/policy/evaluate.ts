@@ -13,6 +13,7 @@ import {
   type FlowDefinition,
   type PolicySnapshot,
   type Requirement,
+  type ResourceTag,
   type StepDefinition,
 } from "./model.ts";
 
@@ -243,10 +244,14 @@ function conditionContext(snapshot: PolicySnapshot, requester: DirectoryUser, in
 
 /** Every tag of every `resourceTags` entry whose app and glob match the resource, once each. */
 function tagsOf(snapshot: PolicySnapshot, input: PolicyInput): string[] {
-  const id = input.resourceId ?? "";
+  return resourceTagsOf(snapshot.resourceTags ?? [], input.app, input.resourceId);
+}
+
+/** The tags `resourceTags` gives a resource (conditions and provisioning targets see the same). */
+export function resourceTagsOf(entries: ResourceTag[], app: string, resourceId: string | null | undefined): string[] {
+  const id = resourceId ?? "";
   const tags = new Set<string>();
-  for (const t of snapshot.resourceTags ?? [])
-    if (t.app === input.app && globMatcher(t.resource)(id)) for (const tag of t.tags) tags.add(tag);
+  for (const t of entries) if (t.app === app && globMatcher(t.resource)(id)) for (const tag of t.tags) tags.add(tag);
   return [...tags];
 }
 

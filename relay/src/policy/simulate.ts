@@ -1,5 +1,5 @@
 import { durationMs, formatDuration } from "@gatehouse/shared";
-import { evaluatePolicy, requestProblem } from "./evaluate.ts";
+import { evaluatePolicy, requestProblem, resourceTagsOf } from "./evaluate.ts";
 import type { PolicySnapshot } from "./model.ts";
 import { renderTarget, TemplateError } from "./template.ts";
 
@@ -93,7 +93,13 @@ function provisioningPlan(snapshot: PolicySnapshot, flowId: string, input: Simul
         timezone: requester?.timezone ?? "UTC",
         accounts: requester?.accounts ?? {},
       },
-      resource: { app: input.app, id: input.resource ?? "", name: "", url: "", tags: [] },
+      resource: {
+        app: input.app,
+        id: input.resource ?? "",
+        name: "",
+        url: "",
+        tags: resourceTagsOf(snapshot.resourceTags ?? [], input.app, input.resource),
+      },
       request: { duration: input.duration, reason: input.reason ?? "", ticket: input.ticket ?? "" },
     });
     return { provider: flow.grant.provider, target, activation };
