@@ -6,7 +6,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { verifyChain } from "../src/audit/chain.ts";
 import { deliverDue } from "../src/channels/outbox.ts";
-import { auditEvents, grants, outbox, users } from "../src/db/schema/index.ts";
+import { accessFlows, auditEvents, grants, outbox, users } from "../src/db/schema/index.ts";
 import { retryGrant, revokeAllOf, revokeGrant } from "../src/grants/admin.ts";
 import { MAX_PROVIDER_ATTEMPTS, sendProviderCalls } from "../src/grants/effects.ts";
 import { expireDueGrants, sendWarnings, startAndLapse } from "../src/grants/expiry.ts";
@@ -42,6 +42,12 @@ grants:
 resourceTags:
   - { app: airtable, resource: "fin-*", tags: [finance] }
 flows:
+  - id: coda
+    name: Coda (a target map that misses)
+    apps: [coda]
+    approval: auto
+    durations: { choices: [1h] }
+    grant: { provider: acme-scim, target: { group: "{{ {'doc-a': 'coda-a'}[resource.id] }}" } }
   - id: airtable
     name: Airtable (group by tag)
     apps: [airtable]
@@ -527,6 +533,28 @@ describe.each(engines)("grants through providers ($name)", (engine: Engine) => {
     const plain = await grantOf((await create(request("airtable", "ops-rota"))).id);
     expect(tagged.target).toEqual({ group: "airtable-finance" });
     expect(plain.target).toEqual({ group: "airtable-all" });
+  });
+
+  it("fails a grant whose target cannot be worked out, and works it out again on an admin's retry once the flow is fixed", async () => {
+    const group = scim.addGroup("coda-doc-b");
+    const view = await create(request("coda", "doc-b"));
+    const failed = await grantOf(view.id);
+    expect(failed).toMatchObject({ state: "failed", failedAction: "grant", target: null });
+    expect(failed.failure).toMatch(/target cannot be worked out/);
+    // Retried before the flow is fixed: refused with the same reason, nothing queued.
+    const early = await retryGrant(t.relay, "ops@acme.test", failed.id, { ip: null, userAgent: null });
+    expect(early).toMatchObject({ ok: false, detail: expect.stringMatching(/target cannot be worked out/) });
+    const [flow] = await db().select().from(accessFlows).where(eq(accessFlows.id, "coda"));
+    const definition = flow?.definition as unknown as { grant: { target: Record<string, string> } };
+    definition.grant.target = { group: "coda-{{ resource.id }}" };
+    await db()
+      .update(accessFlows)
+      .set({ definition: definition as never })
+      .where(eq(accessFlows.id, "coda"));
+    expect((await retryGrant(t.relay, "ops@acme.test", failed.id, { ip: null, userAgent: null })).ok).toBe(true);
+    await work();
+    expect(await grantOf(view.id)).toMatchObject({ state: "active", target: { group: "coda-doc-b" } });
+    expect(scim.isMember(group, "dana@acme.test")).toBe(true);
   });
 
   it("does not let another person act on a grant", async () => {

@@ -3,9 +3,9 @@ import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import type { Transition } from "../core/grant-lifecycle.ts";
 import type { Db } from "../db/client.ts";
-import { grants, outbox, users } from "../db/schema/index.ts";
+import { grants, outbox, requests, users } from "../db/schema/index.ts";
 import type { RequestMeta } from "../devices/service.ts";
-import { applyGrantEvent } from "./lifecycle.ts";
+import { applyGrantEvent, flowOf, renderGrantTarget } from "./lifecycle.ts";
 
 /**
  * What admins do with grants: revoke one (with a reason the audit keeps),
@@ -60,6 +60,17 @@ export async function revokeAllOf(relay: Relay, admin: string, userId: string, r
 export async function retryGrant(relay: Relay, admin: string, grantId: string, meta: RequestMeta): Promise<Transition> {
   const now = relay.clock.now();
   return relay.database.db.transaction(async (tx) => {
+    // A grant that failed because its target could not be worked out is worked out again (the flow may be fixed by now).
+    const [failed] = await tx.select().from(grants).where(eq(grants.id, grantId)).for("update");
+    if (failed?.state === "failed" && failed.failedAction === "grant" && failed.target === null && failed.providerId) {
+      const [request] = await tx.select().from(requests).where(eq(requests.id, failed.requestId));
+      const flow = request ? await flowOf(tx, request.flowId) : null;
+      if (request && flow?.grant) {
+        const { target, error } = await renderGrantTarget(tx, flow, request, failed.duration);
+        if (error) return { ok: false, problem: "not_applicable", detail: error } satisfies Transition;
+        await tx.update(grants).set({ target }).where(eq(grants.id, grantId));
+      }
+    }
     const { result, grant } = await applyGrantEvent(relay, tx, grantId, { type: "retry", now }, admin, meta);
     if (result.ok && grant) {
       const action = grant.state === "provisioning" ? "grant" : "revoke";

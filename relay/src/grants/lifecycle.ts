@@ -74,16 +74,9 @@ export async function createGrant(
 ): Promise<GrantRow> {
   const flow = await flowOf(tx, request.flowId);
   const settings = await loadGrantSettings(tx);
-  let target: Record<string, string> | null = null;
-  let targetError: string | null = null;
-  if (flow?.grant) {
-    try {
-      target = renderTarget(flow.grant.target, await templateContext(tx, request, decision.duration));
-    } catch (e) {
-      if (!(e instanceof TemplateError)) throw e;
-      targetError = `The provisioning target cannot be worked out for this request: ${e.message}`;
-    }
-  }
+  const { target, error: targetError } = flow?.grant
+    ? await renderGrantTarget(tx, flow, request, decision.duration)
+    : { target: null, error: null };
   const activation = flow?.activation ?? "on_approval";
   const start = initialGrant({
     now,
@@ -132,6 +125,22 @@ export async function createGrant(
     if (failed.grant) return failed.grant;
   }
   return grant;
+}
+
+/** Where a grant of `flow` goes for this request: its `grant.target` filled in, or why it cannot be. */
+export async function renderGrantTarget(
+  tx: Tx,
+  flow: FlowDefinition,
+  request: RequestRow,
+  duration: string,
+): Promise<{ target: Record<string, string> | null; error: string | null }> {
+  if (!flow.grant) return { target: null, error: null };
+  try {
+    return { target: renderTarget(flow.grant.target, await templateContext(tx, request, duration)), error: null };
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    return { target: null, error: `The provisioning target cannot be worked out for this request: ${e.message}` };
+  }
 }
 
 /** The grant's next warning after `after` under the relay-wide warnings. */
