@@ -32,6 +32,10 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
     await expectProblem(await suite.t.app.request("/api/v1/devices/authorize", json({ email: "nobody@acme.test" })), 404, "unknown_user");
     await expectProblem(await suite.t.app.request("/api/v1/devices/authorize", json({ email: "old@acme.test" })), 403, "inactive_user");
     await expectProblem(await suite.t.app.request("/api/v1/requests", json(docsRequest())), 401, "unauthenticated");
+    // The bare paths are covered by the same (one) authentication as their sub-paths.
+    await expectProblem(await suite.t.app.request("/api/v1/requests"), 401, "unauthenticated");
+    await expectProblem(await suite.t.app.request("/api/v1/notices"), 401, "unauthenticated");
+    expect((await suite.t.app.request("/admin")).headers.get("location")).toBe("/admin/sign-in");
     await expectProblem(
       await suite.t.app.request("/api/v1/requests", json(docsRequest(), { authorization: "Bearer ght_forged" })),
       401,

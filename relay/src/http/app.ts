@@ -104,7 +104,6 @@ export function createApp(relay: Relay) {
   // The admin UI: sign-in is open; everything else needs an admin session (and CSRF on POST).
   pages.route("/", adminAuthPages(relay));
   const admin = new Hono<AdminEnv>();
-  admin.use("/admin", requireAdmin(relay));
   admin.use("/admin/*", requireAdmin(relay));
   for (const routes of [signOutRoute, requestPages, flowPages, directoryPages, simulatePages, settingsPages, auditPages, deliveryPages])
     admin.route("/", routes(relay));

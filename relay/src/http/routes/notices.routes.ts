@@ -28,7 +28,6 @@ function parseCursor(value: string | undefined): number {
 export function noticeRoutes(relay: Relay) {
   const auth = requireDevice(relay);
   return new Hono<AppEnv>()
-    .use("/notices", auth)
     .use("/notices/*", auth)
     .get("/notices", async (c) => {
       const after = parseCursor(c.req.query("after"));

@@ -11,7 +11,6 @@ import { readJson } from "../validate.ts";
 export function requestRoutes(relay: Relay) {
   const auth = requireDevice(relay);
   return new Hono<AppEnv>()
-    .use("/requests", auth)
     .use("/requests/*", auth)
     .post("/requests/preview", async (c) => {
       const body = await readJson(c, PreviewBodySchema);
