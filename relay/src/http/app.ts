@@ -4,6 +4,7 @@ import { csrf } from "hono/csrf";
 import { html } from "hono/html";
 import { secureHeaders } from "hono/secure-headers";
 import type { Relay } from "../context.ts";
+import type { RelayEnv } from "../env.ts";
 import { ApiError, handleError, problemBody, problemResponse } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { auditPages } from "./pages/admin/audit.pages.ts";
@@ -92,7 +93,7 @@ export function createApp(relay: Relay) {
       page(
         "Relay",
         html`<h1>Gatehouse relay</h1><p>This relay is running in <strong>${relay.env.mode}</strong> mode.</p>
-<ul><li><a href="/admin">Admin</a> (admins sign in by emailed link)</li><li><a href="/api/v1/openapi.json">API (OpenAPI)</a></li><li><a href="/.well-known/jwks.json">Signing keys (JWKS)</a></li>${relay.env.mode === "embedded" ? html`<li><a href="/dev/outbox">Dev mail outbox</a></li>` : ""}</ul>`,
+<ul><li><a href="/admin">Admin</a> (admins sign in by emailed link)</li><li><a href="/api/v1/openapi.json">API (OpenAPI)</a></li><li><a href="/.well-known/jwks.json">Signing keys (JWKS)</a></li>${devOutboxOpen(relay.env) ? html`<li><a href="/dev/outbox">Dev mail outbox</a></li>` : ""}</ul>`,
       ),
     ),
   );
@@ -100,7 +101,7 @@ export function createApp(relay: Relay) {
   pages.route("/", decidePages(relay));
   pages.route("/", reviewPages(relay));
   pages.route("/", taskPages(relay));
-  if (relay.env.mode === "embedded") pages.route("/", outboxPages(relay));
+  if (devOutboxOpen(relay.env)) pages.route("/", outboxPages(relay));
   // The admin UI: sign-in is open; everything else needs an admin session (and CSRF on POST).
   pages.route("/", adminAuthPages(relay));
   const admin = new Hono<AdminEnv>();
@@ -110,4 +111,14 @@ export function createApp(relay: Relay) {
   pages.route("/", admin);
   app.route("/", pages);
   return app;
+}
+
+/**
+ * The dev outbox shows held mail, sign-in links included, to anyone who asks.
+ * So it is open only where mail is held (embedded mode without SMTP) and the
+ * relay listens on loopback alone: a relay reachable from elsewhere, or one
+ * that sends its mail, never shows it.
+ */
+export function devOutboxOpen(env: RelayEnv): boolean {
+  return env.mode === "embedded" && !env.SMTP_URL && ["127.0.0.1", "localhost", "::1"].includes(env.HOST);
 }
