@@ -1,6 +1,6 @@
 import type { NoticeKind } from "@gatehouse/shared";
 import { durationMs } from "@gatehouse/shared";
-import { and, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { appendAudit } from "../audit/chain.ts";
 import { enqueueMail } from "../channels/outbox.ts";
 import type { WebhookEvent } from "../channels/webhook.ts";
@@ -16,15 +16,14 @@ import {
   transition,
 } from "../core/grant-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
-import { accessFlows, devices, grants, groups, memberships, outbox, requests, settings, users } from "../db/schema/index.ts";
-import { ONLINE_WINDOW_MS } from "../devices/service.ts";
+import { accessFlows, grants, groups, memberships, outbox, requests, settings, users } from "../db/schema/index.ts";
 import { grantFailedMail } from "../mail/templates.ts";
 import { resourceTagsOf } from "../policy/evaluate.ts";
 import type { FlowDefinition, GrantSettings, ResourceTag } from "../policy/model.ts";
 import { loadGrantSettings, RESOURCE_TAGS_SETTING } from "../policy/snapshot.ts";
 import { renderTarget, TemplateError } from "../policy/template.ts";
 import type { RequestRow } from "../requests/context.ts";
-import { notifyRequester, publishEvent } from "../requests/notify.ts";
+import { notifyRequester, onlineUsers, publishEvent } from "../requests/notify.ts";
 
 /**
  * The grant's life as the relay runs it: load the grant under a row lock,
@@ -343,23 +342,6 @@ async function runEffects(relay: Relay, tx: Tx, work: EffectWork[], actor: strin
 
   for (const { grant, request, effect, now } of each("alert_admins"))
     await alertAdmins(relay, tx, grant, request, effect.action, effect.error, now);
-}
-
-/** Which of these people have an extension online now (one query for all). */
-async function onlineUsers(tx: Tx, userIds: string[], now: Date): Promise<Set<string>> {
-  const ids = [...new Set(userIds)];
-  const rows = await tx
-    .selectDistinct({ userId: devices.userId })
-    .from(devices)
-    .where(
-      and(
-        inArray(devices.userId, ids),
-        isNull(devices.revokedAt),
-        gt(devices.expiresAt, now),
-        gt(devices.lastSeenAt, new Date(now.getTime() - ONLINE_WINDOW_MS)),
-      ),
-    );
-  return new Set(rows.map((r) => r.userId));
 }
 
 /** Queues provider calls in one insert; a call's key makes queueing it twice a no-op. */

@@ -165,6 +165,24 @@ const REQUESTER_TITLES: Partial<Record<NoticeKind, string>> = {
   "request.error": "Access request needs an admin",
 };
 
+/** Which of these people have an extension online now (seen in the last few minutes), in one query. */
+export async function onlineUsers(tx: Tx, userIds: string[], now: Date): Promise<Set<string>> {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return new Set();
+  const rows = await tx
+    .selectDistinct({ userId: devices.userId })
+    .from(devices)
+    .where(
+      and(
+        inArray(devices.userId, ids),
+        isNull(devices.revokedAt),
+        gt(devices.expiresAt, now),
+        gt(devices.lastSeenAt, new Date(now.getTime() - ONLINE_WINDOW_MS)),
+      ),
+    );
+  return new Set(rows.map((r) => r.userId));
+}
+
 /**
  * Tells the requester: a notice for their extension (pushed live, replayed
  * from a cursor), and a mail too when no extension of theirs has been online
@@ -184,23 +202,8 @@ export async function notifyRequester(
   await addNotice(tx, { userId: request.requesterId, kind, requestId: request.id, grantId }, now);
   const title = REQUESTER_TITLES[kind];
   if (!title) return;
-  if (knownOnline === true) return;
-  const online =
-    knownOnline === false
-      ? []
-      : await tx
-          .select({ id: devices.id })
-          .from(devices)
-          .where(
-            and(
-              eq(devices.userId, request.requesterId),
-              isNull(devices.revokedAt),
-              gt(devices.expiresAt, now),
-              gt(devices.lastSeenAt, new Date(now.getTime() - ONLINE_WINDOW_MS)),
-            ),
-          )
-          .limit(1);
-  if (online.length > 0) return;
+  const online = knownOnline ?? (await onlineUsers(tx, [request.requesterId], now)).has(request.requesterId);
+  if (online) return;
   const ctx = await loadRequestContext(tx, request);
   await enqueueMail(tx, requesterUpdateMail({ to: ctx.requester.email, ctx, title, line }), now, !relay.env.SMTP_URL, {
     requestId: request.id,
