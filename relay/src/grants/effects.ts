@@ -204,11 +204,9 @@ function unconfirmedGivesUp(row: OutboxRow, outcome: Outcome): Outcome {
 /** Sends one claimed provider call and records what came of it. */
 export const sendProviderCall = (relay: Relay, row: OutboxRow): Promise<void> => sendProviderCalls(relay, [row]);
 
-/** The row's new state for an outcome. */
-function outcomeSet(outcome: Exclude<Outcome, { kind: "wait" }>, row: OutboxRow, now: Date, final: boolean) {
+/** The row's new state for an outcome other than done (those are recorded together, in one statement). */
+function outcomeSet(outcome: Exclude<Outcome, { kind: "wait" | "done" }>, row: OutboxRow, now: Date, final: boolean) {
   switch (outcome.kind) {
-    case "done":
-      return { state: "sent" as const, sentAt: now, lastError: null, leasedUntil: null };
     case "cancel":
       return { state: "cancelled" as const, lastError: outcome.reason, leasedUntil: null };
     case "pending":

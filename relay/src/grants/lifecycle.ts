@@ -6,6 +6,7 @@ import { enqueueMail } from "../channels/outbox.ts";
 import type { WebhookEvent } from "../channels/webhook.ts";
 import type { Relay } from "../context.ts";
 import {
+  type ExtendRules,
   type GrantEffect,
   type GrantEvent,
   type GrantFacts,
@@ -15,7 +16,7 @@ import {
   type Transition,
   transition,
 } from "../core/grant-lifecycle.ts";
-import type { Tx } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, grants, groups, memberships, outbox, requests, settings, users } from "../db/schema/index.ts";
 import { grantFailedMail } from "../mail/templates.ts";
 import { resourceTagsOf } from "../policy/evaluate.ts";
@@ -53,9 +54,17 @@ export function grantFacts(g: GrantRow): GrantFacts {
 export const effectKey = (grantId: string, action: string, generation: number) => `${grantId}:${action}:${generation}`;
 
 /** The flow a request was made under, as stored now (null: the fallback, or a flow since deleted). */
-export async function flowOf(tx: Tx, flowId: string): Promise<FlowDefinition | null> {
+export async function flowOf(tx: Db | Tx, flowId: string): Promise<FlowDefinition | null> {
   const [row] = await tx.select({ definition: accessFlows.definition }).from(accessFlows).where(eq(accessFlows.id, flowId));
   return row?.definition ?? null;
+}
+
+/**
+ * A flow's `extend` as the machine takes it. `allowed` defaults to the
+ * flow's own; an approved extension passes `true` (its approvers said yes).
+ */
+export function extendRulesOf(rule: FlowDefinition["extend"], allowed = rule?.allowed === true): ExtendRules {
+  return { allowed, times: rule?.times, maxTotalMs: rule?.max ? durationMs(rule.max) : null };
 }
 
 /**

@@ -3,14 +3,14 @@ import { durationMs } from "@gatehouse/shared";
 import { eq } from "drizzle-orm";
 import type { Relay } from "../context.ts";
 import { type GrantEvent, type Transition, transition } from "../core/grant-lifecycle.ts";
-import type { Tx } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { grants, requests } from "../db/schema/index.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { ApiError } from "../http/errors.ts";
 import type { Matched } from "../policy/evaluate.ts";
 import { evaluateExtension, requestExtension } from "../requests/service.ts";
 import { loadRequestView, pendingExtensions } from "../requests/view.ts";
-import { applyGrantEvent, flowOf, type GrantRow, grantFacts } from "./lifecycle.ts";
+import { applyGrantEvent, extendRulesOf, flowOf, type GrantRow, grantFacts } from "./lifecycle.ts";
 
 /**
  * What the requester does with their own access: start it (an `on_start`
@@ -20,7 +20,7 @@ import { applyGrantEvent, flowOf, type GrantRow, grantFacts } from "./lifecycle.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-async function ownGrant(tx: Tx, p: Principal, id: string): Promise<GrantRow> {
+async function ownGrant(tx: Db | Tx, p: Principal, id: string): Promise<GrantRow> {
   if (!UUID.test(id)) throw new ApiError("not_found", "No such grant");
   const [grant] = await tx.select().from(grants).where(eq(grants.id, id));
   if (!grant || grant.userId !== p.user.id) throw new ApiError("not_found", "No such grant");
@@ -83,7 +83,7 @@ export async function extendGrant(relay: Relay, p: Principal, id: string, by: st
       type: "extend",
       now,
       byMs,
-      rules: { allowed: rule?.allowed === true, times: rule?.times, maxTotalMs: rule?.max ? durationMs(rule.max) : null },
+      rules: extendRulesOf(rule),
     };
     if (rule?.reapprove && routed) {
       // The rules are checked now too: approvers are never asked for what could not be given.
@@ -106,8 +106,8 @@ export async function extendGrant(relay: Relay, p: Principal, id: string, by: st
 /** The policy's routing of an extension request, when the grant's flow wants extensions approved (else null). */
 async function routeExtension(relay: Relay, p: Principal, id: string, by: string | undefined): Promise<Matched | null> {
   const { db } = relay.database;
-  const grant = await ownGrant(db as unknown as Tx, p, id);
-  const rule = (await flowOf(db as unknown as Tx, grant.flowId ?? ""))?.extend;
+  const grant = await ownGrant(db, p, id);
+  const rule = (await flowOf(db, grant.flowId ?? ""))?.extend;
   if (!rule?.reapprove) return null;
   const [original] = await db.select().from(requests).where(eq(requests.id, grant.requestId));
   if (!original) throw new Error("request vanished");

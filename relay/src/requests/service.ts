@@ -5,10 +5,11 @@ import type { z } from "zod";
 import { appendAudit } from "../audit/chain.ts";
 import { type ApproverReason, type Outcome, outcomeLine } from "../channels/message.ts";
 import type { Relay } from "../context.ts";
+import type { Transition } from "../core/grant-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
 import { approvals, grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
-import { applyGrantEvent, createGrant, flowOf } from "../grants/lifecycle.ts";
+import { applyGrantEvents, createGrant, extendRulesOf, flowOf } from "../grants/lifecycle.ts";
 import { ApiError } from "../http/errors.ts";
 import { evaluatePolicy, type Matched, requestProblem, resolveStepNow } from "../policy/evaluate.ts";
 import type { PolicySnapshot } from "../policy/model.ts";
@@ -139,66 +140,64 @@ async function openRequest(
   const deadlineAt = new Date(now.getTime() + (durationMs(timing.expireAfter) ?? 7 * 86_400_000));
   const remindAt = nextReminder(now, timing.remindAfter, deadlineAt);
   const steps: ResolvedStep[] = e.steps.map((s) => ({ require: s.require, approverIds: s.approvers.map((u) => u.id) }));
-  {
-    const [request] = await tx
-      .insert(requests)
-      .values({
-        requesterId: p.user.id,
-        app: body.app,
-        resourceId: body.resource.id,
-        resourceName: body.resource.name,
-        resourceUrl: body.resource.url,
-        message: body.message,
-        reason: body.reason,
-        ticket: body.ticket,
-        duration: body.duration,
-        extendsGrantId,
-        startAt: body.startAt ?? null,
-        flowId: e.flow.id,
-        flowName: e.flow.name,
-        steps,
-        channels: e.notify,
-        wholeAppAllowed: e.allowWholeApp,
-        deadlineAt: steps.length ? deadlineAt : null,
-        remindAt: steps.length ? remindAt : null,
-        sourceIp: meta.ip,
-        userAgent: meta.userAgent,
-        createdAt: now,
-      })
-      .returning();
-    if (!request) throw new Error("insert returned nothing");
-    await appendAudit(tx, {
-      at: now,
-      actor: p.user.email,
-      action: "request.created",
-      requestId: request.id,
-      data: {
-        app: body.app,
-        resource: body.resource,
-        duration: body.duration,
-        flow: e.flow.id,
-        steps,
-        ...(extendsGrantId ? { extends: extendsGrantId } : {}),
-        ...(body.startAt ? { startAt: body.startAt.toISOString() } : {}),
-      },
-      ...meta,
-    });
-    await publishEvent(relay, tx, "request.created", request, { actor: p.user.email }, now);
-    if (steps.length === 0) {
-      const { request: approved, grant } = await approveFinally(
-        relay,
-        tx,
-        request,
-        { duration: body.duration, wholeApp: false },
-        "policy:auto",
-        now,
-        meta,
-      );
-      return requestView(approved, grant);
-    }
-    await openStep(relay, tx, request, { kind: "opened" }, now);
-    return requestView(request, null);
+  const [request] = await tx
+    .insert(requests)
+    .values({
+      requesterId: p.user.id,
+      app: body.app,
+      resourceId: body.resource.id,
+      resourceName: body.resource.name,
+      resourceUrl: body.resource.url,
+      message: body.message,
+      reason: body.reason,
+      ticket: body.ticket,
+      duration: body.duration,
+      extendsGrantId,
+      startAt: body.startAt ?? null,
+      flowId: e.flow.id,
+      flowName: e.flow.name,
+      steps,
+      channels: e.notify,
+      wholeAppAllowed: e.allowWholeApp,
+      deadlineAt: steps.length ? deadlineAt : null,
+      remindAt: steps.length ? remindAt : null,
+      sourceIp: meta.ip,
+      userAgent: meta.userAgent,
+      createdAt: now,
+    })
+    .returning();
+  if (!request) throw new Error("insert returned nothing");
+  await appendAudit(tx, {
+    at: now,
+    actor: p.user.email,
+    action: "request.created",
+    requestId: request.id,
+    data: {
+      app: body.app,
+      resource: body.resource,
+      duration: body.duration,
+      flow: e.flow.id,
+      steps,
+      ...(extendsGrantId ? { extends: extendsGrantId } : {}),
+      ...(body.startAt ? { startAt: body.startAt.toISOString() } : {}),
+    },
+    ...meta,
+  });
+  await publishEvent(relay, tx, "request.created", request, { actor: p.user.email }, now);
+  if (steps.length === 0) {
+    const { request: approved, grant } = await approveFinally(
+      relay,
+      tx,
+      request,
+      { duration: body.duration, wholeApp: false },
+      "policy:auto",
+      now,
+      meta,
+    );
+    return requestView(approved, grant);
   }
+  await openStep(relay, tx, request, { kind: "opened" }, now);
+  return requestView(request, null);
 }
 
 /**
@@ -274,18 +273,12 @@ async function extendOnApproval(
     .for("update");
   if (locked?.state !== "active") return null;
   const rule = (await flowOf(tx, locked.flowId ?? ""))?.extend;
-  const { result, grant } = await applyGrantEvent(
+  const [{ result, grant }] = (await applyGrantEvents(
     relay,
     tx,
-    locked.id,
-    {
-      type: "extend",
-      now,
-      byMs,
-      rules: { allowed: true, times: rule?.times, maxTotalMs: rule?.max ? durationMs(rule.max) : null },
-    },
+    [{ grant: locked, event: { type: "extend", now, byMs, rules: extendRulesOf(rule, true) } }],
     actor,
-  );
+  )) as [{ result: Transition; grant: GrantRow }];
   // Approved but past the flow's limits by now (another extension came first): the access stays as it was, and the audit says why.
   if (!result.ok)
     await appendAudit(tx, {
@@ -296,7 +289,7 @@ async function extendOnApproval(
       grantId: locked.id,
       data: { problem: result.problem, detail: result.detail },
     });
-  return grant ?? locked;
+  return grant;
 }
 
 /** The next reminder after `from`, or null when it would come after the deadline. */

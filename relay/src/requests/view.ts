@@ -4,7 +4,7 @@ import { and, desc, eq, inArray } from "drizzle-orm";
 import { transition } from "../core/grant-lifecycle.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, grants, requestMessages, requests, users } from "../db/schema/index.ts";
-import { grantFacts, targetLabel } from "../grants/lifecycle.ts";
+import { extendRulesOf, grantFacts, targetLabel } from "../grants/lifecycle.ts";
 import type { FlowDefinition } from "../policy/model.ts";
 import { UNDECIDED } from "./states.ts";
 
@@ -23,8 +23,7 @@ export function extendOption(g: GrantRow, rule: ExtendRule, now: Date, extension
   const by = rule.by ?? g.duration;
   const byMs = durationMs(by);
   if (byMs === null) return null;
-  const rules = { allowed: true, times: rule.times, maxTotalMs: rule.max ? durationMs(rule.max) : null };
-  if (!transition(grantFacts(g), { type: "extend", now, byMs, rules }).ok) return null;
+  if (!transition(grantFacts(g), { type: "extend", now, byMs, rules: extendRulesOf(rule) }).ok) return null;
   return { by, remaining: rule.times === undefined ? null : rule.times - g.extensions, approval: rule.reapprove === true };
 }
 
