@@ -65,6 +65,24 @@ const fail = (detail?: string): Result<never> => ({ ok: false, problem: { code: 
 let root: HTMLElement;
 let push: (u: { request: RequestView; kind: string }) => void = () => {};
 
+/** The relay's preview for the Docs flow, one approver (Lee), one duration; `over` changes fields. */
+function previewOf(over: Partial<PreviewResponse> = {}): () => Promise<Result<PreviewResponse>> {
+  return async () => ({
+    ok: true,
+    value: {
+      flow: { id: "docs", name: "Docs" },
+      approval: "steps",
+      approvers: [{ email: "l@x", name: "Lee" }],
+      durations: ["1h"],
+      defaultDuration: "1h",
+      requireReason: false,
+      ticketPattern: null,
+      activation: "on_approval",
+      ...over,
+    },
+  });
+}
+
 function api(over: Partial<PanelApi> = {}): PanelApi {
   return {
     getSession: async () => ({
@@ -194,19 +212,7 @@ describe("panel: live updates", () => {
       api({
         submit,
         extendGrant,
-        preview: async () => ({
-          ok: true,
-          value: {
-            flow: { id: "docs", name: "Docs" },
-            approval: "steps",
-            approvers: [{ email: "l@x", name: "Lee" }],
-            durations: ["1h"],
-            defaultDuration: "1h",
-            requireReason: false,
-            ticketPattern: null,
-            activation: "on_approval" as const,
-          },
-        }),
+        preview: previewOf(),
       }),
     );
     await click("gh-open");
@@ -239,20 +245,7 @@ describe("panel: live updates", () => {
   });
   it("sends a scheduled start when one is chosen, and offers none where the flow starts on Start", async () => {
     const submit = vi.fn(async () => ({ ok: true, value: request(null, { state: "pending" }) }) as const);
-    const preview = (activation: PreviewResponse["activation"]) => async (): Promise<Result<PreviewResponse>> => ({
-      ok: true,
-      value: {
-        flow: { id: "docs", name: "Docs" },
-        approval: "steps",
-        approvers: [{ email: "l@x", name: "Lee" }],
-        durations: ["1h"],
-        defaultDuration: "1h",
-        requireReason: false,
-        ticketPattern: null,
-        activation,
-      },
-    });
-    await show(api({ submit, preview: preview("on_approval") }));
+    await show(api({ submit, preview: previewOf() }));
     await click("gh-open");
     const input = root.querySelector("[data-testid=gh-start-at]") as HTMLInputElement;
     const later = new Date(Date.now() + 2 * 3_600_000);
@@ -266,7 +259,7 @@ describe("panel: live updates", () => {
     root.remove();
     root = window.document.createElement("div");
     window.document.body.append(root);
-    await show(api({ submit, preview: preview("on_start") }));
+    await show(api({ submit, preview: previewOf({ activation: "on_start" }) }));
     await click("gh-open");
     expect(root.querySelector("[data-testid=gh-start-at]")).toBeNull();
   });
@@ -287,19 +280,7 @@ describe("panel: live updates", () => {
     await show(
       api({
         submit,
-        preview: async () => ({
-          ok: true,
-          value: {
-            flow: { id: "docs", name: "Docs" },
-            approval: "auto",
-            approvers: [],
-            durations: ["1h"],
-            defaultDuration: "1h",
-            requireReason: false,
-            ticketPattern: null,
-            activation: "on_approval" as const,
-          },
-        }),
+        preview: previewOf({ approval: "auto", approvers: [] }),
       }),
     );
     await click("gh-open");

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { asc, desc, gt, sql } from "drizzle-orm";
+import { chunks } from "../db/chunks.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { auditEvents, notices } from "../db/schema/index.ts";
 
@@ -110,10 +111,10 @@ async function writeChain(tx: Tx, w: ChainWrites): Promise<void> {
       return row;
     });
     // Identity values are taken in the order of the VALUES list; chunks stay within the parameter limit, in order.
-    for (let i = 0; i < rows.length; i += 1000) await tx.insert(auditEvents).values(rows.slice(i, i + 1000));
+    for (const part of chunks(rows)) await tx.insert(auditEvents).values(part);
   }
   if (w.notices.length) {
-    for (let i = 0; i < w.notices.length; i += 1000) await tx.insert(notices).values(w.notices.slice(i, i + 1000));
+    for (const part of chunks(w.notices)) await tx.insert(notices).values(part);
     // Delivered after commit, on every instance: ids only, the rows carry the data.
     for (const userId of new Set(w.notices.map((n) => n.userId))) await tx.execute(sql`select pg_notify(${NOTICE_CHANNEL}, ${userId})`);
   }

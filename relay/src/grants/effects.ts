@@ -5,6 +5,7 @@ import { networkReason } from "../adapters/providers/webhook.ts";
 import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import type { GrantEvent, ProviderAction } from "../core/grant-lifecycle.ts";
+import { chunks } from "../db/chunks.ts";
 import type { Tx } from "../db/client.ts";
 import { grants, outbox, settings, users } from "../db/schema/index.ts";
 import { PROVIDERS_SETTING } from "../policy/snapshot.ts";
@@ -248,8 +249,8 @@ async function recordOutcomes(relay: Relay, results: { row: OutboxRow; outcome: 
     // The common case, confirmed calls, in one statement; each still only while its claim holds.
     const done = recorded.filter((r) => r.outcome.kind === "done").map((r) => r.row);
     const doneIds = new Set<string>();
-    for (let i = 0; i < done.length; i += 500) {
-      const claims = done.slice(i, i + 500).map((row) => sql`(${row.id}::uuid, ${row.attempts}::int)`);
+    for (const part of chunks(done, 500)) {
+      const claims = part.map((row) => sql`(${row.id}::uuid, ${row.attempts}::int)`);
       const changed = await tx
         .update(outbox)
         .set({ state: "sent", sentAt: now, lastError: null, leasedUntil: null })

@@ -16,6 +16,7 @@ import {
   type Transition,
   transition,
 } from "../core/grant-lifecycle.ts";
+import { chunks } from "../db/chunks.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, grants, groups, memberships, outbox, requests, settings, users } from "../db/schema/index.ts";
 import { grantFailedMail } from "../mail/templates.ts";
@@ -233,22 +234,13 @@ export async function applyGrantEvents(
   }
   const updated = new Map<string, GrantRow>();
   for (const { set, ids } of groups.values())
-    for (let i = 0; i < ids.length; i += 1000)
-      for (const row of await tx
-        .update(grants)
-        .set(set)
-        .where(inArray(grants.id, ids.slice(i, i + 1000)))
-        .returning())
-        updated.set(row.id, row);
+    for (const part of chunks(ids))
+      for (const row of await tx.update(grants).set(set).where(inArray(grants.id, part)).returning()) updated.set(row.id, row);
 
   const requestIds = [...new Set([...updated.values()].map((g) => g.requestId))];
   const requestRows = new Map<string, RequestRow>();
-  for (let i = 0; i < requestIds.length; i += 1000)
-    for (const r of await tx
-      .select()
-      .from(requests)
-      .where(inArray(requests.id, requestIds.slice(i, i + 1000))))
-      requestRows.set(r.id, r);
+  for (const part of chunks(requestIds))
+    for (const r of await tx.select().from(requests).where(inArray(requests.id, part))) requestRows.set(r.id, r);
 
   const work: EffectWork[] = [];
   for (const { o, event } of changing) {
@@ -295,13 +287,13 @@ async function runEffects(relay: Relay, tx: Tx, work: EffectWork[], actor: strin
   for (const action of new Set(cancels.map((c) => c.effect.action))) {
     const ids = cancels.filter((c) => c.effect.action === action).map((c) => c.grant.id);
     const now = cancels[0]?.now ?? relay.clock.now();
-    for (let i = 0; i < ids.length; i += 1000)
+    for (const part of chunks(ids))
       await tx
         .update(outbox)
         .set({ state: "cancelled", lastError: "no longer wanted: the grant is ending" })
         .where(
           and(
-            inArray(outbox.grantId, ids.slice(i, i + 1000)),
+            inArray(outbox.grantId, part),
             eq(outbox.action, action),
             inArray(outbox.state, ["pending", "waiting"]),
             or(isNull(outbox.leasedUntil), lte(outbox.leasedUntil, now)),
@@ -383,11 +375,7 @@ async function queueCalls(
       createdAt: now,
     };
   });
-  for (let i = 0; i < rows.length; i += 500)
-    await tx
-      .insert(outbox)
-      .values(rows.slice(i, i + 500))
-      .onConflictDoNothing({ target: outbox.key });
+  for (const part of chunks(rows, 500)) await tx.insert(outbox).values(part).onConflictDoNothing({ target: outbox.key });
   // Wakes the outbox worker of every instance after commit.
   await tx.execute(sql`select pg_notify(${EFFECTS_CHANNEL}, '')`);
 }
