@@ -31,16 +31,22 @@ export async function bootRelay(opts: BootOptions): Promise<Relay> {
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
   const { text, config } = await readConfigFile(env.configPath);
   const database = opts.database ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }));
-  await database.migrate();
-  const fileHash = configFileHash(text);
-  if ((await appliedFileHash(database.db)) !== fileHash) {
-    await applyConfig(database.db, config, clock, { fileHash });
-    log.info("config file applied", { file: env.configPath });
-  } else {
-    log.info("config file unchanged since it was applied; keeping the policy in the database", { file: env.configPath });
+  try {
+    await database.migrate();
+    const fileHash = configFileHash(text);
+    if ((await appliedFileHash(database.db)) !== fileHash) {
+      await applyConfig(database.db, config, clock, { fileHash });
+      log.info("config file applied", { file: env.configPath });
+    } else {
+      log.info("config file unchanged since it was applied; keeping the policy in the database", { file: env.configPath });
+    }
+    const keys = await loadKeyRing(database.db, clock);
+    const bus = new NoticeBus();
+    await bus.start(database);
+    return { env, database, clock, keys, log, bus, drain: new AbortController() };
+  } catch (err) {
+    // A failed start leaves no connections behind (main.ts tries again while the database is away).
+    if (!opts.database) await database.close().catch(() => {});
+    throw err;
   }
-  const keys = await loadKeyRing(database.db, clock);
-  const bus = new NoticeBus();
-  await bus.start(database);
-  return { env, database, clock, keys, log, bus };
 }

@@ -13,4 +13,10 @@ export interface Relay {
   keys: KeyRing;
   log: Logger;
   bus: NoticeBus;
+  /**
+   * Aborted when the process is asked to stop (SIGTERM): readiness turns
+   * false and live streams end, so clients move to another instance while
+   * requests in flight finish.
+   */
+  drain: AbortController;
 }

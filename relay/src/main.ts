@@ -1,14 +1,21 @@
 import { serve } from "@hono/node-server";
 import { bootRelay } from "./boot.ts";
 import { ConfigError } from "./config/load.ts";
+import { databaseUnavailable, loggableError } from "./db/faults.ts";
 import { parseEnv } from "./env.ts";
 import { createApp } from "./http/app.ts";
+import { createLogger } from "./log.ts";
 import { startWorkers } from "./workers.ts";
+
+/** How long SIGTERM waits for requests in flight before closing what is left. */
+const DRAIN_MS = 10_000;
 
 /** `pnpm --filter @gatehouse/relay start`: boot, serve, run the workers, stop cleanly. */
 async function main() {
   const env = parseEnv(process.env);
-  const relay = await bootRelay({ env });
+  const log = createLogger(env.LOG_LEVEL);
+  guardProcess(log);
+  const relay = await bootWhenReachable(() => bootRelay({ env, log }), log);
   const app = createApp(relay);
   const workers = startWorkers(relay);
   const server = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, (info) => {
@@ -31,18 +38,71 @@ async function main() {
     void info;
   });
 
+  // SIGTERM drains: readiness turns false and live streams end (clients reconnect elsewhere),
+  // no new connections are taken, requests in flight finish, then the workers stop between ticks.
   let stopping = false;
-  const stop = async () => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    server.close();
+    log.info("draining", { signal });
+    relay.drain.abort();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const late = setTimeout(() => {
+      log.warn("requests still open after the drain period; closing them", { drainMs: DRAIN_MS });
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }, DRAIN_MS);
+    late.unref();
+    await closed;
+    clearTimeout(late);
     await workers.stop();
     await relay.bus.stop();
     await relay.database.close();
     process.exit(0);
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/**
+ * The last line of defence. A driver or socket error that escaped every
+ * caller (the database link dropped under a connection's feet) is logged and
+ * the relay serves on: requests fail with 503 and workers back off until the
+ * database is back. Anything else thrown from nowhere is a bug that may have
+ * left memory inconsistent, so it is logged and the process exits for its
+ * supervisor to restart it (nothing is lost: every effect is in the outbox).
+ */
+function guardProcess(log: ReturnType<typeof createLogger>): void {
+  const handle = (kind: string) => (err: unknown) => {
+    if (databaseUnavailable(err)) {
+      log.warn(`${kind} from the database connection; serving on`, loggableError(err));
+      return;
+    }
+    log.error(`${kind}; exiting`, {
+      ...loggableError(err),
+      stack: err instanceof Error ? err.stack?.split("\n").slice(1, 8).join("\n") : undefined,
+    });
+    process.exit(70);
+  };
+  process.on("uncaughtException", handle("uncaught exception"));
+  process.on("unhandledRejection", handle("unhandled rejection"));
+}
+
+/**
+ * Boots, and while the database cannot be reached waits and tries again
+ * (a relay restarted during an outage comes up when the database does,
+ * instead of exiting in a restart loop). Other errors stop the start.
+ */
+async function bootWhenReachable<T>(boot: () => Promise<T>, log: ReturnType<typeof createLogger>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await boot();
+    } catch (err) {
+      const away = databaseUnavailable(err);
+      if (!away) throw err;
+      if (attempt === 1) log.warn("the database is unreachable; waiting for it", away);
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 250 * 2 ** (attempt - 1))));
+    }
+  }
 }
 
 main().catch((err) => {

@@ -1,6 +1,7 @@
 import nodemailer from "nodemailer";
 import { deliverDue } from "./channels/outbox.ts";
 import type { Relay } from "./context.ts";
+import { databaseUnavailable, loggableError } from "./db/faults.ts";
 import { sendProviderCalls } from "./grants/effects.ts";
 import { expireDueGrants, sendWarnings, startAndLapse } from "./grants/expiry.ts";
 import { EFFECTS_CHANNEL } from "./grants/lifecycle.ts";
@@ -19,21 +20,28 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
   const wakers = new Map<string, () => void>();
 
   const loop = (name: string, intervalMs: number, tick: () => Promise<unknown>) => {
+    let failures = 0;
     loops.push(
       (async () => {
         while (!stopped) {
           try {
             await tick();
+            if (failures > 0) relay.log.info(`${name} resumed`, { failedTicks: failures });
+            failures = 0;
           } catch (err) {
-            relay.log.error(`${name} tick failed`, { error: (err as Error).message });
+            failures++;
+            reportFailure(relay, name, err, failures);
           }
           if (stopped) break;
           await new Promise<void>((resolve) => {
-            const t = setTimeout(() => {
-              sleepers.delete(t);
-              wakers.delete(name);
-              resolve();
-            }, intervalMs);
+            const t = setTimeout(
+              () => {
+                sleepers.delete(t);
+                wakers.delete(name);
+                resolve();
+              },
+              failures ? retryDelay(intervalMs, failures) : intervalMs,
+            );
             sleepers.set(t, resolve);
             wakers.set(name, () => {
               clearTimeout(t);
@@ -58,9 +66,13 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
   loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () => deliverDue(relay, senders));
   // A queued provider call is sent at once, not at the next tick (on whichever instance hears first).
   const unlisten = relay.database
-    .listen(EFFECTS_CHANNEL, () => wakers.get("outbox")?.())
+    .listen(
+      EFFECTS_CHANNEL,
+      () => wakers.get("outbox")?.(),
+      () => wakers.get("outbox")?.(),
+    )
     .catch((err: Error) => {
-      relay.log.warn("cannot listen for queued provider calls", { error: err.message });
+      relay.log.warn("cannot listen for queued provider calls", loggableError(err));
       return null;
     });
 
@@ -76,6 +88,25 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
       await Promise.all(loops);
     },
   };
+}
+
+/** Longest wait between failed ticks, so a loop is working again within seconds of the database's return. */
+export const MAX_RETRY_MS = 2_000;
+
+/** After `failures` failed ticks in a row: 250 ms, doubling, at most MAX_RETRY_MS and never longer than the loop's own interval. */
+export function retryDelay(intervalMs: number, failures: number): number {
+  return Math.min(intervalMs, MAX_RETRY_MS, 250 * 2 ** Math.min(failures - 1, 10));
+}
+
+/**
+ * Logs a failed tick. An outage is one warning when it starts (every loop
+ * hits it at once and on every retry); a bug is an error every time.
+ */
+function reportFailure(relay: Relay, name: string, err: unknown, failures: number): void {
+  const away = databaseUnavailable(err);
+  if (!away) relay.log.error(`${name} tick failed`, loggableError(err));
+  else if (failures === 1) relay.log.warn(`${name} paused: the database is unreachable; retrying`, away);
+  else relay.log.debug(`${name} still waiting for the database`, { failures, ...away });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { handleError, redactMessage, redactPath, stackFrames } from "../src/http/errors.ts";
+import { redactMessage, stackFrames } from "../src/db/faults.ts";
+import { handleError, redactPath } from "../src/http/errors.ts";
 import type { Logger } from "../src/log.ts";
 
 /**

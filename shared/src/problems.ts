@@ -26,6 +26,7 @@ export const PROBLEMS = {
   grant_state: { status: 409, title: "Not possible in the access's current state" },
   invalid_signature: { status: 401, title: "The signature does not verify" },
   internal: { status: 500, title: "Internal error" },
+  unavailable: { status: 503, title: "The relay cannot reach its database just now; try again shortly" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;

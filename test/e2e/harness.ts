@@ -53,10 +53,10 @@ export class RelayProcess {
     child.stderr?.on("data", (d) => (this.output += d));
     this.#child = child;
     await waitFor(
-      "the relay to answer /healthz",
+      "the relay to answer /readyz",
       async () => {
         if (child.exitCode !== null) throw new Error(`relay exited: ${this.output}`);
-        return fetch(`${this.url}/healthz`)
+        return fetch(`${this.url}/readyz`)
           .then((r) => r.ok)
           .catch(() => false);
       },
@@ -65,7 +65,7 @@ export class RelayProcess {
     this.ready = true;
   }
 
-  /** Whether it answered /healthz since it last started (and has not been killed since). */
+  /** Whether it answered /readyz since it last started (and has not been killed since). */
   ready = false;
 
   /** Whether the process is running. */

@@ -30,6 +30,9 @@ export class RelayError extends Error {
   }
 }
 
+/** Tries of one create before the panel is told it failed. */
+const CREATE_ATTEMPTS = 3;
+
 /** The typed client of the relay API; every response is parsed with the shared schema. */
 export class RelayClient {
   readonly baseUrl: string;
@@ -76,8 +79,21 @@ export class RelayClient {
   preview(body: PreviewBody): Promise<PreviewResponse> {
     return this.#call("POST", "/requests/preview", PreviewResponseSchema, body);
   }
-  createRequest(body: CreateRequestBody): Promise<RequestView> {
-    return this.#call("POST", "/requests", RequestViewSchema, body);
+  /**
+   * Files a request. A lost answer (the network, a relay restarting, 503
+   * while its database fails over) is retried a few times under the same
+   * Idempotency-Key, so the relay never makes two requests of one ask.
+   */
+  async createRequest(body: CreateRequestBody, key: string = crypto.randomUUID()): Promise<RequestView> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#call("POST", "/requests", RequestViewSchema, body, { "idempotency-key": key });
+      } catch (err) {
+        const transient = err instanceof RelayError && (err.status === 0 || err.status === 502 || err.status === 503 || err.status === 504);
+        if (!transient || attempt >= CREATE_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
   }
   answer(requestId: string, answer: string): Promise<RequestView> {
     return this.#call("POST", `/requests/${encodeURIComponent(requestId)}/answer`, RequestViewSchema, { answer });

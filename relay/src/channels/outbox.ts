@@ -2,6 +2,7 @@ import { and, eq, inArray, isNotNull, lte, or, sql } from "drizzle-orm";
 import type { Transporter } from "nodemailer";
 import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
+import { loggableError } from "../db/faults.ts";
 import { outbox } from "../db/schema/index.ts";
 import { DeliveryError, httpFailure } from "./http.ts";
 import { slackApi } from "./slack.ts";
@@ -174,7 +175,7 @@ function heartbeat(relay: Relay, rows: OutboxRow[], busy: Set<string>): () => vo
           isNotNull(outbox.leasedUntil),
         ),
       )
-      .catch((err: Error) => relay.log.warn("lease renewal failed", { error: err.message }));
+      .catch((err: unknown) => relay.log.warn("lease renewal failed", loggableError(err)));
   }, LEASE_MS / 3);
   timer.unref?.();
   return () => clearInterval(timer);

@@ -24,8 +24,15 @@ const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), "../..
 export interface Database {
   db: Db;
   kind: "pglite" | "postgres";
-  /** Calls `onNotify(payload)` for each NOTIFY on `channel` (after commit). */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify(payload)` for each NOTIFY on `channel` (after commit).
+   * When the listening connection is lost and made again, NOTIFYs sent in
+   * between are gone: `onRelisten` is called then, so the listener can catch
+   * up from the rows.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onRelisten?: () => void): Promise<() => Promise<void>>;
+  /** Whether the database answers `select 1` within `timeoutMs` (readiness). */
+  ping(timeoutMs: number): Promise<boolean>;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /** This process's id among relay instances: stamped on what it claims (outbox rows). */
@@ -54,8 +61,13 @@ export async function openPglite(dataDir: string): Promise<Database> {
     db,
     kind: "pglite",
     async listen(channel, onNotify) {
+      // In-process: the connection is never lost, so there is nothing to relisten after.
       const unsub = await client.listen(channel, onNotify);
       return unsub;
+    },
+    ping: async () => {
+      await client.query("select 1");
+      return true;
     },
     async migrate() {
       await migratePglite(db as never, { migrationsFolder });
@@ -68,13 +80,48 @@ export async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
+/**
+ * How long the relay waits on PostgreSQL before giving up, so that a lost
+ * database turns into quick errors (503, a worker backing off) instead of
+ * requests and ticks that hang. A statement is cut by the server after
+ * `statement_timeout`; a transaction left idle (its client gone) after
+ * `idle_in_transaction_session_timeout`, so it cannot hold row locks for long.
+ */
+export const POSTGRES_TIMEOUTS = {
+  /** Seconds to open a connection (TCP and start-up). */
+  connect: 5,
+  /** Seconds an unused pooled connection is kept. */
+  idle: 60,
+  /** Seconds of silence before TCP keepalive probes a connection (a dead peer found without a query). */
+  keepAlive: 10,
+  /** Seconds a connection lives at most, so a failover's new primary is reached soon. */
+  maxLifetime: 30 * 60,
+  statementMs: 15_000,
+  idleInTransactionMs: 30_000,
+} as const;
+
 /** Opens PostgreSQL through postgres.js; migrations use a separate single connection. */
 export async function openPostgres(url: string): Promise<Database> {
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const client = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    connect_timeout: POSTGRES_TIMEOUTS.connect,
+    idle_timeout: POSTGRES_TIMEOUTS.idle,
+    keep_alive: POSTGRES_TIMEOUTS.keepAlive,
+    max_lifetime: POSTGRES_TIMEOUTS.maxLifetime,
+    connection: {
+      application_name: "gatehouse-relay",
+      statement_timeout: POSTGRES_TIMEOUTS.statementMs,
+      idle_in_transaction_session_timeout: POSTGRES_TIMEOUTS.idleInTransactionMs,
+    },
+  });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   collectChainWrites(db);
   const instanceId = randomUUID();
-  const liveness = await holdInstanceLock(url, instanceId);
+  const liveness = await holdInstanceLock(url, instanceId).catch(async (err: unknown) => {
+    await client.end({ timeout: 1 });
+    throw err;
+  });
   return {
     db,
     kind: "postgres",
@@ -82,12 +129,39 @@ export async function openPostgres(url: string): Promise<Database> {
     instanceAlive: (claimedBy) =>
       // Uncorrelated, so PostgreSQL reads pg_locks once per statement (a hashed subplan), not once per row.
       sql`(hashtext(${claimedBy})::oid in (select l.objid from pg_locks l where l.locktype = 'advisory' and l.granted and l.classid = ${INSTANCE_LOCK}::int::oid and l.objsubid = 2))`,
-    async listen(channel, onNotify) {
-      const sub = await client.listen(channel, (payload) => onNotify(payload));
+    async listen(channel, onNotify, onRelisten) {
+      // postgres.js keeps one connection for LISTEN and makes it again when it is lost;
+      // its third callback runs on every (re)subscription, the first included.
+      let subscribed = false;
+      const sub = await client.listen(
+        channel,
+        (payload) => onNotify(payload),
+        () => {
+          if (subscribed) onRelisten?.();
+          subscribed = true;
+        },
+      );
       return () => sub.unlisten();
     },
+    async ping(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      try {
+        return await Promise.race([
+          client`select 1`.then(
+            () => true,
+            () => false,
+          ),
+          late,
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async migrate() {
-      const migrator = postgres(url, { max: 1, onnotice: () => {} });
+      const migrator = postgres(url, { max: 1, connect_timeout: POSTGRES_TIMEOUTS.connect, onnotice: () => {} });
       try {
         // Instances starting together on a fresh database take turns (one connection, so the
         // session lock is held until `end`): the first migrates, the others find nothing to do.
@@ -112,9 +186,18 @@ export async function openPostgres(url: string): Promise<Database> {
  * while the process lives, the lock is taken again on the next check.
  */
 async function holdInstanceLock(url: string, id: string): Promise<{ stop(): Promise<void> }> {
-  const conn = postgres(url, { max: 1, idle_timeout: 0, onnotice: () => {} });
+  const conn = postgres(url, {
+    max: 1,
+    idle_timeout: 0,
+    connect_timeout: POSTGRES_TIMEOUTS.connect,
+    keep_alive: POSTGRES_TIMEOUTS.keepAlive,
+    onnotice: () => {},
+  });
   const take = () => conn`select pg_advisory_lock(${INSTANCE_LOCK}::int, hashtext(${id}))`;
-  await take();
+  await take().catch(async (err: unknown) => {
+    await conn.end({ timeout: 1 });
+    throw err;
+  });
   const timer = setInterval(() => {
     conn`select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and objid = hashtext(${id})::oid and objsubid = 2`
       .then((held) => (held.length ? undefined : take()))

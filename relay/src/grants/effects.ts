@@ -7,6 +7,7 @@ import type { Relay } from "../context.ts";
 import type { GrantEvent, ProviderAction } from "../core/grant-lifecycle.ts";
 import { chunks } from "../db/chunks.ts";
 import type { Tx } from "../db/client.ts";
+import { loggableError } from "../db/faults.ts";
 import { grants, outbox, settings, users } from "../db/schema/index.ts";
 import { PROVIDERS_SETTING } from "../policy/snapshot.ts";
 import { applyGrantEvent, applyGrantEvents } from "./lifecycle.ts";
@@ -172,7 +173,7 @@ export async function sendProviderCalls(relay: Relay, rows: OutboxRow[]): Promis
   try {
     await recordOutcomes(relay, results);
   } catch (err) {
-    relay.log.warn("recording provider calls together failed; recording each", { error: (err as Error).message });
+    relay.log.warn("recording provider calls together failed; recording each", loggableError(err));
     for (const one of results)
       await recordOutcomes(relay, [one]).catch((e: Error) => relay.log.error("recording a provider call failed", { error: e.message }));
   }

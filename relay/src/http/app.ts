@@ -1,8 +1,9 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import { csrf } from "hono/csrf";
 import { html } from "hono/html";
 import { secureHeaders } from "hono/secure-headers";
+import { timeout } from "hono/timeout";
 import type { Relay } from "../context.ts";
 import type { RelayEnv } from "../env.ts";
 import { ApiError, handleError, problemBody, problemResponse } from "./errors.ts";
@@ -28,6 +29,12 @@ import { grantRoutes, provisioningRoutes } from "./routes/grants.routes.ts";
 import { noticeRoutes } from "./routes/notices.routes.ts";
 import { requestRoutes } from "./routes/requests.routes.ts";
 
+/** How long `/readyz` waits for `select 1`. */
+const READY_TIMEOUT_MS = 2_000;
+/** Longer than a statement may run (POSTGRES_TIMEOUTS.statementMs) plus a connect, so a request normally fails on its own first. */
+export const REQUEST_DEADLINE_MS = 25_000;
+const deadline = timeout(REQUEST_DEADLINE_MS, () => new ApiError("unavailable", "The relay could not answer in time"));
+
 /**
  * Builds the relay's HTTP app: the JSON API under `/api/v1` (problem+json
  * errors, CORS for the extension, bearer device tokens) and the server-rendered
@@ -42,10 +49,19 @@ export function createApp(relay: Relay) {
       : c.html(page("Not found", html`<h1>Not found</h1><p>There is nothing at this address.</p>`), 404),
   );
 
-  app.get("/healthz", async (c) => {
-    await relay.database.db.execute("select 1");
-    return c.json({ status: "ok", mode: relay.env.mode });
-  });
+  // Liveness does no I/O: a relay waiting for its database is alive, and must not be restarted for it.
+  app.get("/livez", (c) => c.json({ status: "ok" }));
+  // Readiness: the database answers in time and the process is not draining (a balancer sends no new work then).
+  const ready = async (c: Context) => {
+    if (relay.drain.signal.aborted) return problemResponse(c, problemBody("unavailable", "This relay is shutting down"));
+    if (!(await relay.database.ping(READY_TIMEOUT_MS)))
+      return problemResponse(c, problemBody("unavailable", `The database did not answer within ${READY_TIMEOUT_MS} ms`));
+    return c.json({ status: "ok", mode: relay.env.mode, database: relay.database.kind });
+  };
+  app.get("/readyz", ready);
+  app.get("/healthz", ready); // the older name, kept for existing probes
+  // No request waits on the database for ever: past the deadline the client hears 503 and retries.
+  app.use("*", async (c, next) => (c.req.path.endsWith("/stream") ? next() : deadline(c, next)));
   app.get("/.well-known/jwks.json", (c) => {
     c.header("cache-control", "public, max-age=300");
     return c.json(relay.keys.jwks);
@@ -54,7 +70,7 @@ export function createApp(relay: Relay) {
   // The API is called by the extension's background worker (another origin) with
   // a bearer token and no cookies, so any origin may call it.
   const api = new Hono();
-  api.use("*", cors({ origin: "*", allowHeaders: ["authorization", "content-type", "last-event-id"], maxAge: 600 }));
+  api.use("*", cors({ origin: "*", allowHeaders: ["authorization", "content-type", "last-event-id", "idempotency-key"], maxAge: 600 }));
   api.get("/openapi.json", (c) => c.json(openApiDocument(relay.env.publicUrl)));
   api.route("/", deviceRoutes(relay));
   api.route("/", requestRoutes(relay));

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
+import { databaseUnavailable, errorFacts, redactMessage, stackFrames } from "../db/faults.ts";
 import type { Logger } from "../log.ts";
 
 /**
@@ -46,7 +47,19 @@ export function handleError(log: Logger) {
         err.status === 404 ? "not_found" : err.status === 401 ? "unauthenticated" : err.status === 403 ? "forbidden" : "validation_failed";
       return problemResponse(c, { ...problemBody(code, err.message || undefined), status: err.status });
     }
-    log.error("unhandled error", { path: redactPath(c.req.path), error: redactMessage(err.message), stack: stackFrames(err.stack) });
+    const away = databaseUnavailable(err);
+    if (away) {
+      // An outage, not a bug: the client is told to come back; the workers log the outage itself.
+      log.warn("database unavailable", { path: redactPath(c.req.path), ...away });
+      c.header("retry-after", "2");
+      return problemResponse(c, problemBody("unavailable"));
+    }
+    log.error("unhandled error", {
+      path: redactPath(c.req.path),
+      error: redactMessage(err.message),
+      ...errorFacts(err),
+      stack: stackFrames(err.stack),
+    });
     return problemResponse(c, problemBody("internal"));
   };
 }
@@ -57,21 +70,4 @@ const SECRET_PATHS = /^(\/(?:decide|pair|tasks|admin\/sign-in))\/[^/]+/;
 /** A request path fit for the logs: a signed link's token is cut off. */
 export function redactPath(path: string): string {
   return path.replace(SECRET_PATHS, "$1/…");
-}
-
-/**
- * An error message fit for the logs. A failed query's message carries its
- * parameters (mail bodies with links, tokens' hashes): only the statement is
- * kept.
- */
-export function redactMessage(message: string): string {
-  const params = message.search(/\nparams: /);
-  return params >= 0 ? `${message.slice(0, params)}\nparams: (not logged)` : message;
-}
-
-/** The stack's frames only: its first lines repeat the message, parameters and all. */
-export function stackFrames(stack: string | undefined): string | undefined {
-  if (!stack) return undefined;
-  const at = stack.indexOf("\n    at ");
-  return at >= 0 ? stack.slice(at + 1) : undefined;
 }

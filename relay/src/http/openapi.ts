@@ -129,8 +129,24 @@ export function openApiDocument(serverUrl: string) {
         post: {
           summary: "Ask for access",
           security: bearer,
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description: "A key per ask (a UUID): a retried create with the same key returns the first request instead of making another",
+              schema: { type: "string", minLength: 1, maxLength: 255 },
+            },
+          ],
           requestBody: json("CreateRequestBody"),
-          responses: { 201: { description: "Created", ...json("RequestView") }, default: problem },
+          responses: {
+            200: {
+              description: "A retry of an earlier create with the same Idempotency-Key: that request, as it is now",
+              ...json("RequestView"),
+            },
+            201: { description: "Created", ...json("RequestView") },
+            default: problem,
+          },
         },
       },
       "/requests/{id}/answer": {

@@ -13,9 +13,16 @@ export class NoticeBus {
   #unlisten: (() => Promise<void>) | null = null;
 
   async start(database: Database): Promise<void> {
-    this.#unlisten = await database.listen(NOTICE_CHANNEL, (userId) => {
-      for (const fn of this.#listeners.get(userId) ?? []) fn();
-    });
+    this.#unlisten = await database.listen(
+      NOTICE_CHANNEL,
+      (userId) => {
+        for (const fn of this.#listeners.get(userId) ?? []) fn();
+      },
+      // The listening connection was lost: notices committed meanwhile were never announced, so every stream looks.
+      () => {
+        for (const set of this.#listeners.values()) for (const fn of set) fn();
+      },
+    );
   }
 
   async stop(): Promise<void> {

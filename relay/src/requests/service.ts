@@ -7,6 +7,7 @@ import { type ApproverReason, type Outcome, outcomeLine } from "../channels/mess
 import type { Relay } from "../context.ts";
 import type { Transition } from "../core/grant-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
+import { uniqueViolation } from "../db/faults.ts";
 import { approvals, grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { applyGrantEvents, createGrant, extendRulesOf, flowOf } from "../grants/lifecycle.ts";
@@ -16,7 +17,7 @@ import type { PolicySnapshot } from "../policy/model.ts";
 import { currentPolicySnapshot } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
-import { requestView } from "./view.ts";
+import { loadRequestView, requestView } from "./view.ts";
 
 /** What the requester hears when the approval does not give access at once. */
 function approvedLine(outcome: Outcome, grant: GrantRow): string {
@@ -81,7 +82,12 @@ export async function createRequest(
   p: Principal,
   body: z.output<typeof CreateRequestBodySchema>,
   meta: RequestMeta,
-): Promise<RequestView> {
+  idempotencyKey: string | null = null,
+): Promise<{ view: RequestView; replayed: boolean }> {
+  if (idempotencyKey) {
+    const earlier = await replayOf(relay, p, body, idempotencyKey);
+    if (earlier) return earlier;
+  }
   const e = await evaluateFor(relay, p.user.email, body, {
     durationMs: durationMs(body.duration),
     reason: body.reason,
@@ -92,9 +98,41 @@ export async function createRequest(
   if (problem) throw new ApiError(problem.code, problem.detail);
 
   const startAt = body.startAt ? scheduledStart(e, new Date(body.startAt), relay.clock.now()) : null;
-  return relay.database.db.transaction((tx) =>
-    openRequest(relay, tx, p, e, { ...body, ticket: e.ticket ? (body.ticket ?? null) : null, startAt }, meta, null),
-  );
+  try {
+    const view = await relay.database.db.transaction((tx) =>
+      openRequest(relay, tx, p, e, { ...body, ticket: e.ticket ? (body.ticket ?? null) : null, startAt, idempotencyKey }, meta, null),
+    );
+    return { view, replayed: false };
+  } catch (err) {
+    // The same key, sent twice at once (a retry racing the original): one insert wins, the other answers with it.
+    const earlier = idempotencyKey && uniqueViolation(err, IDEMPOTENCY_CONSTRAINT) ? await replayOf(relay, p, body, idempotencyKey) : null;
+    if (earlier) return earlier;
+    throw err;
+  }
+}
+
+const IDEMPOTENCY_CONSTRAINT = "requests_requester_idempotency_key";
+
+/**
+ * The request an earlier create with this key made, as it is now, or null.
+ * A key reused for a different ask is a client bug, refused rather than
+ * answered with the wrong request.
+ */
+async function replayOf(
+  relay: Relay,
+  p: Principal,
+  body: z.output<typeof CreateRequestBodySchema>,
+  key: string,
+): Promise<{ view: RequestView; replayed: true } | null> {
+  const db = relay.database.db;
+  const [row] = await db
+    .select({ id: requests.id, app: requests.app, url: requests.resourceUrl, duration: requests.duration })
+    .from(requests)
+    .where(and(eq(requests.requesterId, p.user.id), eq(requests.idempotencyKey, key)));
+  if (!row) return null;
+  if (row.app !== body.app || row.url !== body.resource.url || row.duration !== body.duration)
+    throw new ApiError("conflict", "This Idempotency-Key was already used for a different request");
+  return { view: await loadRequestView(db, row.id, relay.clock.now()), replayed: true };
 }
 
 /** How far ahead a start may be scheduled. */
@@ -120,6 +158,8 @@ type NewRequest = {
   duration: string;
   /** A scheduled start (null: at approval). */
   startAt?: Date | null;
+  /** The client's Idempotency-Key for this create, if it sent one. */
+  idempotencyKey?: string | null;
 };
 
 /**
@@ -163,6 +203,7 @@ async function openRequest(
       remindAt: steps.length ? remindAt : null,
       sourceIp: meta.ip,
       userAgent: meta.userAgent,
+      idempotencyKey: body.idempotencyKey ?? null,
       createdAt: now,
     })
     .returning();

@@ -56,6 +56,12 @@ export const requests = pgTable(
     startAt: timestamp("start_at", { withTimezone: true }),
     sourceIp: text("source_ip"),
     userAgent: text("user_agent"),
+    /**
+     * The client's `Idempotency-Key` for the create: a retried create (the
+     * answer was lost to a timeout or a dying relay) returns this request
+     * instead of making a second one. Unique per requester.
+     */
+    idempotencyKey: text("idempotency_key"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     decidedAt: timestamp("decided_at", { withTimezone: true }),
   },
@@ -65,6 +71,7 @@ export const requests = pgTable(
     index("requests_deadline_idx").on(t.state, t.deadlineAt),
     index("requests_remind_idx").on(t.state, t.remindAt),
     index("requests_extends_idx").on(t.extendsGrantId),
+    unique("requests_requester_idempotency_key").on(t.requesterId, t.idempotencyKey),
   ],
 );
 

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Relay } from "../../context.ts";
+import { loggableError } from "../../db/faults.ts";
 import { loadDetectionRules } from "../../detection/rules.ts";
 import { markSeen } from "../../devices/service.ts";
 import { listNotices } from "../../push/list.ts";
@@ -37,47 +38,56 @@ export function noticeRoutes(relay: Relay) {
     .get("/notices/stream", (c) => {
       const userId = c.get("principal").user.id;
       let cursor = parseCursor(c.req.query("after") ?? c.req.header("last-event-id"));
-      return streamSSE(c, async (stream) => {
-        let dirty = true;
-        let wake: (() => void) | null = null;
-        const unsubscribe = relay.bus.subscribe(userId, () => {
-          dirty = true;
-          wake?.();
-        });
-        stream.onAbort(() => {
-          unsubscribe();
-          wake?.();
-        });
-        const endAt = Date.now() + STREAM_LIFETIME_MS;
-        try {
-          // The rules' version rides on every (re)connect, so the extension refetches only when they changed.
-          const { version: rulesVersion } = await loadDetectionRules(relay.database.db);
-          await stream.writeSSE({ event: "ready", data: JSON.stringify({ cursor, rulesVersion }) });
-          while (!stream.aborted && !stream.closed && Date.now() < endAt) {
-            if (dirty) {
-              dirty = false;
-              for (const notice of await listNotices(relay.database.db, userId, cursor, relay.clock.now())) {
-                await stream.writeSSE({ id: String(notice.id), event: "notice", data: JSON.stringify(notice) });
-                cursor = notice.id;
+      return streamSSE(
+        c,
+        async (stream) => {
+          let dirty = true;
+          let wake: (() => void) | null = null;
+          const unsubscribe = relay.bus.subscribe(userId, () => {
+            dirty = true;
+            wake?.();
+          });
+          stream.onAbort(() => {
+            unsubscribe();
+            wake?.();
+          });
+          // A draining relay ends its streams; the client reconnects (to another instance) from its cursor.
+          const onDrain = () => wake?.();
+          relay.drain.signal.addEventListener("abort", onDrain);
+          const endAt = Date.now() + STREAM_LIFETIME_MS;
+          try {
+            // The rules' version rides on every (re)connect, so the extension refetches only when they changed.
+            const { version: rulesVersion } = await loadDetectionRules(relay.database.db);
+            await stream.writeSSE({ event: "ready", data: JSON.stringify({ cursor, rulesVersion }) });
+            while (!stream.aborted && !stream.closed && !relay.drain.signal.aborted && Date.now() < endAt) {
+              if (dirty) {
+                dirty = false;
+                for (const notice of await listNotices(relay.database.db, userId, cursor, relay.clock.now())) {
+                  await stream.writeSSE({ id: String(notice.id), event: "notice", data: JSON.stringify(notice) });
+                  cursor = notice.id;
+                }
+                continue;
               }
-              continue;
+              const woke = await new Promise<boolean>((resolve) => {
+                const t = setTimeout(() => resolve(false), HEARTBEAT_MS);
+                wake = () => {
+                  clearTimeout(t);
+                  resolve(true);
+                };
+              });
+              wake = null;
+              if (!woke && !stream.aborted) {
+                await stream.write(": ping\n\n");
+                await markSeen(relay, c.get("principal").device);
+              }
             }
-            const woke = await new Promise<boolean>((resolve) => {
-              const t = setTimeout(() => resolve(false), HEARTBEAT_MS);
-              wake = () => {
-                clearTimeout(t);
-                resolve(true);
-              };
-            });
-            wake = null;
-            if (!woke && !stream.aborted) {
-              await stream.write(": ping\n\n");
-              await markSeen(relay, c.get("principal").device);
-            }
+          } finally {
+            unsubscribe();
+            relay.drain.signal.removeEventListener("abort", onDrain);
           }
-        } finally {
-          unsubscribe();
-        }
-      });
+        },
+        // The database went away mid-stream: the stream ends and the client replays from its cursor when it comes back.
+        async (err) => relay.log.warn("notice stream ended by an error", loggableError(err)),
+      );
     });
 }
