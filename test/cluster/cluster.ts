@@ -233,7 +233,11 @@ export class Cluster {
  * Returns a stop function resolving to the number of kills, once every
  * killed relay is back up.
  */
-export function chaos(cluster: Cluster, everyMs = 1200, downMs = 400): { stop(): Promise<number>; killNow(): Promise<void> } {
+export function chaos(
+  cluster: { relays: RelayProcess[] },
+  everyMs = 1200,
+  downMs = 400,
+): { stop(): Promise<number>; killNow(): Promise<void> } {
   let kills = 0;
   let stopped = false;
   const restarts: Promise<void>[] = [];
