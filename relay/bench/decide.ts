@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     GATEHOUSE_CONFIG: join(dir, "gatehouse.yaml"),
     LOG_LEVEL: "silent",
     PUBLIC_URL: "http://relay.bench",
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
   });
   const relay = await bootRelay({ env, log: silentLogger });
   const app = createApp(relay);

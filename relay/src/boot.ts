@@ -4,6 +4,7 @@ import { appliedFileHash, applyConfig, configFileHash } from "./config/sync.ts";
 import type { Relay } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { RelayEnv } from "./env.ts";
+import { keyEncryptionKeys } from "./keys/kek.ts";
 import { loadKeyRing } from "./keys/signing.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { NoticeBus } from "./push/bus.ts";
@@ -30,6 +31,8 @@ export async function bootRelay(opts: BootOptions): Promise<Relay> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
   const { text, config } = await readConfigFile(env.configPath);
+  // Before the database: a production relay without its KEK must not start at all.
+  const keks = keyEncryptionKeys(env);
   const database = opts.database ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }));
   try {
     await database.migrate();
@@ -40,7 +43,7 @@ export async function bootRelay(opts: BootOptions): Promise<Relay> {
     } else {
       log.info("config file unchanged since it was applied; keeping the policy in the database", { file: env.configPath });
     }
-    const keys = await loadKeyRing(database.db, clock);
+    const keys = await loadKeyRing(database.db, clock, keks);
     const bus = new NoticeBus();
     await bus.start(database);
     return { env, database, clock, keys, log, bus, drain: new AbortController() };

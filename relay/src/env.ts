@@ -58,6 +58,10 @@ export const EnvSchema = z.object({
     .optional(),
   /** How often undecided requests are checked for reminders and deadlines. */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(10_000),
+  /** 32 random bytes in base64 that encrypt the signing keys at rest (required with DATABASE_URL; generated into DATA_DIR otherwise). */
+  KEY_ENCRYPTION_KEY: z.string().optional(),
+  /** The previous KEY_ENCRYPTION_KEY while rotating: keys sealed under it are re-sealed under the new one at start. */
+  KEY_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

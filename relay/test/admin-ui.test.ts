@@ -4,7 +4,7 @@ import { verifyChain } from "../src/audit/chain.ts";
 import { readConfig } from "../src/config/export.ts";
 import { auditEvents, requests } from "../src/db/schema/index.ts";
 import { AdminBrowser, flowFields } from "./admin-harness.ts";
-import { bearer, docsRequest, engines, json, mailsTo, signedInSuite } from "./harness.ts";
+import { bearer, docsRequest, engines, json, mailsTo, signedInSuite, TEST_KEK } from "./harness.ts";
 
 const lastAudit = async (b: AdminBrowser) =>
   (await b.t.relay.database.db.select().from(auditEvents).orderBy(desc(auditEvents.id)).limit(1))[0];
@@ -343,7 +343,7 @@ describe.each(engines)("admin UI ($name)", (engine) => {
     const file = join(mkdtempSync(join(tmpdir(), "gh-cfg-")), "gatehouse.yaml");
     writeFileSync(file, `${readFileSync(suite.t.relay.env.configPath, "utf8")}\n# changed\n`);
     const changed = await bootRelay({
-      env: parseEnv({ ...process.env, GATEHOUSE_CONFIG: file, PUBLIC_URL: "http://relay.test" }),
+      env: parseEnv({ ...process.env, GATEHOUSE_CONFIG: file, PUBLIC_URL: "http://relay.test", KEY_ENCRYPTION_KEY: TEST_KEK }),
       clock: suite.t.clock,
       database: suite.t.relay.database,
       log: silentLogger,

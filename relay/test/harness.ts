@@ -15,6 +15,8 @@ import { createApp } from "../src/http/app.ts";
 import { silentLogger } from "../src/log.ts";
 
 export const PUBLIC_URL = "http://relay.test";
+/** The key encryption key of test relays (fixed, so a suite can boot twice on one database). */
+export const TEST_KEK = Buffer.alloc(32, 7).toString("base64");
 export const TEST_CONFIG = join(dirname(fileURLToPath(import.meta.url)), "fixtures/gatehouse.test.yaml");
 
 const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -90,7 +92,7 @@ export async function startTestRelay(engine: Engine, env: Record<string, string>
   const { database, drop } = await engine.open();
   const clock = new ManualClock(new Date("2026-11-02T09:00:00Z"));
   const relay = await bootRelay({
-    env: parseEnv({ PUBLIC_URL, GATEHOUSE_CONFIG: TEST_CONFIG, LOG_LEVEL: "silent", ...env }),
+    env: parseEnv({ PUBLIC_URL, GATEHOUSE_CONFIG: TEST_CONFIG, LOG_LEVEL: "silent", KEY_ENCRYPTION_KEY: TEST_KEK, ...env }),
     clock,
     database,
     log: silentLogger,

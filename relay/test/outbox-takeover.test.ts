@@ -10,7 +10,7 @@ import { openPostgres } from "../src/db/client.ts";
 import { outbox } from "../src/db/schema/index.ts";
 import { parseEnv } from "../src/env.ts";
 import { silentLogger } from "../src/log.ts";
-import { engines, PUBLIC_URL, TEST_CONFIG } from "./harness.ts";
+import { engines, PUBLIC_URL, TEST_CONFIG, TEST_KEK } from "./harness.ts";
 import { waitFor } from "./peers.ts";
 
 /**
@@ -31,7 +31,7 @@ describe.skipIf(!hasPostgres)("outbox claims of a dead instance (PostgreSQL)", (
 
   const boot = async (url: string) =>
     bootRelay({
-      env: parseEnv({ PUBLIC_URL, GATEHOUSE_CONFIG: TEST_CONFIG, LOG_LEVEL: "silent" }),
+      env: parseEnv({ PUBLIC_URL, GATEHOUSE_CONFIG: TEST_CONFIG, LOG_LEVEL: "silent", KEY_ENCRYPTION_KEY: TEST_KEK }),
       database: await openPostgres(url),
       log: silentLogger,
     });

@@ -73,6 +73,7 @@ export class Cluster {
       GH_CLUSTER_HOOK_SECRET: SECRET,
       EXPIRY_INTERVAL_MS: interval,
       OUTBOX_INTERVAL_MS: interval,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       LOG_LEVEL: "error",
     };
     for (let i = 0; i < opts.relays; i++) this.relays.push(new RelayProcess());

@@ -162,6 +162,7 @@ export class OutageWorld {
       EXPIRY_INTERVAL_MS: "250",
       OUTBOX_INTERVAL_MS: "250",
       SWEEP_INTERVAL_MS: "1000",
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       LOG_LEVEL: "warn",
     };
     for (let i = 0; i < relays; i++) this.relays.push(new RelayProcess());

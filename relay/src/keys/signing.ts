@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
 import { type CryptoKey, errors, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { signingKeys } from "../db/schema/index.ts";
+import { type KeyEncryptionKey, SealError, seal, unseal } from "./sealing.ts";
 
 const ALG = "EdDSA";
 export const LINK_AUDIENCE = "gatehouse:decision";
@@ -15,8 +17,15 @@ export interface KeyRing {
   jwks: { keys: JWK[] };
 }
 
-/** Loads the signing keys, creating an Ed25519 key on first start. */
-export async function loadKeyRing(db: Db, clock: Clock): Promise<KeyRing> {
+/**
+ * Loads the signing keys, creating an Ed25519 key on first start. Private
+ * halves are stored sealed under the KEK (keys/sealing.ts); a row written
+ * before that, or sealed under the previous KEK while rotating, is sealed
+ * under the current one here, so a restart finishes a rotation.
+ */
+export async function loadKeyRing(db: Db, clock: Clock, keks: KeyEncryptionKey[]): Promise<KeyRing> {
+  const [current] = keks;
+  if (!current) throw new SealError("no key encryption key");
   let rows = await db.select().from(signingKeys);
   if (!rows.some((r) => r.active)) {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
@@ -27,20 +36,27 @@ export async function loadKeyRing(db: Db, clock: Clock): Promise<KeyRing> {
         kid,
         alg: ALG,
         publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" },
-        privateJwk: { ...(await exportJWK(privateKey)) },
+        privateSealed: seal(current, JSON.stringify(await exportJWK(privateKey)), kid),
         active: true,
         createdAt: clock.now(),
       })
       .onConflictDoNothing();
     rows = await db.select().from(signingKeys);
   }
+  for (const row of rows) {
+    if (row.privateSealed?.kek === current.id && !row.privateJwk) continue;
+    const plain = row.privateSealed ? unseal(keks, row.privateSealed, row.kid) : JSON.stringify(row.privateJwk);
+    const privateSealed = seal(current, plain, row.kid);
+    await db.update(signingKeys).set({ privateSealed, privateJwk: null }).where(eq(signingKeys.kid, row.kid));
+    Object.assign(row, { privateSealed, privateJwk: null });
+  }
   const active = rows.find((r) => r.active);
-  if (!active) throw new Error("no active signing key");
+  if (!active?.privateSealed) throw new Error("no active signing key");
   const publicKeys = new Map<string, CryptoKey>();
   for (const row of rows) publicKeys.set(row.kid, (await importJWK(row.publicJwk as JWK, ALG)) as CryptoKey);
   return {
     kid: active.kid,
-    privateKey: (await importJWK(active.privateJwk as JWK, ALG)) as CryptoKey,
+    privateKey: (await importJWK(JSON.parse(unseal(keks, active.privateSealed, active.kid)) as JWK, ALG)) as CryptoKey,
     publicKeys,
     jwks: { keys: rows.map((r) => r.publicJwk as JWK) },
   };
