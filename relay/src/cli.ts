@@ -7,16 +7,20 @@
  *                      [--at ISO-8601] [--reason TEXT] [--ticket T] [--ip IP]
  *   gatehouse import FILE     apply a policy file to the configured database
  *   gatehouse export          print the database's policy as a policy file
- *   gatehouse audit verify    check the audit trail's hash chain; exit 1 naming the first broken event
+ *   gatehouse audit verify [--checkpoint FILE]... [--grace 1m]
+ *                             check the audit trail's hash chain against its newest signed checkpoint and
+ *                             those exported to FILE; exit 1 naming the first broken event
  *   gatehouse audit export [--format csv|jsonl] [--since ISO-8601] [--until ISO-8601] [--action A] [--request ID]
  *
  * import, export and audit use the relay's own settings: DATABASE_URL, else
  * the embedded database in DATA_DIR.
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseDuration } from "@gatehouse/shared";
+import { durationMs, parseDuration } from "@gatehouse/shared";
 import { verifyChain } from "./audit/chain.ts";
+import { checkpointsInFile } from "./audit/checkpoints.ts";
 import { auditPages, csvLines, jsonLines } from "./audit/query.ts";
 import { systemClock } from "./clock.ts";
 import { exportConfig } from "./config/export.ts";
@@ -33,7 +37,7 @@ const USAGE = `usage:
                      [--at ISO-8601] [--reason TEXT] [--ticket T] [--ip IP]
   gatehouse import FILE
   gatehouse export
-  gatehouse audit verify
+  gatehouse audit verify [--checkpoint FILE]... [--grace 1m]
   gatehouse audit export [--format csv|jsonl] [--since ISO-8601] [--until ISO-8601] [--action A] [--request ID]`;
 
 function fail(message: string, code = 2): never {
@@ -135,16 +139,34 @@ async function auditCommand(args: string[]): Promise<void> {
       until: { type: "string" },
       action: { type: "string" },
       request: { type: "string" },
+      checkpoint: { type: "string", multiple: true },
+      grace: { type: "string", default: "1m" },
     },
     strict: true,
   });
   if (sub === "verify") {
-    const result = await withDatabase((db) => verifyChain(db));
+    const graceMs = durationMs(values.grace ?? "1m");
+    if (graceMs === null) fail(`--grace: expected a duration like 30s, 5m or 1h, got '${values.grace}'`);
+    const readCheckpoints = (file: string): string[] => {
+      try {
+        return checkpointsInFile(readFileSync(resolve(process.env.INIT_CWD ?? process.cwd(), file), "utf8"));
+      } catch (e) {
+        return fail(`--checkpoint ${file}: ${(e as Error).message}`);
+      }
+    };
+    const external = (values.checkpoint ?? []).flatMap(readCheckpoints);
+    const result = await withDatabase((db) => verifyChain(db, { external, unanchoredGraceMs: graceMs }));
     if (result.ok) {
-      process.stdout.write(`audit chain verifies: ${result.count} events\n`);
+      const anchor = result.anchoredTo
+        ? `; anchored by the checkpoint of ${result.anchoredTo.at.toISOString()} at event ${result.anchoredTo.headId}, ${result.unanchored} newer events not yet anchored`
+        : "; no checkpoint yet";
+      process.stdout.write(`audit chain verifies: ${result.count} events${anchor}\n`);
       return;
     }
-    fail(`audit chain broken at event ${result.brokenAt}: ${result.detail} (${result.count} events before it verify)`, 1);
+    const where = result.brokenAt === null ? "" : ` at event ${result.brokenAt}`;
+    const hint =
+      result.reason === "unanchored" ? " (if the relay was down since those events, start it so it signs them, then verify again)" : "";
+    fail(`audit chain broken${where}: ${result.detail} (${result.count} events before it verify)${hint}`, 1);
   }
   if (sub !== "export") fail(USAGE);
   if (values.format !== "csv" && values.format !== "jsonl") fail(`--format: csv or jsonl, got '${values.format}'`);

@@ -62,6 +62,10 @@ export const EnvSchema = z.object({
   KEY_ENCRYPTION_KEY: z.string().optional(),
   /** The previous KEY_ENCRYPTION_KEY while rotating: keys sealed under it are re-sealed under the new one at start. */
   KEY_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+  /** How often the audit chain's head is signed (a checkpoint) when it moved. */
+  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  /** A file each checkpoint is appended to as a JSON line (besides the log), for storage outside the database. */
+  AUDIT_CHECKPOINT_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

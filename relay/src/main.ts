@@ -1,4 +1,5 @@
 import { serve } from "@hono/node-server";
+import { writeCheckpoint } from "./audit/checkpoints.ts";
 import { bootRelay } from "./boot.ts";
 import { ConfigError } from "./config/load.ts";
 import { databaseUnavailable, loggableError } from "./db/faults.ts";
@@ -55,6 +56,8 @@ async function main() {
     await closed;
     clearTimeout(late);
     await workers.stop();
+    // The newest events are signed before the process goes, so a verify while it is down finds them anchored.
+    await writeCheckpoint(relay).catch((err: unknown) => log.warn("no final audit checkpoint", loggableError(err)));
     await relay.bus.stop();
     await relay.database.close();
     process.exit(0);

@@ -1,4 +1,5 @@
 import nodemailer from "nodemailer";
+import { writeCheckpoint } from "./audit/checkpoints.ts";
 import { deliverDue } from "./channels/outbox.ts";
 import type { Relay } from "./context.ts";
 import { databaseUnavailable, loggableError } from "./db/faults.ts";
@@ -61,6 +62,7 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
     await sendWarnings(relay);
   });
   loop("requests", relay.env.SWEEP_INTERVAL_MS, () => sweepRequests(relay));
+  loop("audit-checkpoint", relay.env.AUDIT_CHECKPOINT_INTERVAL_MS, () => writeCheckpoint(relay));
   // Every channel goes through the outbox; mail needs SMTP (without it, mail is held for /dev/outbox).
   const senders = { mail: relay.env.SMTP_URL ? smtpTransport(relay.env.SMTP_URL) : null, provider: sendProviderCalls };
   loop("outbox", relay.env.OUTBOX_INTERVAL_MS, () => deliverDue(relay, senders));

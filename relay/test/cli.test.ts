@@ -6,9 +6,14 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { appendAudit } from "../src/audit/chain.ts";
+import { writeCheckpoint } from "../src/audit/checkpoints.ts";
+import { bootRelay } from "../src/boot.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { GatehouseConfig } from "../src/config/schema.ts";
 import { openPglite } from "../src/db/client.ts";
+import { parseEnv } from "../src/env.ts";
+import { silentLogger } from "../src/log.ts";
 import { TEST_CONFIG } from "./harness.ts";
 
 // Every step is a fresh Node process opening an embedded database: seconds each on a
@@ -145,5 +150,31 @@ describe("gatehouse audit", () => {
     const broken = await runIn({ DATA_DIR: dataDir }, "audit", "verify");
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`audit chain broken at event ${events[0]?.id}: event ${events[0]?.id} does not match its hash`);
+  });
+
+  it("verifies against exported checkpoints: a trail cut short after its checkpoint rows were removed fails", SLOW, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "gh-audit-cp-"));
+    const file = join(dataDir, "checkpoints.jsonl");
+    const env = parseEnv({ DATA_DIR: dataDir, GATEHOUSE_CONFIG: TEST_CONFIG, LOG_LEVEL: "silent", AUDIT_CHECKPOINT_FILE: file });
+    const relay = await bootRelay({ env, log: silentLogger });
+    await relay.database.db.transaction((tx) => appendAudit(tx, { at: new Date(), actor: "ops@acme.test", action: "test.event" }));
+    expect(await writeCheckpoint(relay)).not.toBeNull();
+    await relay.bus.stop();
+    await relay.database.close();
+
+    const ok = await runIn({ DATA_DIR: dataDir }, "audit", "verify", "--checkpoint", file);
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.stdout).toMatch(
+      /audit chain verifies: 2 events; anchored by the checkpoint of .* at event \d+, 0 newer events not yet anchored/,
+    );
+
+    const database = await openPglite(join(dataDir, "db"));
+    await database.db.execute(sql`delete from audit_checkpoints`);
+    await database.db.execute(sql`delete from audit_events where id = (select max(id) from audit_events)`);
+    await database.close();
+    expect((await runIn({ DATA_DIR: dataDir }, "audit", "verify")).code).toBe(0);
+    const cut = await runIn({ DATA_DIR: dataDir }, "audit", "verify", "--checkpoint", file);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain("the newest events were removed");
   });
 });

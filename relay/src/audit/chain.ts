@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { asc, desc, gt, sql } from "drizzle-orm";
+import type { CryptoKey } from "jose";
+import { type ChainCheck, ChainVerifier, type Checkpoint, eventHash, GENESIS_HASH } from "../core/audit-chain.ts";
 import { chunks } from "../db/chunks.ts";
 import type { Db, Tx } from "../db/client.ts";
-import { auditEvents, notices } from "../db/schema/index.ts";
-
-export const GENESIS_HASH = "0".repeat(64);
+import { auditCheckpoints, auditEvents, notices } from "../db/schema/index.ts";
+import { loadPublicKeys, verifyCheckpoint } from "../keys/signing.ts";
 
 /** One lock id for the chain: appends are serialised, so each sees the last hash. */
 const CHAIN_LOCK = 7_202_611;
@@ -20,18 +20,6 @@ export interface AuditInput {
   userAgent?: string | null;
 }
 
-/** JSON with object keys sorted, so jsonb's key reordering cannot change a hash. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
 /** An event's fields as stored (and hashed): absent ones as null. */
 function storedFields(e: AuditInput) {
   return {
@@ -44,13 +32,6 @@ function storedFields(e: AuditInput) {
     ip: e.ip ?? null,
     userAgent: e.userAgent ?? null,
   };
-}
-
-/** The hash of an event given the hash before it. */
-export function eventHash(prevHash: string, e: AuditInput): string {
-  const fields = storedFields(e);
-  const body = canonicalJson({ prev: prevHash, ...fields, at: fields.at.toISOString() });
-  return createHash("sha256").update(body).digest("hex");
 }
 
 /** Takes the chain lock for the rest of the transaction (writes whose ids must follow commit order). */
@@ -106,7 +87,8 @@ async function writeChain(tx: Tx, w: ChainWrites): Promise<void> {
     const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
     let prevHash = last?.hash ?? GENESIS_HASH;
     const rows = w.events.map((e) => {
-      const row = { ...storedFields(e), prevHash, hash: eventHash(prevHash, e) };
+      const fields = storedFields(e);
+      const row = { ...fields, prevHash, hash: eventHash(prevHash, fields) };
       prevHash = row.hash;
       return row;
     });
@@ -134,43 +116,52 @@ export async function appendNotice(tx: Tx, notice: NoticeInput): Promise<void> {
   else await writeChain(tx, { events: [], notices: [notice] });
 }
 
-export type ChainCheck =
-  | { ok: true; count: number }
-  | { ok: false; count: number; brokenAt: number; reason: "prev_hash" | "hash"; detail: string };
+export type { ChainCheck };
+
+export interface ChainVerifyOptions {
+  /** Public keys that checkpoints must verify with (default: those in the database). */
+  publicKeys?: Map<string, CryptoKey>;
+  /** Checkpoint JWSs kept outside the database (the exported file or log lines), checked besides its own. */
+  external?: string[];
+  /** See VerifyOptions; default: a minute. */
+  unanchoredGraceMs?: number;
+  now?: Date;
+  pageSize?: number;
+}
 
 /**
  * Walks the whole chain in id order, a page at a time (the trail grows
- * without bound), and names the first event that does not verify: its
- * `prev_hash` is not the hash of the event before it (an event was removed
- * or inserted), or its own hash does not match its content (it was edited).
+ * without bound), against the newest checkpoint in the database and every
+ * external one, and names the first thing that does not verify: an event
+ * that does not follow the one before it (removed or inserted) or does not
+ * match its hash (edited), a checkpoint the trail no longer reaches
+ * (truncated) or reaches with another hash (rewritten), a checkpoint whose
+ * signature fails (forged), or events older than any checkpoint should have
+ * left unanchored (appended behind the relay's back).
  */
-export async function verifyChain(db: Db, pageSize = 1000): Promise<ChainCheck> {
-  let prev = GENESIS_HASH;
+export async function verifyChain(db: Db, opts: ChainVerifyOptions = {}): Promise<ChainCheck> {
+  const publicKeys = opts.publicKeys ?? (await loadPublicKeys(db));
+  const [newest] = await db.select({ jws: auditCheckpoints.jws }).from(auditCheckpoints).orderBy(desc(auditCheckpoints.headId)).limit(1);
+  const checkpoints: Checkpoint[] = [];
+  for (const jws of [...(newest ? [newest.jws] : []), ...(opts.external ?? [])]) {
+    const cp = await verifyCheckpoint(publicKeys, jws);
+    if (!cp)
+      return {
+        ok: false,
+        count: 0,
+        brokenAt: null,
+        reason: "checkpoint_signature",
+        detail: "a checkpoint's signature does not verify with the relay's keys (forged or altered)",
+      };
+    if (!checkpoints.some((c) => c.headId === cp.headId && c.headHash === cp.headHash && c.count === cp.count)) checkpoints.push(cp);
+  }
+  const verifier = new ChainVerifier(checkpoints, { unanchoredGraceMs: opts.unanchoredGraceMs ?? 60_000, now: opts.now ?? new Date() });
+  const pageSize = opts.pageSize ?? 1000;
   let lastId = 0;
-  let count = 0;
   for (;;) {
     const rows = await db.select().from(auditEvents).where(gt(auditEvents.id, lastId)).orderBy(asc(auditEvents.id)).limit(pageSize);
-    for (const row of rows) {
-      if (row.prevHash !== prev)
-        return {
-          ok: false,
-          count,
-          brokenAt: row.id,
-          reason: "prev_hash",
-          detail: `event ${row.id} does not follow the event before it (removed or inserted)`,
-        };
-      if (eventHash(prev, row) !== row.hash)
-        return {
-          ok: false,
-          count,
-          brokenAt: row.id,
-          reason: "hash",
-          detail: `event ${row.id} does not match its hash (changed after it was written)`,
-        };
-      prev = row.hash;
-      count++;
-    }
-    if (rows.length < pageSize) return { ok: true, count };
+    for (const row of rows) verifier.push(row);
+    if (rows.length < pageSize || verifier.failed) return verifier.finish();
     lastId = rows.at(-1)?.id ?? lastId;
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { type CryptoKey, errors, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../clock.ts";
+import type { Checkpoint } from "../core/audit-chain.ts";
 import type { Db } from "../db/client.ts";
 import { signingKeys } from "../db/schema/index.ts";
 import { type KeyEncryptionKey, SealError, seal, unseal } from "./sealing.ts";
@@ -94,7 +95,7 @@ export async function signDecisionLink(
 export type LinkVerification = { ok: true; claims: DecisionLinkClaims } | { ok: false; reason: "expired" | "invalid" };
 
 /** The public key a link names by `kid`: only keys the relay still publishes verify. */
-const keyOf = (ring: KeyRing) => async (header: { kid?: string | undefined }) => {
+const keyOf = (ring: Pick<KeyRing, "publicKeys">) => async (header: { kid?: string | undefined }) => {
   const key = header.kid ? ring.publicKeys.get(header.kid) : undefined;
   if (!key) throw new errors.JWKSNoMatchingKey();
   return key;
@@ -177,4 +178,46 @@ export async function verifyTaskLink(ring: KeyRing, issuer: string, token: strin
     if (err instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
     return { ok: false, reason: "invalid" };
   }
+}
+
+/**
+ * Audit checkpoints (audit/checkpoints.ts): the chain's head signed with the
+ * same keys, under their own audience and `typ`, so they verify with the
+ * published JWKS alone — by an auditor who holds no secret.
+ */
+export const CHECKPOINT_AUDIENCE = "gatehouse:audit";
+const CHECKPOINT_TYP = "gatehouse-audit-checkpoint+jwt";
+
+export async function signCheckpoint(ring: KeyRing, issuer: string, cp: Checkpoint): Promise<string> {
+  return new SignJWT({ hid: cp.headId, hh: cp.headHash, cnt: cp.count })
+    .setProtectedHeader({ alg: ALG, kid: ring.kid, typ: CHECKPOINT_TYP })
+    .setIssuer(issuer)
+    .setAudience(CHECKPOINT_AUDIENCE)
+    .setIssuedAt(Math.floor(cp.at.getTime() / 1000))
+    .sign(ring.privateKey);
+}
+
+/** What a checkpoint JWS says if its signature verifies with one of `publicKeys`, else null. */
+export async function verifyCheckpoint(publicKeys: Map<string, CryptoKey>, token: string): Promise<Checkpoint | null> {
+  try {
+    const { payload } = await jwtVerify(token, keyOf({ publicKeys }), {
+      audience: CHECKPOINT_AUDIENCE,
+      algorithms: [ALG],
+      typ: CHECKPOINT_TYP,
+      requiredClaims: ["hid", "hh", "cnt", "iat"],
+    });
+    const { hid, hh, cnt, iat } = payload;
+    if (typeof hid !== "number" || typeof hh !== "string" || typeof cnt !== "number" || typeof iat !== "number") return null;
+    return { headId: hid, headHash: hh, count: cnt, at: new Date(iat * 1000) };
+  } catch {
+    return null;
+  }
+}
+
+/** Every published public key by kid, read from the database (no key encryption key needed: the CLI's way). */
+export async function loadPublicKeys(db: Db): Promise<Map<string, CryptoKey>> {
+  const rows = await db.select({ kid: signingKeys.kid, publicJwk: signingKeys.publicJwk }).from(signingKeys);
+  const keys = new Map<string, CryptoKey>();
+  for (const row of rows) keys.set(row.kid, (await importJWK(row.publicJwk as JWK, ALG)) as CryptoKey);
+  return keys;
 }

@@ -21,3 +21,18 @@ export const auditEvents = pgTable(
   },
   (t) => [index("audit_request_idx").on(t.requestId)],
 );
+
+/**
+ * Signed heads of the audit chain (audit/checkpoints.ts). Each row's `jws` is
+ * the whole truth (an Ed25519 JWS over head id, head hash and count); the
+ * columns beside it are for queries. Exported as they are written, so a copy
+ * outside the database anchors the trail even if these rows are removed.
+ */
+export const auditCheckpoints = pgTable("audit_checkpoints", {
+  headId: bigint("head_id", { mode: "number" }).primaryKey(),
+  headHash: text("head_hash").notNull(),
+  count: bigint("count", { mode: "number" }).notNull(),
+  at: timestamp("at", { withTimezone: true }).notNull(),
+  kid: text("kid").notNull(),
+  jws: text("jws").notNull(),
+});

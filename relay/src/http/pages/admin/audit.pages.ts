@@ -41,7 +41,10 @@ export function auditPages(relay: Relay) {
       const f = filterOf(c);
       // Verifying reads the whole trail, so it runs when asked, not on every page view.
       const verify = c.req.query("verify") === "1";
-      const [rows, chain] = await Promise.all([searchAudit(db, f, PAGE), verify ? verifyChain(db) : null]);
+      const [rows, chain] = await Promise.all([
+        searchAudit(db, f, PAGE),
+        verify ? verifyChain(db, { publicKeys: relay.keys.publicKeys, now: relay.clock.now() }) : null,
+      ]);
       const older = rows.length === PAGE ? rows.at(-1)?.id : undefined;
       return c.html(
         adminPage(
@@ -53,7 +56,11 @@ ${
   !chain
     ? html`<p class="muted">Every event carries the hash of the one before it. <a class="button" href="/admin/audit?${queryString(f.raw, { verify: "1" })}" data-testid="verify-chain">Verify the chain now</a></p>`
     : chain.ok
-      ? html`<p class="notice ok" data-testid="chain-ok">The hash chain verifies: ${chain.count} events, none changed, removed or inserted.</p>`
+      ? html`<p class="notice ok" data-testid="chain-ok">The hash chain verifies: ${chain.count} events, none changed, removed or inserted${
+          chain.anchoredTo
+            ? `; signed up to event ${chain.anchoredTo.headId} at ${chain.anchoredTo.at.toISOString().slice(0, 19).replace("T", " ")} UTC (${chain.unanchored} newer events not yet signed)`
+            : "; no signed checkpoint yet"
+        }.</p>`
       : html`<p class="notice bad" data-testid="chain-broken">The hash chain is broken: ${chain.detail}. Events after it cannot be trusted.</p>`
 }
 <form method="get" class="grid" data-testid="audit-search">
