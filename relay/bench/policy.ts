@@ -5,8 +5,8 @@
  * any policy). A benchmark, not a test: it prints figures.
  */
 import { PreviewBodySchema } from "@gatehouse/shared";
-import { evaluatePolicy, type PolicyInput } from "../src/policy/evaluate.ts";
-import type { DirectoryUser, Flow, PolicySnapshot } from "../src/policy/model.ts";
+import { evaluatePolicy, type PolicyInput } from "../src/core/policy/evaluate.ts";
+import type { DirectoryUser, Flow, PolicySnapshot } from "../src/core/policy/model.ts";
 
 const USERS = 20_000;
 const FLOWS = 500;

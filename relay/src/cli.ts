@@ -27,9 +27,9 @@ import { exportConfig } from "./config/export.ts";
 import { ConfigError, loadConfigFile } from "./config/load.ts";
 import { snapshotFromConfig } from "./config/snapshot.ts";
 import { applyConfig } from "./config/sync.ts";
+import { simulate } from "./core/policy/simulate.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { parseEnv } from "./env.ts";
-import { simulate } from "./policy/simulate.ts";
 
 const USAGE = `usage:
   gatehouse check --config FILE

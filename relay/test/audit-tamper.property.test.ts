@@ -1,10 +1,11 @@
 import { asc, gt } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendAudit, verifyChain } from "../src/audit/chain.ts";
+import { verifyChain } from "../src/audit/chain.ts";
 import { writeCheckpoint } from "../src/audit/checkpoints.ts";
 import { type ChainRow, type Checkpoint, eventHash, GENESIS_HASH, verifyRows } from "../src/core/audit-chain.ts";
 import { auditCheckpoints, auditEvents } from "../src/db/schema/index.ts";
+import { appendAudit } from "../src/db/unit-of-work.ts";
 import { verifyCheckpoint } from "../src/keys/signing.ts";
 import { engines, startTestRelay, type TestRelay } from "./harness.ts";
 

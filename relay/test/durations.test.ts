@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkDuration, defaultDuration, durationRuleProblems, offeredDurations } from "../src/policy/durations.ts";
+import { checkDuration, defaultDuration, durationRuleProblems, offeredDurations } from "../src/core/policy/durations.ts";
 
 describe("flow durations", () => {
   it("choices: one of them, capped by max", () => {

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { bootRelay } from "../src/boot.ts";
+import { parseKek, SealError, seal, unseal } from "../src/core/sealing.ts";
 import { signingKeys } from "../src/db/schema/index.ts";
 import { parseEnv } from "../src/env.ts";
 import { kekFile, keyEncryptionKeys } from "../src/keys/kek.ts";
-import { parseKek, SealError, seal, unseal } from "../src/keys/sealing.ts";
 import { silentLogger } from "../src/log.ts";
 import { engines, PUBLIC_URL, TEST_CONFIG } from "./harness.ts";
 

@@ -1,9 +1,9 @@
 import { durationMs } from "@gatehouse/shared";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { evaluatePolicy } from "../src/policy/evaluate.ts";
-import type { DirectoryUser, Flow, PolicySnapshot } from "../src/policy/model.ts";
-import { simulate } from "../src/policy/simulate.ts";
+import { evaluatePolicy } from "../src/core/policy/evaluate.ts";
+import type { DirectoryUser, Flow, PolicySnapshot } from "../src/core/policy/model.ts";
+import { simulate } from "../src/core/policy/simulate.ts";
 
 /**
  * Properties of the engine over random directories and flows (fast-check):

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { evaluatePolicy, fallbackDurations } from "../src/policy/evaluate.ts";
-import type { DirectoryUser, Flow, PolicySnapshot } from "../src/policy/model.ts";
-import { simulate } from "../src/policy/simulate.ts";
+import { evaluatePolicy, fallbackDurations } from "../src/core/policy/evaluate.ts";
+import type { DirectoryUser, Flow, PolicySnapshot } from "../src/core/policy/model.ts";
+import { simulate } from "../src/core/policy/simulate.ts";
 
 const user = (email: string, extra: Partial<DirectoryUser> = {}): DirectoryUser => ({
   id: email,

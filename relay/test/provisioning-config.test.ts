@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.ts";
 import { snapshotFromConfig } from "../src/config/snapshot.ts";
-import { simulate } from "../src/policy/simulate.ts";
+import { simulate } from "../src/core/policy/simulate.ts";
 import { configErrors } from "./harness.ts";
 
 /** `providers:` and flows' `grant:` as the policy file states them: every mistake named, credentials only by reference. */

@@ -1,9 +1,9 @@
-import { appendAudit } from "../audit/chain.ts";
 import { readConfig } from "../config/export.ts";
 import { validateConfig } from "../config/load.ts";
 import { type ConfigIssue, ConfigSchema, type GatehouseConfigInput } from "../config/schema.ts";
 import { lockPolicy, writeConfig } from "../config/sync.ts";
 import type { Relay } from "../context.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { failStrandedRequests } from "../requests/orphans.ts";
 
@@ -33,7 +33,7 @@ export type EditResult = { ok: true; strandedRequests: number } | { ok: false; i
  */
 export async function editPolicy(relay: Relay, actor: { email: string }, meta: RequestMeta, edit: PolicyEdit): Promise<EditResult> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     await lockPolicy(tx);
     const before = await readConfig(tx);
     const draft = structuredClone(before);

@@ -1,8 +1,8 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import { enqueueMail } from "../channels/outbox.ts";
 import type { Relay } from "../context.ts";
 import { adminSessions, adminSignIns, users } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { adminSignInMail } from "../mail/templates.ts";
 import { randomToken, sha256 } from "../secrets.ts";
@@ -27,7 +27,7 @@ export async function startAdminSignIn(relay: Relay, email: string, meta: Reques
   }
   const now = relay.clock.now();
   const token = randomToken("gha_");
-  await db.transaction(async (tx) => {
+  await unitOfWork(db, async (tx) => {
     const [row] = await tx
       .insert(adminSignIns)
       .values({ userId: user.id, linkTokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + LINK_TTL_MS) })
@@ -57,7 +57,7 @@ export async function findAdminSignIn(relay: Relay, token: string): Promise<Sign
 export async function confirmAdminSignIn(relay: Relay, token: string, meta: RequestMeta): Promise<string | null> {
   const now = relay.clock.now();
   const session = randomToken("ghs_");
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const [link] = await tx
       .update(adminSignIns)
       .set({ state: "used" })
@@ -90,7 +90,7 @@ export async function authenticateAdmin(relay: Relay, token: string): Promise<{ 
 
 export async function signOutAdmin(relay: Relay, admin: { user: AdminUser; sessionId: string }, meta: RequestMeta): Promise<void> {
   const now = relay.clock.now();
-  await relay.database.db.transaction(async (tx) => {
+  await unitOfWork(relay.database.db, async (tx) => {
     await tx.update(adminSessions).set({ revokedAt: now }).where(eq(adminSessions.id, admin.sessionId));
     await appendAudit(tx, { at: now, actor: admin.user.email, action: "admin.signed_out", data: { sessionId: admin.sessionId }, ...meta });
   });

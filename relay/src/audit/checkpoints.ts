@@ -3,8 +3,8 @@ import { count, desc, gt } from "drizzle-orm";
 import type { Relay } from "../context.ts";
 import type { Checkpoint } from "../core/audit-chain.ts";
 import { auditCheckpoints, auditEvents } from "../db/schema/index.ts";
+import { lockChain, unitOfWork } from "../db/unit-of-work.ts";
 import { signCheckpoint } from "../keys/signing.ts";
-import { lockChain } from "./chain.ts";
 
 /**
  * Signs the audit chain's head when it moved since the last checkpoint, and
@@ -14,7 +14,7 @@ import { lockChain } from "./chain.ts";
  * them take turns, and the second finds the head already signed.
  */
 export async function writeCheckpoint(relay: Relay): Promise<{ checkpoint: Checkpoint; jws: string } | null> {
-  const written = await relay.database.db.transaction(async (tx) => {
+  const written = await unitOfWork(relay.database.db, async (tx) => {
     // No event is appended while the head is read and counted.
     await lockChain(tx);
     const [head] = await tx.select({ id: auditEvents.id, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);

@@ -4,6 +4,7 @@ import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
 import { loggableError } from "../db/faults.ts";
 import { outbox } from "../db/schema/index.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import { DeliveryError, httpFailure } from "./http.ts";
 import { slackApi } from "./slack.ts";
 import { sendWebhook, type WebhookPayload } from "./webhook.ts";
@@ -109,7 +110,7 @@ export interface Senders {
 async function claim(relay: Relay, batch: number, channels: "providers" | "others"): Promise<OutboxRow[]> {
   const now = relay.clock.now();
   const alive = relay.database.instanceAlive;
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const due = await tx
       .select({ id: outbox.id })
       .from(outbox)

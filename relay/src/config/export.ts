@@ -1,9 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { stringify } from "yaml";
 import type { ProviderEntry } from "../adapters/providers/registry.ts";
-import type { Db, Tx } from "../db/client.ts";
-import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
-import { DETECTION_RULES_SETTING, type StoredDetectionRules } from "../detection/rules.ts";
 import {
   type ApprovalSettings,
   DEFAULT_APPROVAL_SETTINGS,
@@ -13,7 +10,10 @@ import {
   type GrantSettings,
   type ResourceOwner,
   type ResourceTag,
-} from "../policy/model.ts";
+} from "../core/policy/model.ts";
+import type { Db, Tx } from "../db/client.ts";
+import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
+import { DETECTION_RULES_SETTING, type StoredDetectionRules } from "../detection/rules.ts";
 import {
   APPROVALS_SETTING,
   FALLBACK_SETTING,

@@ -1,12 +1,12 @@
 import { DetectionRuleSchema, DurationTextSchema, durationMs, regexProblem } from "@gatehouse/shared";
 import { z } from "zod";
 import { factoryOf, ProviderEntrySchema, targetProblems } from "../adapters/providers/registry.ts";
+import { compileCondition } from "../core/policy/condition.ts";
+import { durationRuleProblems } from "../core/policy/durations.ts";
+import { globProblem } from "../core/policy/glob.ts";
+import { CHANNELS, DEFAULT_APPROVAL_SETTINGS, DEFAULT_GRANT_SETTINGS, FALLBACK_MAX_CEILING } from "../core/policy/model.ts";
+import { compileTemplate } from "../core/policy/template.ts";
 import { ruleProblems } from "../detection/rules.ts";
-import { compileCondition } from "../policy/condition.ts";
-import { durationRuleProblems } from "../policy/durations.ts";
-import { globProblem } from "../policy/glob.ts";
-import { CHANNELS, DEFAULT_APPROVAL_SETTINGS, DEFAULT_GRANT_SETTINGS, FALLBACK_MAX_CEILING } from "../policy/model.ts";
-import { compileTemplate } from "../policy/template.ts";
 
 /**
  * The `gatehouse.yaml` format: directory, flows and fallback. Cross-references

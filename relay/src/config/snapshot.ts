@@ -1,4 +1,4 @@
-import type { DirectoryUser, FlowDefinition, PolicySnapshot } from "../policy/model.ts";
+import type { DirectoryUser, FlowDefinition, PolicySnapshot } from "../core/policy/model.ts";
 import type { GatehouseConfig } from "./schema.ts";
 
 /**

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import { eq, inArray, notInArray } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import type { Clock } from "../clock.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import { saveDetectionRules } from "../detection/rules.ts";
 import {
   APPROVALS_SETTING,
@@ -36,7 +36,7 @@ export async function applyConfig(
   opts: { actor?: string; fileHash?: string; meta?: { ip: string | null; userAgent: string | null } } = {},
 ): Promise<void> {
   const now = clock.now();
-  await db.transaction(async (tx) => {
+  await unitOfWork(db, async (tx) => {
     await lockPolicy(tx);
     await writeConfig(tx, null, config, now, opts.actor && opts.actor !== "config" ? "admin" : "config");
     if (opts.fileHash) await putSetting(tx, CONFIG_FILE_SETTING, { sha256: opts.fileHash, appliedAt: now.toISOString() }, now);

@@ -10,7 +10,6 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { collectChainWrites } from "../audit/chain.ts";
 import * as schema from "./schema/index.ts";
 
 export type Schema = typeof schema;
@@ -56,7 +55,6 @@ export async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir.startsWith("memory://") ? undefined : dataDir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
-  collectChainWrites(db);
   return {
     db,
     kind: "pglite",
@@ -116,7 +114,6 @@ export async function openPostgres(url: string): Promise<Database> {
     },
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
-  collectChainWrites(db);
   const instanceId = randomUUID();
   const liveness = await holdInstanceLock(url, instanceId).catch(async (err: unknown) => {
     await client.end({ timeout: 1 });

@@ -1,10 +1,10 @@
 import type { DeviceAuthorizeResponse, DeviceTokenResponse } from "@gatehouse/shared";
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import { enqueueMail } from "../channels/outbox.ts";
 import type { Relay } from "../context.ts";
+import { ProblemError } from "../core/errors.ts";
 import { deviceAuthorizations, devices, users } from "../db/schema/index.ts";
-import { ApiError } from "../http/errors.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import { signInMail } from "../mail/templates.ts";
 import { randomToken, sha256, userCode } from "../secrets.ts";
 
@@ -27,14 +27,14 @@ export async function startDeviceAuthorization(
 ): Promise<DeviceAuthorizeResponse> {
   const { db } = relay.database;
   const [user] = await db.select().from(users).where(eq(users.email, input.email));
-  if (!user) throw new ApiError("unknown_user", `${input.email} is not in the Gatehouse directory; ask an admin to add you`);
-  if (!user.active) throw new ApiError("inactive_user", `${input.email} is deactivated in the Gatehouse directory`);
+  if (!user) throw new ProblemError("unknown_user", `${input.email} is not in the Gatehouse directory; ask an admin to add you`);
+  if (!user.active) throw new ProblemError("inactive_user", `${input.email} is deactivated in the Gatehouse directory`);
 
   const now = relay.clock.now();
   const deviceCode = randomToken("ghd_");
   const linkToken = randomToken("ghp_");
   const code = userCode();
-  await db.transaction(async (tx) => {
+  await unitOfWork(db, async (tx) => {
     const [auth] = await tx
       .insert(deviceAuthorizations)
       .values({
@@ -68,22 +68,22 @@ export async function redeemDeviceCode(relay: Relay, deviceCode: string, meta: R
     .select()
     .from(deviceAuthorizations)
     .where(eq(deviceAuthorizations.deviceCodeHash, sha256(deviceCode)));
-  if (!auth) throw new ApiError("not_found", "Unknown device code");
+  if (!auth) throw new ProblemError("not_found", "Unknown device code");
   if (auth.state === "consumed" || auth.expiresAt <= now)
-    throw new ApiError("authorization_expired", "This sign-in attempt has expired or was already used; start again");
+    throw new ProblemError("authorization_expired", "This sign-in attempt has expired or was already used; start again");
   if (auth.state === "pending") return { status: "pending" };
 
   const token = randomToken("ght_");
   const expiresAt = new Date(now.getTime() + relay.env.DEVICE_TOKEN_TTL);
-  const user = await db.transaction(async (tx) => {
+  const user = await unitOfWork(db, async (tx) => {
     const [claimed] = await tx
       .update(deviceAuthorizations)
       .set({ state: "consumed" })
       .where(and(eq(deviceAuthorizations.id, auth.id), eq(deviceAuthorizations.state, "approved")))
       .returning();
-    if (!claimed) throw new ApiError("authorization_expired", "This sign-in attempt was already used");
+    if (!claimed) throw new ProblemError("authorization_expired", "This sign-in attempt was already used");
     const [u] = await tx.select().from(users).where(eq(users.id, auth.userId));
-    if (!u?.active) throw new ApiError("inactive_user");
+    if (!u?.active) throw new ProblemError("inactive_user");
     const [device] = await tx
       .insert(devices)
       .values({ userId: u.id, tokenHash: sha256(token), label: auth.label, createdAt: now, expiresAt })
@@ -111,7 +111,7 @@ export async function findPairing(relay: Relay, linkToken: string) {
 /** The person clicked "Pair" on the page behind the link (a POST, never a GET). */
 export async function confirmPairing(relay: Relay, linkToken: string, meta: RequestMeta): Promise<boolean> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const [auth] = await tx
       .update(deviceAuthorizations)
       .set({ state: "approved", approvedAt: now })
@@ -171,7 +171,7 @@ export async function markSeen(relay: Relay, device: { id: string; lastSeenAt: D
 /** Signs the extension out: the token stops working at once. */
 export async function revokeDevice(relay: Relay, p: Principal, meta: RequestMeta): Promise<void> {
   const now = relay.clock.now();
-  await relay.database.db.transaction(async (tx) => {
+  await unitOfWork(relay.database.db, async (tx) => {
     await tx.update(devices).set({ revokedAt: now }).where(eq(devices.id, p.device.id));
     await appendAudit(tx, { at: now, actor: p.user.email, action: "device.revoked", data: { deviceId: p.device.id }, ...meta });
   });

@@ -1,9 +1,9 @@
 import { and, count, eq, inArray } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import type { Transition } from "../core/grant-lifecycle.ts";
 import type { Db } from "../db/client.ts";
 import { grants, outbox, requests, users } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { applyGrantEvent, flowOf, renderGrantTarget } from "./lifecycle.ts";
 
@@ -15,7 +15,7 @@ import { applyGrantEvent, flowOf, renderGrantTarget } from "./lifecycle.ts";
  */
 export async function revokeGrant(relay: Relay, admin: string, grantId: string, reason: string, meta: RequestMeta): Promise<Transition> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const { result } = await applyGrantEvent(relay, tx, grantId, { type: "revoke", now, by: admin, reason }, admin, meta);
     return result;
   });
@@ -27,7 +27,7 @@ const REVOCABLE = ["scheduled", "awaiting_start", "provisioning", "active", "fai
 /** Every live grant of one person, revoked in one transaction. Returns how many were revoked. */
 export async function revokeAllOf(relay: Relay, admin: string, userId: string, reason: string, meta: RequestMeta): Promise<number> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const live = await tx
       .select({ id: grants.id })
       .from(grants)
@@ -59,7 +59,7 @@ export async function revokeAllOf(relay: Relay, admin: string, userId: string, r
  */
 export async function retryGrant(relay: Relay, admin: string, grantId: string, meta: RequestMeta): Promise<Transition> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     // A grant that failed because its target could not be worked out is worked out again (the flow may be fixed by now).
     const [failed] = await tx.select().from(grants).where(eq(grants.id, grantId)).for("update");
     if (failed?.state === "failed" && failed.failedAction === "grant" && failed.target === null && failed.providerId) {

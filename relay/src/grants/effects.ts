@@ -2,13 +2,13 @@ import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import { buildProvider, type ProviderEntry } from "../adapters/providers/registry.ts";
 import { type ProviderCall, ProviderError, type ProviderResult } from "../adapters/providers/types.ts";
 import { networkReason } from "../adapters/providers/webhook.ts";
-import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import type { GrantEvent, ProviderAction } from "../core/grant-lifecycle.ts";
 import { chunks } from "../db/chunks.ts";
 import type { Tx } from "../db/client.ts";
 import { loggableError } from "../db/faults.ts";
 import { grants, outbox, settings, users } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import { PROVIDERS_SETTING } from "../policy/snapshot.ts";
 import { applyGrantEvent, applyGrantEvents } from "./lifecycle.ts";
 import { taskDesk } from "./task-desk.ts";
@@ -245,7 +245,7 @@ async function recordOutcomes(relay: Relay, results: { row: OutboxRow; outcome: 
       .where(ours(row));
   const recorded = results.filter((r) => r.outcome.kind !== "wait") as { row: OutboxRow; outcome: Exclude<Outcome, { kind: "wait" }> }[];
   if (recorded.length === 0) return;
-  await relay.database.db.transaction(async (tx) => {
+  await unitOfWork(relay.database.db, async (tx) => {
     const events: { grantId: string; event: GrantEvent }[] = [];
     // The common case, confirmed calls, in one statement; each still only while its claim holds.
     const done = recorded.filter((r) => r.outcome.kind === "done").map((r) => r.row);
@@ -407,7 +407,7 @@ export async function recordCallback(
   status: "done" | "failed",
   detail: string | undefined,
 ): Promise<"recorded" | "already_recorded" | "not_waiting"> {
-  return relay.database.db.transaction((tx) =>
+  return unitOfWork(relay.database.db, (tx) =>
     recordAnswer(relay, tx, row, {
       status,
       actor: `provider:${row.to}`,

@@ -2,8 +2,9 @@ import { and, eq, isNotNull, lte, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Relay } from "../context.ts";
 import type { GrantEvent } from "../core/grant-lifecycle.ts";
+import type { GrantSettings } from "../core/policy/model.ts";
 import { grants, requests } from "../db/schema/index.ts";
-import type { GrantSettings } from "../policy/model.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import { loadGrantSettings } from "../policy/snapshot.ts";
 import { notifyRequester } from "../requests/notify.ts";
 import { applyGrantEvents, warnAtFor } from "./lifecycle.ts";
@@ -30,7 +31,7 @@ async function drain(
   const handled: string[] = [];
   for (;;) {
     const now = relay.clock.now();
-    const ids = await relay.database.db.transaction(async (tx) => {
+    const ids = await unitOfWork(relay.database.db, async (tx) => {
       const due = await tx.select().from(grants).where(where).orderBy(order).limit(BATCH).for("update", { skipLocked: true });
       // One unit of work for the batch: a handful of statements, not a dozen per grant.
       const applied = await applyGrantEvents(
@@ -84,7 +85,7 @@ export async function sendWarnings(relay: Relay): Promise<number> {
   let sent = 0;
   for (;;) {
     const now = relay.clock.now();
-    const claimed = await relay.database.db.transaction(async (tx) => {
+    const claimed = await unitOfWork(relay.database.db, async (tx) => {
       const due = await tx
         .select({ g: grants, r: requests })
         .from(grants)

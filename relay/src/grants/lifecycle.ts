@@ -1,7 +1,6 @@
 import type { NoticeKind } from "@gatehouse/shared";
 import { durationMs } from "@gatehouse/shared";
 import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import { enqueueMail } from "../channels/outbox.ts";
 import type { WebhookEvent } from "../channels/webhook.ts";
 import type { Relay } from "../context.ts";
@@ -16,14 +15,15 @@ import {
   type Transition,
   transition,
 } from "../core/grant-lifecycle.ts";
+import { resourceTagsOf } from "../core/policy/evaluate.ts";
+import type { FlowDefinition, GrantSettings, ResourceTag } from "../core/policy/model.ts";
+import { renderTarget, TemplateError } from "../core/policy/template.ts";
 import { chunks } from "../db/chunks.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, grants, groups, memberships, outbox, requests, settings, users } from "../db/schema/index.ts";
+import { appendAudit } from "../db/unit-of-work.ts";
 import { grantFailedMail } from "../mail/templates.ts";
-import { resourceTagsOf } from "../policy/evaluate.ts";
-import type { FlowDefinition, GrantSettings, ResourceTag } from "../policy/model.ts";
 import { loadGrantSettings, RESOURCE_TAGS_SETTING } from "../policy/snapshot.ts";
-import { renderTarget, TemplateError } from "../policy/template.ts";
 import type { RequestRow } from "../requests/context.ts";
 import { notifyRequester, onlineUsers, publishEvent } from "../requests/notify.ts";
 

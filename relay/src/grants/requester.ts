@@ -2,12 +2,13 @@ import type { RequestView } from "@gatehouse/shared";
 import { durationMs } from "@gatehouse/shared";
 import { eq } from "drizzle-orm";
 import type { Relay } from "../context.ts";
+import { ProblemError } from "../core/errors.ts";
 import { type GrantEvent, type Transition, transition } from "../core/grant-lifecycle.ts";
+import type { Matched } from "../core/policy/evaluate.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { grants, requests } from "../db/schema/index.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
-import { ApiError } from "../http/errors.ts";
-import type { Matched } from "../policy/evaluate.ts";
 import { evaluateExtension, requestExtension } from "../requests/service.ts";
 import { loadRequestView, pendingExtensions } from "../requests/view.ts";
 import { applyGrantEvent, extendRulesOf, flowOf, type GrantRow, grantFacts } from "./lifecycle.ts";
@@ -21,15 +22,15 @@ import { applyGrantEvent, extendRulesOf, flowOf, type GrantRow, grantFacts } fro
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function ownGrant(tx: Db | Tx, p: Principal, id: string): Promise<GrantRow> {
-  if (!UUID.test(id)) throw new ApiError("not_found", "No such grant");
+  if (!UUID.test(id)) throw new ProblemError("not_found", "No such grant");
   const [grant] = await tx.select().from(grants).where(eq(grants.id, id));
-  if (!grant || grant.userId !== p.user.id) throw new ApiError("not_found", "No such grant");
+  if (!grant || grant.userId !== p.user.id) throw new ProblemError("not_found", "No such grant");
   return grant;
 }
 
 function refused(result: Transition): never {
   if (result.ok) throw new Error("not refused");
-  throw new ApiError(result.problem === "not_applicable" ? "grant_state" : result.problem, result.detail);
+  throw new ProblemError(result.problem === "not_applicable" ? "grant_state" : result.problem, result.detail);
 }
 
 async function act(
@@ -40,7 +41,7 @@ async function act(
   event: (grant: GrantRow, tx: Tx, now: Date) => Promise<GrantEvent>,
 ): Promise<RequestView> {
   const now = relay.clock.now();
-  const requestId = await relay.database.db.transaction(async (tx) => {
+  const requestId = await unitOfWork(relay.database.db, async (tx) => {
     const grant = await ownGrant(tx, p, id);
     const { result } = await applyGrantEvent(relay, tx, id, await event(grant, tx, now), p.user.email, meta);
     if (!result.ok) refused(result);
@@ -69,16 +70,16 @@ export async function extendGrant(relay: Relay, p: Principal, id: string, by: st
   const now = relay.clock.now();
   // Where an extension would go, asked of the policy before the transaction (PGlite has one connection).
   const routed = await routeExtension(relay, p, id, by);
-  const requestId = await relay.database.db.transaction(async (tx) => {
+  const requestId = await unitOfWork(relay.database.db, async (tx) => {
     const own = await ownGrant(tx, p, id);
     const [grant] = await tx.select().from(grants).where(eq(grants.id, own.id)).for("update");
-    if (!grant) throw new ApiError("not_found", "No such grant");
+    if (!grant) throw new ProblemError("not_found", "No such grant");
     const rule = (await flowOf(tx, grant.flowId ?? ""))?.extend;
     const allowedBy = rule?.by ?? grant.duration;
     const allowedMs = durationMs(allowedBy);
     const byMs = by === undefined ? allowedMs : durationMs(by);
-    if (byMs === null || allowedMs === null) throw new ApiError("extend_not_allowed", "Access without an end cannot be extended");
-    if (byMs > allowedMs) throw new ApiError("duration_exceeds_max", `Each extension is at most ${allowedBy}`);
+    if (byMs === null || allowedMs === null) throw new ProblemError("extend_not_allowed", "Access without an end cannot be extended");
+    if (byMs > allowedMs) throw new ProblemError("duration_exceeds_max", `Each extension is at most ${allowedBy}`);
     const event: GrantEvent = {
       type: "extend",
       now,
@@ -90,7 +91,7 @@ export async function extendGrant(relay: Relay, p: Principal, id: string, by: st
       const check = transition(grantFacts(grant), event);
       if (!check.ok) refused(check);
       if ((await pendingExtensions(tx, [grant.id])).size > 0)
-        throw new ApiError("extension_pending", "An extension of this access is already waiting for approval");
+        throw new ProblemError("extension_pending", "An extension of this access is already waiting for approval");
       const [original] = await tx.select().from(requests).where(eq(requests.id, grant.requestId));
       if (!original) throw new Error("request vanished");
       await requestExtension(relay, tx, p, routed, original, grant.id, by ?? allowedBy, meta);

@@ -3,6 +3,7 @@ import type { OutboxRow } from "../channels/outbox.ts";
 import type { Relay } from "../context.ts";
 import { type TaskFacts, type TaskLinkState, type TaskRound, taskLinkState } from "../core/manual-task.ts";
 import { outbox } from "../db/schema/index.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { type TaskLinkClaims, verifyTaskLink } from "../keys/signing.ts";
 import { recordAnswer } from "./effects.ts";
@@ -67,7 +68,7 @@ export async function answerTask(
   const { claims } = verified;
   if (reply.outcome === "cannot_do" && !reply.note) return { ok: false, problem: "note_required" };
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx): Promise<TaskAnswerResult> => {
+  return unitOfWork(relay.database.db, async (tx): Promise<TaskAnswerResult> => {
     const [found] = await tx.select().from(outbox).where(eq(outbox.key, claims.key)).for("update");
     const row = callOf(found);
     if (!row) return { ok: false, problem: "invalid" };

@@ -7,6 +7,7 @@ import type { ProviderAction } from "../core/grant-lifecycle.ts";
 import { type TaskFacts, type TaskRound, taskRoundOf } from "../core/manual-task.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { grants, outbox, users } from "../db/schema/index.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import { signTaskLink } from "../keys/signing.ts";
 import { taskMail } from "../mail/templates.ts";
 import { randomToken } from "../secrets.ts";
@@ -27,7 +28,7 @@ const LINK_GRACE_MS = 7 * 86_400_000;
 
 async function openTasks(relay: Relay, call: ProviderCall, task: { operators: string[]; deadlineMs: number }): Promise<OpenedTask> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const [row] = await tx.select().from(outbox).where(eq(outbox.key, call.idempotencyKey)).for("update");
     if (!row) throw new ProviderError("the provider call is no longer queued", true);
     const open = taskRoundOf(row.response);

@@ -2,11 +2,13 @@ import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import { csrf } from "hono/csrf";
 import { html } from "hono/html";
+import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { timeout } from "hono/timeout";
 import type { Relay } from "../context.ts";
+import { ProblemError } from "../core/errors.ts";
 import type { RelayEnv } from "../env.ts";
-import { ApiError, handleError, problemBody, problemResponse } from "./errors.ts";
+import { handleError, problemBody, problemResponse } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { auditPages } from "./pages/admin/audit.pages.ts";
 import { adminAuthPages, requireAdmin, signOutRoute } from "./pages/admin/auth.pages.ts";
@@ -33,7 +35,7 @@ import { requestRoutes } from "./routes/requests.routes.ts";
 const READY_TIMEOUT_MS = 2_000;
 /** Longer than a statement may run (POSTGRES_TIMEOUTS.statementMs) plus a connect, so a request normally fails on its own first. */
 export const REQUEST_DEADLINE_MS = 25_000;
-const deadline = timeout(REQUEST_DEADLINE_MS, () => new ApiError("unavailable", "The relay could not answer in time"));
+const deadline = timeout(REQUEST_DEADLINE_MS, () => new HTTPException(503, { message: "The relay could not answer in time" }));
 
 /**
  * Builds the relay's HTTP app: the JSON API under `/api/v1` (problem+json
@@ -79,7 +81,7 @@ export function createApp(relay: Relay) {
   api.route("/", grantRoutes(relay));
   api.route("/", provisioningRoutes(relay));
   api.all("*", () => {
-    throw new ApiError("not_found");
+    throw new ProblemError("not_found");
   });
   app.route("/api/v1", api);
 

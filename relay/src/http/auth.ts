@@ -2,8 +2,8 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Relay } from "../context.ts";
+import { ProblemError } from "../core/errors.ts";
 import { authenticateDevice, type Principal, type RequestMeta } from "../devices/service.ts";
-import { ApiError } from "./errors.ts";
 
 export type AppEnv = { Variables: { principal: Principal } };
 
@@ -12,9 +12,9 @@ export function requireDevice(relay: Relay) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer (\S+)$/i.exec(header);
-    if (!match?.[1]) throw new ApiError("unauthenticated", "Sign in the extension first");
+    if (!match?.[1]) throw new ProblemError("unauthenticated", "Sign in the extension first");
     const principal = await authenticateDevice(relay, match[1]);
-    if (!principal) throw new ApiError("unauthenticated", "This sign-in is no longer valid; sign in again");
+    if (!principal) throw new ProblemError("unauthenticated", "This sign-in is no longer valid; sign in again");
     c.set("principal", principal);
     await next();
   });

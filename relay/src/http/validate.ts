@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError } from "./errors.ts";
+import { ProblemError } from "../core/errors.ts";
 
 /** Parses a JSON body with a shared schema; any mismatch is a `validation_failed` problem. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
@@ -8,9 +8,9 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   try {
     body = await c.req.json();
   } catch {
-    throw new ApiError("validation_failed", "The body must be JSON");
+    throw new ProblemError("validation_failed", "The body must be JSON");
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw ApiError.fromZod(parsed.error);
+  if (!parsed.success) throw ProblemError.fromZod(parsed.error);
   return parsed.data;
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { type KeyEncryptionKey, parseKek, SealError } from "../core/sealing.ts";
 import type { RelayEnv } from "../env.ts";
-import { type KeyEncryptionKey, parseKek, SealError } from "./sealing.ts";
 
 /** Where an embedded relay keeps the KEK it generated: beside its database, readable by its user only. */
 export function kekFile(dataDir: string): string {

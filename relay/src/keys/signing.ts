@@ -3,9 +3,9 @@ import { eq } from "drizzle-orm";
 import { type CryptoKey, errors, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../clock.ts";
 import type { Checkpoint } from "../core/audit-chain.ts";
+import { type KeyEncryptionKey, SealError, seal, unseal } from "../core/sealing.ts";
 import type { Db } from "../db/client.ts";
 import { signingKeys } from "../db/schema/index.ts";
-import { type KeyEncryptionKey, SealError, seal, unseal } from "./sealing.ts";
 
 const ALG = "EdDSA";
 export const LINK_AUDIENCE = "gatehouse:decision";

@@ -1,6 +1,4 @@
 import { asc, eq, inArray } from "drizzle-orm";
-import type { Db, Tx } from "../db/client.ts";
-import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import {
   type ApprovalSettings,
   DEFAULT_APPROVAL_SETTINGS,
@@ -11,7 +9,9 @@ import {
   type PolicySnapshot,
   type ResourceOwner,
   type ResourceTag,
-} from "./model.ts";
+} from "../core/policy/model.ts";
+import type { Db, Tx } from "../db/client.ts";
+import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 
 export const FALLBACK_SETTING = "fallback";
 /** Resource owners live beside the fallback as a setting until the admin UI edits them row by row. */

@@ -1,6 +1,6 @@
 import type { NoticeKind } from "@gatehouse/shared";
-import { appendNotice, NOTICE_CHANNEL } from "../audit/chain.ts";
 import type { Database, Tx } from "../db/client.ts";
+import { appendNotice, NOTICE_CHANNEL } from "../db/unit-of-work.ts";
 
 /**
  * Tells live connections that a user has new notices. The NOTIFY is sent in

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import { requests } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { endRequest } from "./decide.ts";
 import { ENDABLE, isIn } from "./states.ts";
@@ -21,7 +21,7 @@ export async function adminEndRequest(
   meta: RequestMeta,
 ): Promise<boolean> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const [request] = await tx.select().from(requests).where(eq(requests.id, id)).for("update");
     if (!request || !isIn(ENDABLE, request.state)) return false;
     const state = action === "deny" ? "rejected" : "cancelled";

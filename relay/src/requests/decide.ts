@@ -1,15 +1,15 @@
 import { durationMs } from "@gatehouse/shared";
 import { and, eq, or } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import type { Outcome } from "../channels/message.ts";
 import { outcomeLine } from "../channels/message.ts";
 import type { Relay } from "../context.ts";
+import { offeredDurations } from "../core/policy/durations.ts";
+import type { PolicySnapshot } from "../core/policy/model.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, approvals, type grants, magicLinkUses, requestMessages, requests, users } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { type DecisionLinkClaims, verifyDecisionLink } from "../keys/signing.ts";
-import { offeredDurations } from "../policy/durations.ts";
-import type { PolicySnapshot } from "../policy/model.ts";
 import { currentPolicySnapshot, loadApprovalSettings } from "../policy/snapshot.ts";
 import { loadRequestContext, type RequestContext, type RequestRow, type UserRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
@@ -193,7 +193,7 @@ async function decideIn(
   now: Date,
   snapshot: PolicySnapshot | undefined,
 ): Promise<DecisionResult> {
-  return relay.database.db.transaction(async (tx): Promise<DecisionResult> => {
+  return unitOfWork(relay.database.db, async (tx): Promise<DecisionResult> => {
     const check = await checkLink(tx, claims, true);
     if (!check.ok) return { ok: false, problem: check.problem };
     const { request, approval, approver } = check;

@@ -1,8 +1,8 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
+import { resolveStepNow, userById } from "../core/policy/evaluate.ts";
 import type { Tx } from "../db/client.ts";
 import { approvals, requests, users } from "../db/schema/index.ts";
-import { resolveStepNow, userById } from "../policy/evaluate.ts";
+import { appendAudit } from "../db/unit-of-work.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { addNotice } from "../push/bus.ts";
 import { UNDECIDED } from "./states.ts";

@@ -1,11 +1,11 @@
 import type { RequestView } from "@gatehouse/shared";
 import { and, eq } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
+import { ProblemError } from "../core/errors.ts";
 import type { Tx } from "../db/client.ts";
 import { approvals, requestMessages, requests } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
-import { ApiError } from "../http/errors.ts";
 import { loadApprovalSettings } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
 import { endRequest } from "./decide.ts";
@@ -16,9 +16,9 @@ import { loadRequestView } from "./view.ts";
 
 /** The requester's own request, locked for the change; anyone else's is "not found" (ids are not secrets to keep, but not to confirm either). */
 async function ownRequest(tx: Tx, p: Principal, id: string): Promise<RequestRow> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new ApiError("not_found", "No such request");
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new ProblemError("not_found", "No such request");
   const [request] = await tx.select().from(requests).where(eq(requests.id, id)).for("update");
-  if (!request || request.requesterId !== p.user.id) throw new ApiError("not_found", "No such request");
+  if (!request || request.requesterId !== p.user.id) throw new ProblemError("not_found", "No such request");
   return request;
 }
 
@@ -29,9 +29,9 @@ async function ownRequest(tx: Tx, p: Principal, id: string): Promise<RequestRow>
  */
 export async function answerQuestion(relay: Relay, p: Principal, id: string, answer: string, meta: RequestMeta): Promise<RequestView> {
   const now = relay.clock.now();
-  await relay.database.db.transaction(async (tx) => {
+  await unitOfWork(relay.database.db, async (tx) => {
     const request = await ownRequest(tx, p, id);
-    if (request.state !== "info_requested") throw new ApiError("request_not_open", "Nobody is waiting for an answer on this request");
+    if (request.state !== "info_requested") throw new ProblemError("request_not_open", "Nobody is waiting for an answer on this request");
     await tx
       .insert(requestMessages)
       .values({ requestId: id, authorId: p.user.id, kind: "answer", text: answer, step: request.step, at: now });
@@ -75,9 +75,9 @@ export async function answerQuestion(relay: Relay, p: Principal, id: string, ans
 /** The requester withdraws a request nobody has decided yet; every approver's link dies. */
 export async function cancelRequest(relay: Relay, p: Principal, id: string, meta: RequestMeta): Promise<RequestView> {
   const now = relay.clock.now();
-  await relay.database.db.transaction(async (tx) => {
+  await unitOfWork(relay.database.db, async (tx) => {
     const request = await ownRequest(tx, p, id);
-    if (!isIn(ENDABLE, request.state)) throw new ApiError("request_not_open", `This request is already ${request.state}`);
+    if (!isIn(ENDABLE, request.state)) throw new ProblemError("request_not_open", `This request is already ${request.state}`);
     await endRequest(relay, tx, request, "cancelled", null, { kind: "cancelled" }, now);
     await appendAudit(tx, {
       at: now,

@@ -2,18 +2,18 @@ import type { CreateRequestBodySchema } from "@gatehouse/shared";
 import { durationMs, type PreviewBody, type PreviewResponse, type RequestView } from "@gatehouse/shared";
 import { and, eq, inArray } from "drizzle-orm";
 import type { z } from "zod";
-import { appendAudit } from "../audit/chain.ts";
 import { type ApproverReason, type Outcome, outcomeLine } from "../channels/message.ts";
 import type { Relay } from "../context.ts";
+import { ProblemError } from "../core/errors.ts";
 import type { Transition } from "../core/grant-lifecycle.ts";
+import { evaluatePolicy, type Matched, requestProblem, resolveStepNow } from "../core/policy/evaluate.ts";
+import type { PolicySnapshot } from "../core/policy/model.ts";
 import type { Tx } from "../db/client.ts";
 import { uniqueViolation } from "../db/faults.ts";
 import { approvals, grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { applyGrantEvents, createGrant, extendRulesOf, flowOf } from "../grants/lifecycle.ts";
-import { ApiError } from "../http/errors.ts";
-import { evaluatePolicy, type Matched, requestProblem, resolveStepNow } from "../policy/evaluate.ts";
-import type { PolicySnapshot } from "../policy/model.ts";
 import { currentPolicySnapshot } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
@@ -47,14 +47,14 @@ async function evaluateFor(
   if (result.outcome === "matched") {
     const empty = result.steps.findIndex((step) => step.approvers.length === 0);
     if (empty >= 0)
-      throw new ApiError(
+      throw new ProblemError(
         "no_approver",
         `Nobody can approve step ${empty + 1} of the flow '${result.flow.name}', not even an admin; ask an admin`,
       );
     return result;
   }
-  if (result.code === "no_flow") throw new ApiError("no_flow", `No access flow covers ${body.app}; ask an admin`);
-  throw new ApiError(result.code === "unknown_requester" ? "unknown_user" : "inactive_user");
+  if (result.code === "no_flow") throw new ProblemError("no_flow", `No access flow covers ${body.app}; ask an admin`);
+  throw new ProblemError(result.code === "unknown_requester" ? "unknown_user" : "inactive_user");
 }
 
 /** What the panel shows before submit: flow, approvers, durations. Changes nothing. */
@@ -95,11 +95,11 @@ export async function createRequest(
     ...(meta.ip ? { ip: meta.ip } : {}),
   });
   const problem = requestProblem(e, body);
-  if (problem) throw new ApiError(problem.code, problem.detail);
+  if (problem) throw new ProblemError(problem.code, problem.detail);
 
   const startAt = body.startAt ? scheduledStart(e, new Date(body.startAt), relay.clock.now()) : null;
   try {
-    const view = await relay.database.db.transaction((tx) =>
+    const view = await unitOfWork(relay.database.db, (tx) =>
       openRequest(relay, tx, p, e, { ...body, ticket: e.ticket ? (body.ticket ?? null) : null, startAt, idempotencyKey }, meta, null),
     );
     return { view, replayed: false };
@@ -131,7 +131,7 @@ async function replayOf(
     .where(and(eq(requests.requesterId, p.user.id), eq(requests.idempotencyKey, key)));
   if (!row) return null;
   if (row.app !== body.app || row.url !== body.resource.url || row.duration !== body.duration)
-    throw new ApiError("conflict", "This Idempotency-Key was already used for a different request");
+    throw new ProblemError("conflict", "This Idempotency-Key was already used for a different request");
   return { view: await loadRequestView(db, row.id, relay.clock.now()), replayed: true };
 }
 
@@ -141,10 +141,10 @@ const MAX_SCHEDULE_AHEAD_MS = 90 * 86_400_000;
 /** A requested start, checked: in the future, within 90 days, and only where access starts at approval. */
 function scheduledStart(e: Matched, startAt: Date, now: Date): Date {
   if (e.activation === "on_start")
-    throw new ApiError("invalid_start", `Access of the flow '${e.flow.name}' starts when you press Start; it cannot be scheduled`);
-  if (startAt.getTime() <= now.getTime()) throw new ApiError("invalid_start", "The start must be in the future");
+    throw new ProblemError("invalid_start", `Access of the flow '${e.flow.name}' starts when you press Start; it cannot be scheduled`);
+  if (startAt.getTime() <= now.getTime()) throw new ProblemError("invalid_start", "The start must be in the future");
   if (startAt.getTime() - now.getTime() > MAX_SCHEDULE_AHEAD_MS)
-    throw new ApiError("invalid_start", "The start may be at most 90 days ahead");
+    throw new ProblemError("invalid_start", "The start may be at most 90 days ahead");
   return startAt;
 }
 

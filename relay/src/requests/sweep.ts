@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNotNull, lte } from "drizzle-orm";
-import { appendAudit } from "../audit/chain.ts";
 import type { Relay } from "../context.ts";
 import { approvals, requests } from "../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import { loadApprovalSettings } from "../policy/snapshot.ts";
 import { endRequest } from "./decide.ts";
 import { notifyApprovers, publishEvent } from "./notify.ts";
@@ -21,7 +21,7 @@ export async function sweepRequests(relay: Relay, batch = 50): Promise<{ expired
 
 async function expireOverdue(relay: Relay, batch: number): Promise<string[]> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const due = await tx
       .select()
       .from(requests)
@@ -45,7 +45,7 @@ async function expireOverdue(relay: Relay, batch: number): Promise<string[]> {
 
 async function remind(relay: Relay, batch: number): Promise<string[]> {
   const now = relay.clock.now();
-  return relay.database.db.transaction(async (tx) => {
+  return unitOfWork(relay.database.db, async (tx) => {
     const due = await tx
       .select()
       .from(requests)

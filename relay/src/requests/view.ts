@@ -2,10 +2,10 @@ import type { GrantView, RequestState, RequestView } from "@gatehouse/shared";
 import { durationMs } from "@gatehouse/shared";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { transition } from "../core/grant-lifecycle.ts";
+import type { FlowDefinition } from "../core/policy/model.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, grants, requestMessages, requests, users } from "../db/schema/index.ts";
 import { extendRulesOf, grantFacts, targetLabel } from "../grants/lifecycle.ts";
-import type { FlowDefinition } from "../policy/model.ts";
 import { UNDECIDED } from "./states.ts";
 
 type RequestRow = typeof requests.$inferSelect;

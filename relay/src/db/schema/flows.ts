@@ -1,5 +1,5 @@
 import { boolean, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
-import type { FlowDefinition } from "../../policy/model.ts";
+import type { FlowDefinition } from "../../core/policy/model.ts";
 
 /**
  * Access flows (policies). The matching and approval rules live in one JSON

@@ -1,5 +1,5 @@
 import { boolean, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
-import type { SealedSecret } from "../../keys/sealing.ts";
+import type { SealedSecret } from "../../core/sealing.ts";
 
 /** Asymmetric keys that sign magic links; public halves are served as JWKS. */
 export const signingKeys = pgTable("signing_keys", {

@@ -1,9 +1,9 @@
 import { and, eq, gt } from "drizzle-orm";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { appendAudit } from "../../audit/chain.ts";
 import type { Relay } from "../../context.ts";
 import { approvals, outbox, requests, users } from "../../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../../db/unit-of-work.ts";
 import { notifyApprovers } from "../../requests/notify.ts";
 import { isIn, OPEN_FOR_APPROVERS } from "../../requests/states.ts";
 import { requestMeta } from "../auth.ts";
@@ -73,7 +73,7 @@ async function sendPersonalLink(
   meta: { ip: string | null; userAgent: string | null },
 ): Promise<void> {
   const now = relay.clock.now();
-  await relay.database.db.transaction(async (tx) => {
+  await unitOfWork(relay.database.db, async (tx) => {
     // No row lock: this page is open to anyone with the URL, and must not hold up decisions or the sweeps.
     const [request] = await tx.select().from(requests).where(eq(requests.id, requestId));
     if (!request || !isIn(OPEN_FOR_APPROVERS, request.state)) return;

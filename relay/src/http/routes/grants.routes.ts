@@ -6,12 +6,12 @@ import type { ProviderEntry } from "../../adapters/providers/registry.ts";
 import { environmentSecrets } from "../../adapters/providers/registry.ts";
 import { ProvisioningCallbackSchema } from "../../adapters/providers/webhook.ts";
 import type { Relay } from "../../context.ts";
+import { ProblemError } from "../../core/errors.ts";
 import { outbox, settings } from "../../db/schema/index.ts";
 import { recordCallback } from "../../grants/effects.ts";
 import { extendGrant, releaseGrant, startGrant } from "../../grants/requester.ts";
 import { PROVIDERS_SETTING } from "../../policy/snapshot.ts";
 import { type AppEnv, requestMeta, requireDevice } from "../auth.ts";
-import { ApiError } from "../errors.ts";
 import { readJson } from "../validate.ts";
 
 /** The requester's access: start, extend, release. */
@@ -42,17 +42,17 @@ export function provisioningRoutes(relay: Relay) {
     try {
       parsed = JSON.parse(raw);
     } catch {
-      throw new ApiError("validation_failed", "The body is not JSON");
+      throw new ProblemError("validation_failed", "The body is not JSON");
     }
     const body = ProvisioningCallbackSchema.safeParse(parsed);
-    if (!body.success) throw ApiError.fromZod(body.error);
+    if (!body.success) throw ProblemError.fromZod(body.error);
     const { db } = relay.database;
     const [row] = await db.select().from(outbox).where(eq(outbox.key, body.data.idempotencyKey));
-    if (row?.channel !== "provider") throw new ApiError("not_found", "No provisioning call has this idempotency key");
+    if (row?.channel !== "provider") throw new ProblemError("not_found", "No provisioning call has this idempotency key");
     const [setting] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, PROVIDERS_SETTING));
     const entry = ((setting?.value as ProviderEntry[] | undefined) ?? []).find((p) => p.id === row?.to);
     if (entry?.type !== "webhook" || typeof entry.secret !== "string")
-      throw new ApiError("invalid_signature", "This call's provider does not take callbacks");
+      throw new ProblemError("invalid_signature", "This call's provider does not take callbacks");
     try {
       new Webhook(environmentSecrets(entry.secret)).verify(raw, {
         "webhook-id": c.req.header("webhook-id") ?? "",
@@ -60,10 +60,10 @@ export function provisioningRoutes(relay: Relay) {
         "webhook-signature": c.req.header("webhook-signature") ?? "",
       });
     } catch {
-      throw new ApiError("invalid_signature", "The callback's signature does not verify with the provider's secret (or is too old)");
+      throw new ProblemError("invalid_signature", "The callback's signature does not verify with the provider's secret (or is too old)");
     }
     const outcome = await recordCallback(relay, row, body.data.status, body.data.detail);
-    if (outcome === "not_waiting") throw new ApiError("grant_state", "This call is not waiting for a confirmation");
+    if (outcome === "not_waiting") throw new ProblemError("grant_state", "This call is not waiting for a confirmation");
     return c.json({ status: outcome });
   });
 }

@@ -2,12 +2,12 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Relay } from "../../context.ts";
+import { ProblemError } from "../../core/errors.ts";
 import { loggableError } from "../../db/faults.ts";
 import { loadDetectionRules } from "../../detection/rules.ts";
 import { markSeen } from "../../devices/service.ts";
 import { listNotices } from "../../push/list.ts";
 import { type AppEnv, requireDevice } from "../auth.ts";
-import { ApiError } from "../errors.ts";
 
 const cursorSchema = z.coerce.number().int().min(0).default(0);
 /** Comment lines keep proxies and the extension's worker from idling the stream out. */
@@ -17,7 +17,7 @@ const STREAM_LIFETIME_MS = 5 * 60_000;
 
 function parseCursor(value: string | undefined): number {
   const parsed = cursorSchema.safeParse(value);
-  if (!parsed.success) throw ApiError.fromZod(parsed.error);
+  if (!parsed.success) throw ProblemError.fromZod(parsed.error);
   return parsed.data;
 }
 

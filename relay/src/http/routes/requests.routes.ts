@@ -1,11 +1,11 @@
 import { AnswerBodySchema, CreateRequestBodySchema, PreviewBodySchema } from "@gatehouse/shared";
 import { Hono } from "hono";
 import type { Relay } from "../../context.ts";
+import { ProblemError } from "../../core/errors.ts";
 import { answerQuestion, cancelRequest } from "../../requests/requester.ts";
 import { createRequest, previewRequest } from "../../requests/service.ts";
 import { listRequestsOf } from "../../requests/view.ts";
 import { type AppEnv, requestMeta, requireDevice } from "../auth.ts";
-import { ApiError } from "../errors.ts";
 import { readJson } from "../validate.ts";
 
 /**
@@ -17,7 +17,7 @@ function idempotencyKey(header: string | undefined): string | null {
   if (header === undefined) return null;
   const key = /^"(.*)"$/.exec(header)?.[1] ?? header;
   if (!/^[\x21-\x7e]{1,255}$/.test(key))
-    throw new ApiError("validation_failed", "Idempotency-Key must be 1 to 255 printable characters without spaces", [
+    throw new ProblemError("validation_failed", "Idempotency-Key must be 1 to 255 printable characters without spaces", [
       { path: "header.idempotency-key", message: "1 to 255 printable characters" },
     ]);
   return key;

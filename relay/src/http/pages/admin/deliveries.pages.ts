@@ -1,9 +1,9 @@
 import { and, desc, eq, gt, inArray, ne, type SQL } from "drizzle-orm";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { appendAudit } from "../../../audit/chain.ts";
 import type { Relay } from "../../../context.ts";
 import { grants, outbox } from "../../../db/schema/index.ts";
+import { appendAudit, unitOfWork } from "../../../db/unit-of-work.ts";
 import { callRetriesGrant, retryProviderCall } from "../../../grants/admin.ts";
 import { requestMeta } from "../../auth.ts";
 import { type AdminContext, type AdminEnv, actionButton, adminPage } from "./layout.ts";
@@ -95,7 +95,7 @@ ${rows.map(
         return c.redirect(`/admin/deliveries?done=${result?.ok ? "grant-retried" : "delivery-not-retried"}`, 303);
       }
       const now = relay.clock.now();
-      await db.transaction(async (tx) => {
+      await unitOfWork(db, async (tx) => {
         const [row] = await tx
           .update(outbox)
           .set({ state: "pending", attempts: 0, nextAttemptAt: now })

@@ -7,7 +7,7 @@ import { exportConfig, readConfig } from "../../../config/export.ts";
 import { ConfigError, parseConfig } from "../../../config/load.ts";
 import { applyConfig } from "../../../config/sync.ts";
 import type { Relay } from "../../../context.ts";
-import { DEFAULT_APPROVAL_SETTINGS, FALLBACK_MAX_CEILING } from "../../../policy/model.ts";
+import { DEFAULT_APPROVAL_SETTINGS, FALLBACK_MAX_CEILING } from "../../../core/policy/model.ts";
 import { requestMeta } from "../../auth.ts";
 import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";

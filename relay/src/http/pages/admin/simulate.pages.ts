@@ -2,7 +2,7 @@ import { parseDuration } from "@gatehouse/shared";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../../context.ts";
-import { simulate } from "../../../policy/simulate.ts";
+import { simulate } from "../../../core/policy/simulate.ts";
 import { currentPolicySnapshot } from "../../../policy/snapshot.ts";
 import { type AdminContext, type AdminEnv, adminPage, type FieldErrors, formErrors, textField } from "./layout.ts";
 
