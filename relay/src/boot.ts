@@ -45,7 +45,7 @@ export async function bootRelay(opts: BootOptions): Promise<Relay> {
     }
     const keys = await loadKeyRing(database.db, clock, keks);
     const bus = new NoticeBus();
-    await bus.start(database);
+    await bus.start(database, { clock, log });
     return { env, database, clock, keys, log, bus, drain: new AbortController() };
   } catch (err) {
     // A failed start leaves no connections behind (main.ts tries again while the database is away).

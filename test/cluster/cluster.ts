@@ -83,6 +83,11 @@ export class Cluster {
     this.#token = await this.#signIn();
   }
 
+  /** The signed-in requester's device token. */
+  get token(): string {
+    return this.#token;
+  }
+
   get databaseUrl(): string {
     return this.#dbUrl;
   }

@@ -68,6 +68,11 @@ export class RelayProcess {
   /** Whether it answered /readyz since it last started (and has not been killed since). */
   ready = false;
 
+  /** The process id while it runs (to read its memory from /proc). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Whether the process is running. */
   get alive(): boolean {
     return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;

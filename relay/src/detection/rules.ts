@@ -18,11 +18,30 @@ export function rulesVersion(rules: readonly DetectionRule[]): string {
 }
 
 export async function saveDetectionRules(tx: Db | Tx, rules: DetectionRule[], now: Date): Promise<void> {
+  savedGeneration++;
   const value: StoredDetectionRules = { version: rulesVersion(rules), rules };
   await tx
     .insert(settings)
     .values({ key: DETECTION_RULES_SETTING, value, updatedAt: now })
     .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
+}
+
+/**
+ * The rules' version alone, read at most every few seconds per process: a
+ * reconnect storm (every extension after a deploy) must not load the rules
+ * once per stream. A save in this process is seen at once; one on another
+ * instance within RULES_VERSION_TTL_MS.
+ */
+const RULES_VERSION_TTL_MS = 5_000;
+let savedGeneration = 0;
+const versions = new WeakMap<Db, { version: string; at: number; generation: number }>();
+export async function detectionRulesVersion(db: Db): Promise<string> {
+  const cached = versions.get(db);
+  if (cached && cached.generation === savedGeneration && Date.now() - cached.at < RULES_VERSION_TTL_MS) return cached.version;
+  const generation = savedGeneration;
+  const { version } = await loadDetectionRules(db);
+  versions.set(db, { version, at: Date.now(), generation });
+  return version;
 }
 
 export async function loadDetectionRules(db: Db): Promise<StoredDetectionRules> {

@@ -157,6 +157,8 @@ export async function authenticateDevice(relay: Relay, token: string): Promise<P
 /** How long after its last call or heartbeat a device still counts as online (requests/notify.ts). */
 export const ONLINE_WINDOW_MS = 3 * 60_000;
 
+const lastSeenWritten = new Map<string, number>();
+
 /**
  * Records that a device is online: what decides whether a requester is also
  * told by mail. Written at most once a minute per device.
@@ -164,7 +166,12 @@ export const ONLINE_WINDOW_MS = 3 * 60_000;
 export async function markSeen(relay: Relay, device: { id: string; lastSeenAt: Date | null }): Promise<void> {
   const now = relay.clock.now();
   if (device.lastSeenAt && now.getTime() - device.lastSeenAt.getTime() < 60_000) return;
+  // Per device and process, not per stream: a device's many streams (tabs, reconnects) write once a minute.
+  const written = lastSeenWritten.get(device.id);
   device.lastSeenAt = now;
+  if (written !== undefined && now.getTime() - written < 60_000) return;
+  lastSeenWritten.set(device.id, now.getTime());
+  if (lastSeenWritten.size > 50_000) lastSeenWritten.clear();
   await relay.database.db.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, device.id));
 }
 

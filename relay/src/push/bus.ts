@@ -1,26 +1,48 @@
-import type { NoticeKind } from "@gatehouse/shared";
-import type { Database, Tx } from "../db/client.ts";
+import type { Notice, NoticeKind } from "@gatehouse/shared";
+import { type Clock, systemClock } from "../clock.ts";
+import type { Database, Db, Tx } from "../db/client.ts";
+import { loggableError } from "../db/faults.ts";
 import { appendNotice, NOTICE_CHANNEL } from "../db/unit-of-work.ts";
+import { type Logger, silentLogger } from "../log.ts";
+import { listNotices } from "./list.ts";
+
+/** A live stream as the bus sees it: where it is, and how to hand it notices. */
+export interface NoticeSubscriber {
+  /** The id of the last notice this stream has (its cursor). */
+  readonly cursor: number;
+  /** Notices newer than `cursor`, oldest first. */
+  push(notices: Notice[]): void;
+}
 
 /**
- * Tells live connections that a user has new notices. The NOTIFY is sent in
- * the writing transaction, so it arrives only after commit, on every relay
- * instance (PostgreSQL) or in this process (PGlite). It carries the user id
- * only; the rows carry the data.
+ * Fans notices out to live streams. One LISTEN per process hears, after each
+ * commit on any instance, which users have new notices (the NOTIFY carries
+ * the user id only). For each such user the bus reads the new rows once,
+ * from the oldest cursor among that user's open streams, and hands every
+ * stream what it has not had: one query per notice however many streams are
+ * open, instead of one per stream. A read already running for a user is
+ * followed by one more when another NOTIFY comes meanwhile, so nothing
+ * committed during a read is missed.
  */
 export class NoticeBus {
-  #listeners = new Map<string, Set<() => void>>();
+  #subscribers = new Map<string, Set<NoticeSubscriber>>();
+  #reading = new Map<string, Promise<void>>();
+  #again = new Set<string>();
   #unlisten: (() => Promise<void>) | null = null;
+  #db: Db | null = null;
+  #clock: Clock = systemClock;
+  #log: Logger = silentLogger;
 
-  async start(database: Database): Promise<void> {
+  async start(database: Database, deps: { clock?: Clock; log?: Logger } = {}): Promise<void> {
+    this.#db = database.db;
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = deps.log ?? silentLogger;
     this.#unlisten = await database.listen(
       NOTICE_CHANNEL,
-      (userId) => {
-        for (const fn of this.#listeners.get(userId) ?? []) fn();
-      },
-      // The listening connection was lost: notices committed meanwhile were never announced, so every stream looks.
+      (userId) => this.#announce(userId),
+      // The listening connection was lost: notices committed meanwhile were never announced, so every user's are read.
       () => {
-        for (const set of this.#listeners.values()) for (const fn of set) fn();
+        for (const userId of this.#subscribers.keys()) this.#announce(userId);
       },
     );
   }
@@ -28,19 +50,57 @@ export class NoticeBus {
   async stop(): Promise<void> {
     await this.#unlisten?.();
     this.#unlisten = null;
+    await Promise.allSettled(this.#reading.values());
   }
 
-  /** Calls `fn` whenever `userId` may have new notices; returns the unsubscribe. */
-  subscribe(userId: string, fn: () => void): () => void {
-    const set = this.#listeners.get(userId) ?? new Set();
-    this.#listeners.set(userId, set);
-    set.add(fn);
+  /** Hands `sub` every notice of `userId` committed from now on; returns the unsubscribe. */
+  subscribe(userId: string, sub: NoticeSubscriber): () => void {
+    const set = this.#subscribers.get(userId) ?? new Set();
+    this.#subscribers.set(userId, set);
+    set.add(sub);
     return () => {
-      set.delete(fn);
-      if (set.size === 0) this.#listeners.delete(userId);
+      set.delete(sub);
+      if (set.size === 0) this.#subscribers.delete(userId);
     };
   }
+
+  /** Open streams (for tests and the push benchmark). */
+  get streams(): number {
+    let n = 0;
+    for (const set of this.#subscribers.values()) n += set.size;
+    return n;
+  }
+
+  #announce(userId: string): void {
+    if (!this.#subscribers.has(userId) || !this.#db) return;
+    if (this.#reading.has(userId)) {
+      this.#again.add(userId);
+      return;
+    }
+    const db = this.#db;
+    const reading = (async () => {
+      for (;;) {
+        this.#again.delete(userId);
+        const subs = this.#subscribers.get(userId);
+        if (!subs) return;
+        const from = Math.min(...[...subs].map((s) => s.cursor));
+        const list = await listNotices(db, userId, from, this.#clock.now(), FANOUT_PAGE);
+        for (const s of subs) {
+          const fresh = list.filter((n) => n.id > s.cursor);
+          if (fresh.length) s.push(fresh);
+        }
+        // More than a page waiting, or announced again while reading: read on.
+        if (list.length < FANOUT_PAGE && !this.#again.has(userId)) return;
+      }
+    })()
+      .catch((err: unknown) => this.#log.warn("reading notices for live streams failed", loggableError(err)))
+      .finally(() => this.#reading.delete(userId));
+    this.#reading.set(userId, reading);
+  }
 }
+
+/** Notices read per round of a fan-out. */
+const FANOUT_PAGE = 100;
 
 /**
  * Records a notice for a requester in the caller's transaction. It is written

@@ -1,10 +1,11 @@
+import type { Notice } from "@gatehouse/shared";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Relay } from "../../context.ts";
 import { ProblemError } from "../../core/errors.ts";
 import { loggableError } from "../../db/faults.ts";
-import { loadDetectionRules } from "../../detection/rules.ts";
+import { detectionRulesVersion } from "../../detection/rules.ts";
 import { markSeen } from "../../devices/service.ts";
 import { listNotices } from "../../push/list.ts";
 import { type AppEnv, requireDevice } from "../auth.ts";
@@ -14,6 +15,23 @@ const cursorSchema = z.coerce.number().int().min(0).default(0);
 const HEARTBEAT_MS = 15_000;
 /** Streams end after a while; the client reconnects and replays from its cursor. */
 const STREAM_LIFETIME_MS = 5 * 60_000;
+
+/**
+ * A notice as an SSE event, encoded once: the bus hands the same notice
+ * object to every stream of its user, so ten thousand streams cost one
+ * JSON.stringify and one encoding, not ten thousand.
+ */
+const frames = new WeakMap<Notice, Uint8Array>();
+const encoder = new TextEncoder();
+function sseFrame(notice: Notice): Uint8Array {
+  let frame = frames.get(notice);
+  if (!frame) {
+    // JSON has no raw newlines, so the data fits one `data:` line.
+    frame = encoder.encode(`id: ${notice.id}\nevent: notice\ndata: ${JSON.stringify(notice)}\n\n`);
+    frames.set(notice, frame);
+  }
+  return frame;
+}
 
 function parseCursor(value: string | undefined): number {
   const parsed = cursorSchema.safeParse(value);
@@ -41,11 +59,17 @@ export function noticeRoutes(relay: Relay) {
       return streamSSE(
         c,
         async (stream) => {
-          let dirty = true;
+          // Notices reach this stream from the bus (one read per notice for all streams) and from its own replay at connect.
+          const queue: Notice[] = [];
           let wake: (() => void) | null = null;
-          const unsubscribe = relay.bus.subscribe(userId, () => {
-            dirty = true;
-            wake?.();
+          const unsubscribe = relay.bus.subscribe(userId, {
+            get cursor() {
+              return cursor;
+            },
+            push(list) {
+              queue.push(...list);
+              wake?.();
+            },
           });
           stream.onAbort(() => {
             unsubscribe();
@@ -57,15 +81,16 @@ export function noticeRoutes(relay: Relay) {
           const endAt = Date.now() + STREAM_LIFETIME_MS;
           try {
             // The rules' version rides on every (re)connect, so the extension refetches only when they changed.
-            const { version: rulesVersion } = await loadDetectionRules(relay.database.db);
+            const rulesVersion = await detectionRulesVersion(relay.database.db);
             await stream.writeSSE({ event: "ready", data: JSON.stringify({ cursor, rulesVersion }) });
+            // Subscribed first, replayed second: a notice committed in between comes twice and is written once.
+            queue.push(...(await listNotices(relay.database.db, userId, cursor, relay.clock.now())));
             while (!stream.aborted && !stream.closed && !relay.drain.signal.aborted && Date.now() < endAt) {
-              if (dirty) {
-                dirty = false;
-                for (const notice of await listNotices(relay.database.db, userId, cursor, relay.clock.now())) {
-                  await stream.writeSSE({ id: String(notice.id), event: "notice", data: JSON.stringify(notice) });
-                  cursor = notice.id;
-                }
+              const notice = queue.shift();
+              if (notice) {
+                if (notice.id <= cursor) continue;
+                await stream.write(sseFrame(notice));
+                cursor = notice.id;
                 continue;
               }
               const woke = await new Promise<boolean>((resolve) => {
