@@ -8,6 +8,7 @@ import { keyEncryptionKeys } from "./keys/kek.ts";
 import { loadKeyRing } from "./keys/signing.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { NoticeBus } from "./push/bus.ts";
+import { listNotices } from "./push/list.ts";
 
 export interface BootOptions {
   env: RelayEnv;
@@ -45,7 +46,7 @@ export async function bootRelay(opts: BootOptions): Promise<Relay> {
     }
     const keys = await loadKeyRing(database.db, clock, keks);
     const bus = new NoticeBus();
-    await bus.start(database, { clock, log });
+    await bus.start(database, (userId, cursor, limit) => listNotices(database.db, userId, cursor, clock.now(), limit), log);
     return { env, database, clock, keys, log, bus, drain: new AbortController() };
   } catch (err) {
     // A failed start leaves no connections behind (main.ts tries again while the database is away).

@@ -1,10 +1,11 @@
 import type { Notice, NoticeKind } from "@gatehouse/shared";
-import { type Clock, systemClock } from "../clock.ts";
-import type { Database, Db, Tx } from "../db/client.ts";
+import type { Database, Tx } from "../db/client.ts";
 import { loggableError } from "../db/faults.ts";
 import { appendNotice, NOTICE_CHANNEL } from "../db/unit-of-work.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { listNotices } from "./list.ts";
+
+/** Reads up to `limit` of a user's notices after `cursor`, oldest first. */
+export type NoticeReader = (userId: string, cursor: number, limit: number) => Promise<Notice[]>;
 
 /** A live stream as the bus sees it: where it is, and how to hand it notices. */
 export interface NoticeSubscriber {
@@ -29,14 +30,13 @@ export class NoticeBus {
   #reading = new Map<string, Promise<void>>();
   #again = new Set<string>();
   #unlisten: (() => Promise<void>) | null = null;
-  #db: Db | null = null;
-  #clock: Clock = systemClock;
+  #read: NoticeReader | null = null;
   #log: Logger = silentLogger;
 
-  async start(database: Database, deps: { clock?: Clock; log?: Logger } = {}): Promise<void> {
-    this.#db = database.db;
-    this.#clock = deps.clock ?? systemClock;
-    this.#log = deps.log ?? silentLogger;
+  /** Listens on `database`; `read` loads a user's notices after a cursor (push/list.ts, given by boot.ts). */
+  async start(database: Database, read: NoticeReader, log: Logger = silentLogger): Promise<void> {
+    this.#read = read;
+    this.#log = log;
     this.#unlisten = await database.listen(
       NOTICE_CHANNEL,
       (userId) => this.#announce(userId),
@@ -72,19 +72,19 @@ export class NoticeBus {
   }
 
   #announce(userId: string): void {
-    if (!this.#subscribers.has(userId) || !this.#db) return;
+    const read = this.#read;
+    if (!this.#subscribers.has(userId) || !read) return;
     if (this.#reading.has(userId)) {
       this.#again.add(userId);
       return;
     }
-    const db = this.#db;
     const reading = (async () => {
       for (;;) {
         this.#again.delete(userId);
         const subs = this.#subscribers.get(userId);
         if (!subs) return;
         const from = Math.min(...[...subs].map((s) => s.cursor));
-        const list = await listNotices(db, userId, from, this.#clock.now(), FANOUT_PAGE);
+        const list = await read(userId, from, FANOUT_PAGE);
         for (const s of subs) {
           const fresh = list.filter((n) => n.id > s.cursor);
           if (fresh.length) s.push(fresh);

@@ -1,6 +1,5 @@
 import type { Notice } from "@gatehouse/shared";
 import { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Relay } from "../../context.ts";
 import { ProblemError } from "../../core/errors.ts";
@@ -9,6 +8,7 @@ import { detectionRulesVersion } from "../../detection/rules.ts";
 import { markSeen } from "../../devices/service.ts";
 import { listNotices } from "../../push/list.ts";
 import { type AppEnv, requireDevice } from "../auth.ts";
+import { serveSse } from "../sse.ts";
 
 const cursorSchema = z.coerce.number().int().min(0).default(0);
 /** Comment lines keep proxies and the extension's worker from idling the stream out. */
@@ -54,9 +54,11 @@ export function noticeRoutes(relay: Relay) {
       return c.json({ notices: list, cursor: list.at(-1)?.id ?? after });
     })
     .get("/notices/stream", (c) => {
-      const userId = c.get("principal").user.id;
+      const { user, device } = c.get("principal");
+      const userId = user.id;
       let cursor = parseCursor(c.req.query("after") ?? c.req.header("last-event-id"));
-      return streamSSE(
+      // The stream's loop keeps only what it needs, not the request's context: idle streams are most of the memory.
+      return serveSse(
         c,
         async (stream) => {
           // Notices reach this stream from the bus (one read per notice for all streams) and from its own replay at connect.
@@ -71,7 +73,7 @@ export function noticeRoutes(relay: Relay) {
               wake?.();
             },
           });
-          stream.onAbort(() => {
+          stream.onClose(() => {
             unsubscribe();
             wake?.();
           });
@@ -82,10 +84,10 @@ export function noticeRoutes(relay: Relay) {
           try {
             // The rules' version rides on every (re)connect, so the extension refetches only when they changed.
             const rulesVersion = await detectionRulesVersion(relay.database.db);
-            await stream.writeSSE({ event: "ready", data: JSON.stringify({ cursor, rulesVersion }) });
+            await stream.write(`event: ready\ndata: ${JSON.stringify({ cursor, rulesVersion })}\n\n`);
             // Subscribed first, replayed second: a notice committed in between comes twice and is written once.
             queue.push(...(await listNotices(relay.database.db, userId, cursor, relay.clock.now())));
-            while (!stream.aborted && !stream.closed && !relay.drain.signal.aborted && Date.now() < endAt) {
+            while (!stream.closed && !relay.drain.signal.aborted && Date.now() < endAt) {
               const notice = queue.shift();
               if (notice) {
                 if (notice.id <= cursor) continue;
@@ -101,9 +103,9 @@ export function noticeRoutes(relay: Relay) {
                 };
               });
               wake = null;
-              if (!woke && !stream.aborted) {
+              if (!woke && !stream.closed) {
                 await stream.write(": ping\n\n");
-                await markSeen(relay, c.get("principal").device);
+                await markSeen(relay, device);
               }
             }
           } finally {
@@ -112,7 +114,7 @@ export function noticeRoutes(relay: Relay) {
           }
         },
         // The database went away mid-stream: the stream ends and the client replays from its cursor when it comes back.
-        async (err) => relay.log.warn("notice stream ended by an error", loggableError(err)),
+        (err) => relay.log.warn("notice stream ended by an error", loggableError(err)),
       );
     });
 }
