@@ -66,7 +66,13 @@ async function openStreams(url: string, headers: Record<string, string>, marker:
       }),
     );
   }
-  return { arrived, ready: () => ready, close: () => sockets.forEach((s) => s.destroy()) };
+  return {
+    arrived,
+    ready: () => ready,
+    close: () => {
+      for (const s of sockets) s.destroy();
+    },
+  };
 }
 
 async function waitUntil(check: () => boolean, ms: number): Promise<void> {
