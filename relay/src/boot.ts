@@ -2,6 +2,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { readConfigFile } from "./config/load.ts";
 import { appliedFileHash, applyConfig, configFileHash } from "./config/sync.ts";
 import type { Relay } from "./context.ts";
+import { deriveKey, type KeyEncryptionKey } from "./core/sealing.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { RelayEnv } from "./env.ts";
 import { keyEncryptionKeys } from "./keys/kek.ts";
@@ -47,7 +48,16 @@ export async function bootRelay(opts: BootOptions): Promise<Relay> {
     const keys = await loadKeyRing(database.db, clock, keks);
     const bus = new NoticeBus();
     await bus.start(database, (userId, cursor, limit) => listNotices(database.db, userId, cursor, clock.now(), limit), log);
-    return { env, database, clock, keys, log, bus, drain: new AbortController() };
+    return {
+      env,
+      database,
+      clock,
+      keys,
+      log,
+      bus,
+      drain: new AbortController(),
+      csrfKey: deriveKey(keks[0] as KeyEncryptionKey, "csrf v1"),
+    };
   } catch (err) {
     // A failed start leaves no connections behind (main.ts tries again while the database is away).
     if (!opts.database) await database.close().catch(() => {});

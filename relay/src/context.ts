@@ -19,4 +19,6 @@ export interface Relay {
    * requests in flight finish.
    */
   drain: AbortController;
+  /** The key form CSRF tokens are MACs under (http/csrf.ts), derived from the KEK. */
+  csrfKey: Buffer;
 }

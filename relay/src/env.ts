@@ -40,6 +40,8 @@ export const EnvSchema = z.object({
   EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   TRUST_PROXY: bool.default(false),
+  /** Serve /dev/outbox (held mail, sign-in links included): `npm start` sets it; honoured only embedded, without SMTP, on loopback. */
+  DEV_OUTBOX: bool.default(false),
   /** Slack: a bot token DMs each approver (found by email); an incoming webhook posts to one channel. */
   SLACK_BOT_TOKEN: z
     .string()

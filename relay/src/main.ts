@@ -4,7 +4,7 @@ import { bootRelay } from "./boot.ts";
 import { ConfigError } from "./config/load.ts";
 import { databaseUnavailable, loggableError } from "./db/faults.ts";
 import { parseEnv } from "./env.ts";
-import { createApp } from "./http/app.ts";
+import { createApp, devOutboxOpen } from "./http/app.ts";
 import { createLogger } from "./log.ts";
 import { startWorkers } from "./workers.ts";
 
@@ -27,9 +27,7 @@ async function main() {
       `  config:           ${env.configPath}`,
       `  API:              ${base}/api/v1/openapi.json`,
       `  admin:            ${base}/admin   (admins sign in by emailed link)`,
-      env.mode === "embedded" && !env.SMTP_URL
-        ? `  dev mail outbox:  ${base}/dev/outbox`
-        : `  mail:             ${env.SMTP_URL ? "SMTP" : "outbox only"}`,
+      devOutboxOpen(relay.env) ? `  dev mail outbox:  ${base}/dev/outbox` : `  mail:             ${env.SMTP_URL ? "SMTP" : "outbox only"}`,
       "",
       "Load the extension: chrome://extensions → Developer mode → Load unpacked →",
       "  extension/.output/chrome-mv3   (then open its options and sign in with your work email)",

@@ -12,6 +12,7 @@ import { type Database, openPglite, openPostgres } from "../src/db/client.ts";
 import { outbox } from "../src/db/schema/index.ts";
 import { parseEnv } from "../src/env.ts";
 import { createApp } from "../src/http/app.ts";
+import { csrfTokenFor } from "../src/http/csrf.ts";
 import { silentLogger } from "../src/log.ts";
 
 export const PUBLIC_URL = "http://relay.test";
@@ -160,12 +161,17 @@ export const docsRequest = (id = "1Qm7vXcR2pLkT9sWbN4eYhJ8uFzA3dG6oKiE0tP5rBqM")
   reason: "Board deck",
 });
 
-/** POSTs a decision with a well-formed CSRF pair but without rendering the page first (a replayed form). */
+/**
+ * POSTs a form without rendering its page first (a link already used, or
+ * forged, has no form to render), with the token the relay would have put
+ * in it: the tests reach the decision logic behind CSRF.
+ */
 export async function postWithCsrf(t: TestRelay, path: string, fields: Record<string, string>): Promise<Response> {
-  const csrf = "c".repeat(43);
+  const browser = "c".repeat(43);
+  const csrf = csrfTokenFor(t.relay.csrfKey, `path:${path}:${browser}`);
   return await t.app.request(path, {
     method: "POST",
-    headers: { cookie: `gatehouse_csrf=${csrf}`, origin: PUBLIC_URL, "content-type": "application/x-www-form-urlencoded" },
+    headers: { cookie: `gatehouse_csrf=${browser}`, origin: PUBLIC_URL, "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ csrf, ...fields }).toString(),
   });
 }

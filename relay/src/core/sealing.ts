@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 
 /**
  * Envelope encryption of the relay's private keys at rest. Each key gets its
@@ -72,4 +72,9 @@ export function unseal(keks: KeyEncryptionKey[], sealed: SealedSecret, aad: stri
   } catch {
     throw new SealError(`the sealed key ${aad} does not open: it was altered or belongs to another row`);
   }
+}
+
+/** A key for one purpose derived from the KEK (HKDF-SHA256), the same on every instance: e.g. the CSRF key. */
+export function deriveKey(kek: KeyEncryptionKey, purpose: string): Buffer {
+  return Buffer.from(hkdfSync("sha256", kek.key, Buffer.alloc(0), `gatehouse ${purpose}`, 32));
 }

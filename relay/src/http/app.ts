@@ -133,10 +133,11 @@ export function createApp(relay: Relay) {
 
 /**
  * The dev outbox shows held mail, sign-in links included, to anyone who asks.
- * So it is open only where mail is held (embedded mode without SMTP) and the
- * relay listens on loopback alone: a relay reachable from elsewhere, or one
- * that sends its mail, never shows it.
+ * So it is open only when asked for (`DEV_OUTBOX=1`, which `npm start` sets)
+ * and where mail is held (embedded mode without SMTP) on a relay that listens
+ * on loopback alone: a relay reachable from elsewhere, or one that sends its
+ * mail, never shows it, whatever the flag says.
  */
 export function devOutboxOpen(env: RelayEnv): boolean {
-  return env.mode === "embedded" && !env.SMTP_URL && ["127.0.0.1", "localhost", "::1"].includes(env.HOST);
+  return env.DEV_OUTBOX && env.mode === "embedded" && !env.SMTP_URL && ["127.0.0.1", "localhost", "::1"].includes(env.HOST);
 }

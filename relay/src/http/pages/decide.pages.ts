@@ -163,7 +163,7 @@ export function decidePages(relay: Relay) {
       const result = await inspectLink(relay, c.req.param("token"));
       if (!result.ok) return problemPage(c, result.problem);
       const { link } = result;
-      const csrf = issueCsrfToken(c, secure);
+      const csrf = issueCsrfToken(c, secure, relay.csrfKey);
       return c.html(
         page(
           "Access request",
@@ -176,7 +176,7 @@ ${decisionForm(link, csrf)}`,
     })
     .post("/decide/:token", async (c) => {
       const form = await c.req.parseBody();
-      if (!checkCsrfToken(c, form.csrf)) return problemPage(c, "csrf");
+      if (!checkCsrfToken(c, form.csrf, relay.csrfKey)) return problemPage(c, "csrf");
       const text = (name: string, max: number) => (typeof form[name] === "string" ? (form[name] as string).trim().slice(0, max) : "");
       let decision: Decision;
       switch (form.decision) {

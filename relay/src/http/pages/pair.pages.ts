@@ -24,7 +24,7 @@ export function pairPages(relay: Relay) {
       if (found.status !== "ok") {
         return c.html(page("Sign-in link", html`<h1>Sign-in link</h1><p class="notice bad">${PROBLEM_TEXT[found.status]}</p>`), 410);
       }
-      const csrf = issueCsrfToken(c, secure);
+      const csrf = issueCsrfToken(c, secure, relay.csrfKey);
       return c.html(
         page(
           "Pair this browser",
@@ -42,7 +42,7 @@ export function pairPages(relay: Relay) {
     })
     .post("/pair/:token", async (c) => {
       const form = await c.req.parseBody();
-      if (!checkCsrfToken(c, form.csrf) || form.confirm !== "yes") {
+      if (!checkCsrfToken(c, form.csrf, relay.csrfKey) || form.confirm !== "yes") {
         return c.html(
           page("Sign-in link", html`<h1>Sign-in link</h1><p class="notice bad">The form expired. Open the link from the mail again.</p>`),
           403,

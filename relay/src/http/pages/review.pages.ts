@@ -38,7 +38,7 @@ export function reviewPages(relay: Relay) {
         .innerJoin(users, eq(users.id, requests.requesterId))
         .where(eq(requests.id, id));
       if (!row || !isIn(OPEN_FOR_APPROVERS, row.r.state)) return c.html(gone(), 404);
-      const csrf = issueCsrfToken(c, secure);
+      const csrf = issueCsrfToken(c, secure, relay.csrfKey);
       return c.html(
         page(
           "Review a request",
@@ -52,7 +52,7 @@ export function reviewPages(relay: Relay) {
     })
     .post("/review/:id", async (c) => {
       const form = await c.req.parseBody();
-      if (!checkCsrfToken(c, form.csrf))
+      if (!checkCsrfToken(c, form.csrf, relay.csrfKey))
         return c.html(page("Form expired", html`<h1>Form expired</h1><p class="notice bad">Open the review page again.</p>`), 403);
       const id = c.req.param("id");
       const email = typeof form.email === "string" ? form.email.trim().toLowerCase().slice(0, 320) : "";

@@ -115,13 +115,13 @@ export function taskPages(relay: Relay) {
 <p class="muted">You are answering as ${claims.operator}${others.length ? html`; ${others.join(", ")} got this task too, and any one of you may answer` : ""}. Answer by ${utc(facts.deadlineAt)}.</p>
 ${taskDetails(facts)}
 <p>${taskAsk(facts.action)}</p>
-${answerForms(issueCsrfToken(c, secure))}`,
+${answerForms(issueCsrfToken(c, secure, relay.csrfKey))}`,
         ),
       );
     })
     .post("/tasks/:token", async (c) => {
       const form = await c.req.parseBody();
-      if (!checkCsrfToken(c, form.csrf)) return problemPage(c, "csrf");
+      if (!checkCsrfToken(c, form.csrf, relay.csrfKey)) return problemPage(c, "csrf");
       const note = typeof form.note === "string" ? form.note.trim().slice(0, 1000) : "";
       let reply: TaskReply;
       if (form.answer === "done") reply = { outcome: "done" };

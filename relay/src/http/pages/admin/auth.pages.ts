@@ -13,11 +13,9 @@ import {
 import type { Relay } from "../../../context.ts";
 import { failedGrantCount } from "../../../grants/admin.ts";
 import { requestMeta } from "../../auth.ts";
-import { checkCsrfToken, issueCsrfToken } from "../../csrf.ts";
+import { ADMIN_COOKIE, checkCsrfToken, issueCsrfToken } from "../../csrf.ts";
 import { page } from "../layout.ts";
 import type { AdminEnv } from "./layout.ts";
-
-export const ADMIN_COOKIE = "gatehouse_admin";
 
 const LINK_PROBLEMS = {
   invalid: "This sign-in link is not valid. Ask for a new one.",
@@ -40,7 +38,7 @@ export function adminAuthPages(relay: Relay) {
   const secure = relay.env.publicUrl.startsWith("https:");
   return new Hono()
     .get("/admin/sign-in", (c) => {
-      const csrf = issueCsrfToken(c, secure);
+      const csrf = issueCsrfToken(c, secure, relay.csrfKey);
       return c.html(
         page(
           "Admin sign-in",
@@ -57,7 +55,7 @@ export function adminAuthPages(relay: Relay) {
     })
     .post("/admin/sign-in", async (c) => {
       const form = await c.req.parseBody();
-      if (!checkCsrfToken(c, form.csrf)) return c.html(formExpired(), 403);
+      if (!checkCsrfToken(c, form.csrf, relay.csrfKey)) return c.html(formExpired(), 403);
       const email = typeof form.email === "string" ? form.email.trim().slice(0, 320) : "";
       if (email) await startAdminSignIn(relay, email, requestMeta(c, relay.env.TRUST_PROXY));
       // The same answer whether or not the address is an admin's: the page reveals nobody.
@@ -78,7 +76,7 @@ export function adminAuthPages(relay: Relay) {
           ),
           410,
         );
-      const csrf = issueCsrfToken(c, secure);
+      const csrf = issueCsrfToken(c, secure, relay.csrfKey);
       return c.html(
         page(
           "Admin sign-in",
@@ -91,7 +89,7 @@ export function adminAuthPages(relay: Relay) {
     })
     .post("/admin/sign-in/:token", async (c) => {
       const form = await c.req.parseBody();
-      if (!checkCsrfToken(c, form.csrf) || form.confirm !== "yes") return c.html(formExpired(), 403);
+      if (!checkCsrfToken(c, form.csrf, relay.csrfKey) || form.confirm !== "yes") return c.html(formExpired(), 403);
       const session = await confirmAdminSignIn(relay, c.req.param("token"), requestMeta(c, relay.env.TRUST_PROXY));
       if (!session)
         return c.html(
@@ -126,7 +124,7 @@ export function requireAdmin(relay: Relay) {
     }
     if (c.req.method === "POST") {
       const form = await c.req.parseBody();
-      if (!checkCsrfToken(c, form.csrf))
+      if (!checkCsrfToken(c, form.csrf, relay.csrfKey))
         return c.html(
           page(
             "Form expired",
@@ -136,7 +134,7 @@ export function requireAdmin(relay: Relay) {
         );
     }
     c.set("admin", admin);
-    c.set("csrf", issueCsrfToken(c, secure));
+    c.set("csrf", issueCsrfToken(c, secure, relay.csrfKey));
     // Asked only when a page is rendered (adminPage), so a POST that redirects costs no query.
     c.set("failedGrants", () => failedGrantCount(relay.database.db));
     c.header("cache-control", "no-store");
