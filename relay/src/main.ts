@@ -5,8 +5,8 @@ import { ConfigError } from "./config/load.ts";
 import { databaseUnavailable, loggableError } from "./db/faults.ts";
 import { parseEnv } from "./env.ts";
 import { createApp, devOutboxOpen } from "./http/app.ts";
-import { createLogger } from "./log.ts";
-import { startWorkers } from "./workers.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { retryDelay, startWorkers } from "./workers.ts";
 
 /** How long SIGTERM waits for requests in flight before closing what is left. */
 const DRAIN_MS = 10_000;
@@ -72,7 +72,7 @@ async function main() {
  * left memory inconsistent, so it is logged and the process exits for its
  * supervisor to restart it (nothing is lost: every effect is in the outbox).
  */
-function guardProcess(log: ReturnType<typeof createLogger>): void {
+function guardProcess(log: Logger): void {
   const handle = (kind: string) => (err: unknown) => {
     if (databaseUnavailable(err)) {
       log.warn(`${kind} from the database connection; serving on`, loggableError(err));
@@ -93,7 +93,7 @@ function guardProcess(log: ReturnType<typeof createLogger>): void {
  * (a relay restarted during an outage comes up when the database does,
  * instead of exiting in a restart loop). Other errors stop the start.
  */
-async function bootWhenReachable<T>(boot: () => Promise<T>, log: ReturnType<typeof createLogger>): Promise<T> {
+async function bootWhenReachable<T>(boot: () => Promise<T>, log: Logger): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await boot();
@@ -101,7 +101,7 @@ async function bootWhenReachable<T>(boot: () => Promise<T>, log: ReturnType<type
       const away = databaseUnavailable(err);
       if (!away) throw err;
       if (attempt === 1) log.warn("the database is unreachable; waiting for it", away);
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 250 * 2 ** (attempt - 1))));
+      await new Promise((r) => setTimeout(r, retryDelay(Number.POSITIVE_INFINITY, attempt)));
     }
   }
 }

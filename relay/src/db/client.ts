@@ -98,12 +98,14 @@ export const POSTGRES_TIMEOUTS = {
   idleInTransactionMs: 30_000,
 } as const;
 
+/** What every connection of the relay (pool, liveness lock, migrator) is opened with. */
+const CONNECTION_OPTIONS = { connect_timeout: POSTGRES_TIMEOUTS.connect, onnotice: () => {} };
+
 /** Opens PostgreSQL through postgres.js; migrations use a separate single connection. */
 export async function openPostgres(url: string): Promise<Database> {
   const client = postgres(url, {
+    ...CONNECTION_OPTIONS,
     max: 10,
-    onnotice: () => {},
-    connect_timeout: POSTGRES_TIMEOUTS.connect,
     idle_timeout: POSTGRES_TIMEOUTS.idle,
     keep_alive: POSTGRES_TIMEOUTS.keepAlive,
     max_lifetime: POSTGRES_TIMEOUTS.maxLifetime,
@@ -158,7 +160,7 @@ export async function openPostgres(url: string): Promise<Database> {
       }
     },
     async migrate() {
-      const migrator = postgres(url, { max: 1, connect_timeout: POSTGRES_TIMEOUTS.connect, onnotice: () => {} });
+      const migrator = postgres(url, { ...CONNECTION_OPTIONS, max: 1 });
       try {
         // Instances starting together on a fresh database take turns (one connection, so the
         // session lock is held until `end`): the first migrates, the others find nothing to do.
@@ -183,13 +185,7 @@ export async function openPostgres(url: string): Promise<Database> {
  * while the process lives, the lock is taken again on the next check.
  */
 async function holdInstanceLock(url: string, id: string): Promise<{ stop(): Promise<void> }> {
-  const conn = postgres(url, {
-    max: 1,
-    idle_timeout: 0,
-    connect_timeout: POSTGRES_TIMEOUTS.connect,
-    keep_alive: POSTGRES_TIMEOUTS.keepAlive,
-    onnotice: () => {},
-  });
+  const conn = postgres(url, { ...CONNECTION_OPTIONS, max: 1, idle_timeout: 0, keep_alive: POSTGRES_TIMEOUTS.keepAlive });
   const take = () => conn`select pg_advisory_lock(${INSTANCE_LOCK}::int, hashtext(${id}))`;
   await take().catch(async (err: unknown) => {
     await conn.end({ timeout: 1 });

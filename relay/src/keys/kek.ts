@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type KeyEncryptionKey, parseKek, SealError } from "../core/sealing.ts";
@@ -27,7 +28,7 @@ export function keyEncryptionKeys(
   const file = kekFile(env.DATA_DIR);
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+    writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
   }
   return [parseKek(readFileSync(file, "utf8"), file), ...previous];
 }

@@ -83,7 +83,9 @@ export class NoticeBus {
         this.#again.delete(userId);
         const subs = this.#subscribers.get(userId);
         if (!subs) return;
-        const from = Math.min(...[...subs].map((s) => s.cursor));
+        // A loop, not Math.min(...cursors): a spread of many thousand streams can exceed the argument limit.
+        let from = Number.POSITIVE_INFINITY;
+        for (const s of subs) from = Math.min(from, s.cursor);
         const list = await read(userId, from, FANOUT_PAGE);
         for (const s of subs) {
           const fresh = list.filter((n) => n.id > s.cursor);
