@@ -1,22 +1,8 @@
+import type { ApproverReason, RequestOutcome as Outcome } from "../core/request-lifecycle.ts";
 import type { RequestContext } from "../requests/context.ts";
 
-/**
- * Why approvers are being told about a request: what every channel's
- * approver message says in its first line.
- */
-export type ApproverReason =
-  | { kind: "opened" }
-  | { kind: "reminder" }
-  | { kind: "answered" }
-  | { kind: "escalated"; by: { name: string; email: string } };
-
-/** How a request ended (or moved on), for chat updates and the requester's notices. */
-export type Outcome =
-  | { kind: "approved"; by: string; duration: string; wholeApp: boolean }
-  | { kind: "rejected"; by: string; note: string }
-  | { kind: "cancelled"; by?: string }
-  | { kind: "expired" }
-  | { kind: "error"; note: string };
+/** Why approvers are told, and how a request ended: the request machine's words (core/request-lifecycle.ts). */
+export type { ApproverReason, RequestOutcome as Outcome } from "../core/request-lifecycle.ts";
 
 /** The headline of an approver message, as plain text (renderers escape it). */
 export function approverHeadline(ctx: RequestContext, reason: ApproverReason): string {

@@ -1,10 +1,9 @@
 import { eq } from "drizzle-orm";
 import type { Relay } from "../context.ts";
 import { requests } from "../db/schema/index.ts";
-import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { endRequest } from "./decide.ts";
-import { ENDABLE, isIn } from "./states.ts";
 
 /**
  * An admin ends a request nobody else can: denies it (the requester reads the
@@ -23,19 +22,7 @@ export async function adminEndRequest(
   const now = relay.clock.now();
   return unitOfWork(relay.database.db, async (tx) => {
     const [request] = await tx.select().from(requests).where(eq(requests.id, id)).for("update");
-    if (!request || !isIn(ENDABLE, request.state)) return false;
-    const state = action === "deny" ? "rejected" : "cancelled";
-    const outcome =
-      action === "deny" ? ({ kind: "rejected", by: admin.email, note } as const) : ({ kind: "cancelled", by: admin.email } as const);
-    await endRequest(relay, tx, request, state, note || null, outcome, now);
-    await appendAudit(tx, {
-      at: now,
-      actor: admin.email,
-      action: `request.${state}`,
-      requestId: id,
-      data: { note, by: "admin", from: request.state },
-      ...meta,
-    });
-    return true;
+    if (!request) return false;
+    return (await endRequest(relay, tx, request, { type: "admin_end", now, by: admin.email, action, note }, meta)) !== null;
   });
 }

@@ -1,20 +1,17 @@
-import { durationMs } from "@gatehouse/shared";
 import { and, eq, or } from "drizzle-orm";
-import type { Outcome } from "../channels/message.ts";
-import { outcomeLine } from "../channels/message.ts";
 import type { Relay } from "../context.ts";
 import { offeredDurations } from "../core/policy/durations.ts";
 import type { PolicySnapshot } from "../core/policy/model.ts";
+import { isIn, OPEN_FOR_APPROVERS, type RequestEvent } from "../core/request-lifecycle.ts";
 import type { Db, Tx } from "../db/client.ts";
-import { accessFlows, approvals, type grants, magicLinkUses, requestMessages, requests, users } from "../db/schema/index.ts";
-import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
+import { accessFlows, approvals, type grants, magicLinkUses, requests, users } from "../db/schema/index.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
 import { type DecisionLinkClaims, verifyDecisionLink } from "../keys/signing.ts";
 import { currentPolicySnapshot, loadApprovalSettings } from "../policy/snapshot.ts";
 import { loadRequestContext, type RequestContext, type RequestRow, type UserRow } from "./context.ts";
-import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
-import { approveFinally, nextReminder, openStep } from "./service.ts";
-import { isIn, OPEN_FOR_APPROVERS } from "./states.ts";
+import { grantApproved, nextReminder, openStep } from "./service.ts";
+import { applyTransition, approvalsOf, Overtaken, requestTransition } from "./transitions.ts";
 
 type GrantRow = typeof grants.$inferSelect;
 type ApprovalRow = typeof approvals.$inferSelect;
@@ -65,25 +62,6 @@ async function checkLink(q: Db | Tx, claims: DecisionLinkClaims, lockRequest: bo
     return { ok: false, problem: "not_approver", request };
   }
   return { ok: true, request, approval, approver };
-}
-
-/** The shortest of some durations (`indefinite` is the longest). */
-function shortest(list: string[]): string {
-  const ms = (d: string) => durationMs(d) ?? Number.POSITIVE_INFINITY;
-  return list.reduce((a, b) => (ms(b) < ms(a) ? b : a));
-}
-
-/** Thrown inside a decision's transaction to undo it: the approval was no longer pending. */
-class Overtaken extends Error {}
-
-/** Moves this approver's row out of `pending`, or undoes the whole decision if someone got there first. */
-async function settleApproval(tx: Tx, approvalId: string, set: Partial<ApprovalRow>): Promise<void> {
-  const changed = await tx
-    .update(approvals)
-    .set(set)
-    .where(and(eq(approvals.id, approvalId), eq(approvals.state, "pending")))
-    .returning({ id: approvals.id });
-  if (changed.length === 0) throw new Overtaken();
 }
 
 /**
@@ -197,18 +175,49 @@ async function decideIn(
     const check = await checkLink(tx, claims, true);
     if (!check.ok) return { ok: false, problem: check.problem };
     const { request, approval, approver } = check;
+    const parts = await approvalsOf(tx, request.id);
+    const by = { id: approver.id, email: approver.email, name: approver.name };
 
-    // Everything the decision needs is checked before anything is written.
-    let target: UserRow | undefined;
-    if (decision.action === "approve") {
-      if (!(await grantableDurations(tx, request)).includes(decision.duration)) return { ok: false, problem: "duration_not_allowed" };
-      if (decision.wholeApp && !request.wholeAppAllowed) return { ok: false, problem: "whole_app_not_allowed" };
-    } else if (decision.action === "ask" && !decision.question.trim()) {
-      return { ok: false, problem: "text_required", detail: "Write the question for the requester." };
-    } else if (decision.action === "escalate") {
-      const found = await escalationTarget(tx, request, approver, decision.to);
-      if ("problem" in found) return { ok: false, problem: "escalation_target", detail: found.problem };
-      target = found.user;
+    // Everything the decision needs is looked up and checked (by the machine) before anything is written.
+    let event: RequestEvent;
+    switch (decision.action) {
+      case "approve": {
+        const advances = request.step + 1 < request.steps.length;
+        const remindAt = advances ? nextReminder(now, (await loadApprovalSettings(tx)).remindAfter, request.deadlineAt) : null;
+        const grantable = await grantableDurations(tx, request);
+        event = {
+          type: "approve",
+          now,
+          by,
+          approvalId: approval.id,
+          duration: decision.duration,
+          wholeApp: decision.wholeApp,
+          grantable,
+          remindAt,
+          channel: via,
+        };
+        break;
+      }
+      case "reject":
+        event = { type: "reject", now, by, approvalId: approval.id, note: decision.note, channel: via };
+        break;
+      case "ask":
+        event = { type: "ask", now, by, question: decision.question, channel: via };
+        break;
+      case "escalate": {
+        const address = decision.to.trim().toLowerCase();
+        if (!address) return { ok: false, problem: "escalation_target", detail: "Choose the person to pass this request to." };
+        const [user] = await tx.select().from(users).where(eq(users.email, address));
+        if (!user) return { ok: false, problem: "escalation_target", detail: `${address} is not an active person of the directory.` };
+        const to = { id: user.id, email: user.email, name: user.name, active: user.active };
+        event = { type: "escalate", now, by, approvalId: approval.id, to, note: decision.note, channel: via };
+        break;
+      }
+    }
+    const t = requestTransition(request, parts, event);
+    if (!t.ok) {
+      if (t.problem === "request_not_open" || t.problem === "not_applicable") return { ok: false, problem: "decided" };
+      return { ok: false, problem: t.problem as DecisionProblem, ...(t.detail ? { detail: t.detail } : {}) };
     }
 
     const inserted = await tx
@@ -218,238 +227,45 @@ async function decideIn(
       .returning();
     if (inserted.length === 0) return { ok: false, problem: "used" };
 
-    const audit = { at: now, actor: approver.email, requestId: request.id, ...meta };
-    switch (decision.action) {
-      case "reject":
-        return reject(relay, tx, request, approval, approver, decision.note, via, audit);
-      case "ask":
-        return ask(relay, tx, request, approver, decision.question.trim(), via, audit);
-      case "escalate":
-        return escalate(relay, tx, request, approval, approver, target as UserRow, decision.note, via, audit);
-      case "approve":
-        return approve(relay, tx, request, approval, approver, decision, via, audit, meta, snapshot);
-    }
-  });
-}
-
-type Audit = { at: Date; actor: string; requestId: string; ip: string | null; userAgent: string | null };
-
-async function approve(
-  relay: Relay,
-  tx: Tx,
-  request: RequestRow,
-  approval: ApprovalRow,
-  approver: UserRow,
-  decision: { duration: string; wholeApp: boolean },
-  via: string,
-  audit: Audit,
-  meta: RequestMeta,
-  snapshot?: PolicySnapshot,
-): Promise<DecisionResult> {
-  const now = audit.at;
-  const { wholeApp } = decision;
-  await settleApproval(tx, approval.id, { state: "approved", decidedAt: now, via, duration: decision.duration });
-  await appendAudit(tx, {
-    ...audit,
-    action: "approval.approved",
-    data: { step: request.step, duration: decision.duration, wholeApp, channel: via },
-  });
-  // Nobody grants more than any approver of the request approved: the shortest duration chosen so far holds.
-  const chosen = await tx
-    .select({ duration: approvals.duration })
-    .from(approvals)
-    .where(and(eq(approvals.requestId, request.id), eq(approvals.state, "approved")));
-  const duration = shortest(chosen.map((c) => c.duration ?? request.duration));
-
-  const step = request.steps[request.step];
-  const rows = await tx
-    .select()
-    .from(approvals)
-    .where(and(eq(approvals.requestId, request.id), eq(approvals.step, request.step)));
-  const pending = rows.filter((r) => r.state === "pending").length;
-  const approved = rows.filter((r) => r.state === "approved").length;
-  // A quorum's set always holds at least N people (policy/evaluate.ts), so it can complete.
-  const done = step?.require === "any" ? true : step?.require === "all" ? pending === 0 : approved >= (step?.require ?? 1);
-  if (!done) {
-    await tx.update(requests).set({ duration }).where(eq(requests.id, request.id));
-    return { ok: true, outcome: "recorded", request: { ...request, duration }, grant: null };
-  }
-  await closeStep(tx, request.id, request.step, now);
-  if (request.step + 1 < request.steps.length) {
-    const settings = await loadApprovalSettings(tx);
-    const [advanced] = await tx
-      .update(requests)
-      .set({ step: request.step + 1, duration, state: "pending", remindAt: nextReminder(now, settings.remindAfter, request.deadlineAt) })
-      .where(eq(requests.id, request.id))
-      .returning();
-    if (!advanced) throw new Error("request vanished");
-    await publishEvent(relay, tx, "request.step_approved", advanced, { step: request.step, actor: approver.email }, now);
-    await notifyRequester(
-      relay,
-      tx,
-      advanced,
-      "request.advanced",
-      `${approver.name} approved step ${request.step + 1}; step ${request.step + 2} of ${request.steps.length} is next.`,
+    const done = await applyTransition(relay, tx, request, t, {
       now,
-    );
-    await openStep(relay, tx, advanced, { kind: "opened" }, now, snapshot);
-    return { ok: true, outcome: "advanced", request: advanced, grant: null };
-  }
-  const final = await approveFinally(relay, tx, request, { duration, wholeApp }, approver.email, now, meta);
-  return { ok: true, outcome: "approved", request: final.request, grant: final.grant };
-}
-
-async function reject(
-  relay: Relay,
-  tx: Tx,
-  request: RequestRow,
-  approval: ApprovalRow,
-  approver: UserRow,
-  note: string,
-  via: string,
-  audit: Audit,
-): Promise<DecisionResult> {
-  const now = audit.at;
-  await settleApproval(tx, approval.id, { state: "rejected", decidedAt: now, note: note || null, via });
-  await appendAudit(tx, { ...audit, action: "approval.rejected", data: { step: request.step, note, channel: via } });
-  const rejected = await endRequest(relay, tx, request, "rejected", note || null, { kind: "rejected", by: approver.email, note }, now);
-  await appendAudit(tx, { ...audit, action: "request.rejected", data: { note } });
-  return { ok: true, outcome: "rejected", request: rejected, grant: null };
-}
-
-/**
- * The approver asks the requester for more information: the request waits
- * for the answer (`info_requested`); every link of the step stops deciding
- * until then (the answer starts a new round of links).
- */
-async function ask(
-  relay: Relay,
-  tx: Tx,
-  request: RequestRow,
-  approver: UserRow,
-  question: string,
-  via: string,
-  audit: Audit,
-): Promise<DecisionResult> {
-  const now = audit.at;
-  await tx
-    .insert(requestMessages)
-    .values({ requestId: request.id, authorId: approver.id, kind: "question", text: question.slice(0, 2000), step: request.step, at: now });
-  const [asked] = await tx
-    .update(requests)
-    .set({ state: "info_requested", resumeState: request.state, remindAt: null })
-    .where(eq(requests.id, request.id))
-    .returning();
-  if (!asked) throw new Error("request vanished");
-  await appendAudit(tx, { ...audit, action: "request.info_requested", data: { step: request.step, question, channel: via } });
-  await notifyRequester(relay, tx, asked, "request.info_requested", `${approver.name} asks: “${question}”`, now);
-  await publishEvent(relay, tx, "request.info_requested", asked, { actor: approver.email, question }, now);
-  return { ok: true, outcome: "asked", request: asked, grant: null };
-}
-
-/** Who an approver may hand a decision to: an active person of the directory, not the requester, not already asked. */
-async function escalationTarget(
-  tx: Tx,
-  request: RequestRow,
-  approver: UserRow,
-  email: string,
-): Promise<{ user: UserRow } | { problem: string }> {
-  const address = email.trim().toLowerCase();
-  if (!address) return { problem: "Choose the person to pass this request to." };
-  const [user] = await tx.select().from(users).where(eq(users.email, address));
-  if (!user?.active) return { problem: `${address} is not an active person of the directory.` };
-  if (user.id === request.requesterId) return { problem: "The requester cannot approve their own request." };
-  if (user.id === approver.id) return { problem: "Choose someone other than yourself." };
-  const [existing] = await tx
-    .select()
-    .from(approvals)
-    .where(and(eq(approvals.requestId, request.id), eq(approvals.step, request.step), eq(approvals.approverId, user.id)));
-  if (existing) return { problem: `${user.name} is already an approver of this step.` };
-  // One person, one part: nobody approves two steps of the same request.
-  const elsewhere = request.steps.some((s, i) => i !== request.step && s.approverIds.includes(user.id));
-  const [decided] = await tx
-    .select({ id: approvals.id })
-    .from(approvals)
-    .where(and(eq(approvals.requestId, request.id), eq(approvals.approverId, user.id), eq(approvals.state, "approved")));
-  if (elsewhere || decided) return { problem: `${user.name} approves another step of this request; choose someone else.` };
-  return { user };
-}
-
-/**
- * The approver passes the decision to someone they choose: their approval
- * row ends as `escalated` (their link dies), the target gets a row and a link
- * of their own, and the request is `escalated` until the step completes.
- */
-async function escalate(
-  relay: Relay,
-  tx: Tx,
-  request: RequestRow,
-  approval: ApprovalRow,
-  approver: UserRow,
-  target: UserRow,
-  note: string,
-  via: string,
-  audit: Audit,
-): Promise<DecisionResult> {
-  const now = audit.at;
-  await settleApproval(tx, approval.id, { state: "escalated", decidedAt: now, note: note || null, via, escalatedTo: target.id });
-  await tx.insert(approvals).values({ requestId: request.id, step: request.step, approverId: target.id, escalatedFrom: approver.id });
-  if (note)
-    await tx
-      .insert(requestMessages)
-      .values({ requestId: request.id, authorId: approver.id, kind: "escalation", text: note.slice(0, 2000), step: request.step, at: now });
-  const [escalated] = await tx.update(requests).set({ state: "escalated" }).where(eq(requests.id, request.id)).returning();
-  if (!escalated) throw new Error("request vanished");
-  await appendAudit(tx, {
-    ...audit,
-    action: "request.escalated",
-    data: { step: request.step, from: approver.email, to: target.email, note, channel: via },
+      meta,
+      snapshot,
+      openStep: (q, row) => openStep(relay, q, row, { kind: "opened" }, now, snapshot),
+      grant: (q, row, d, actor) => grantApproved(relay, q, row, d, actor, now, meta),
+    });
+    const outcome =
+      decision.action === "approve"
+        ? done.request.state === "approved"
+          ? "approved"
+          : t.patch.step !== undefined
+            ? "advanced"
+            : "recorded"
+        : ({ reject: "rejected", ask: "asked", escalate: "escalated" } as const)[decision.action];
+    return {
+      ok: true,
+      outcome,
+      request: done.request,
+      grant: done.grant,
+      ...(event.type === "escalate" ? { target: { name: event.to.name, email: event.to.email } } : {}),
+    };
   });
-  await notifyApprovers(relay, tx, escalated, [target.id], { kind: "escalated", by: { name: approver.name, email: approver.email } }, now);
-  await notifyRequester(relay, tx, escalated, "request.escalated", `${approver.name} passed your request to ${target.name}.`, now);
-  await publishEvent(relay, tx, "request.escalated", escalated, { from: approver.email, to: target.email }, now);
-  return { ok: true, outcome: "escalated", request: escalated, grant: null, target: { name: target.name, email: target.email } };
 }
-
-/** Any decision ends the step: the other approvers' links die with it. */
-export async function closeStep(tx: Tx, requestId: string, step: number, now: Date): Promise<void> {
-  await tx
-    .update(approvals)
-    .set({ state: "superseded", decidedAt: now })
-    .where(and(eq(approvals.requestId, requestId), eq(approvals.step, step), eq(approvals.state, "pending")));
-}
-
-const NOTICE_OF = {
-  rejected: "request.rejected",
-  cancelled: "request.cancelled",
-  expired: "request.expired",
-  error: "request.error",
-} as const;
 
 /**
- * Ends a request without a grant (rejected, cancelled, expired, error): the
- * open approvals are superseded, so every link dies; the requester, the chat
- * messages and the webhook are told. In the caller's transaction, which holds
- * the request row's lock.
+ * Ends a request without a grant (rejected, cancelled, expired): the machine
+ * says how, this writes it. In the caller's transaction, which holds the
+ * request row's lock. Returns null when the event does not apply (the request
+ * was decided meanwhile).
  */
 export async function endRequest(
   relay: Relay,
   tx: Tx,
   request: RequestRow,
-  state: keyof typeof NOTICE_OF,
-  note: string | null,
-  outcome: Outcome,
-  now: Date,
-): Promise<RequestRow> {
-  await closeStep(tx, request.id, request.step, now);
-  const [ended] = await tx
-    .update(requests)
-    .set({ state, decidedAt: now, decisionNote: note, remindAt: null, deadlineAt: null })
-    .where(eq(requests.id, request.id))
-    .returning();
-  if (!ended) throw new Error("request vanished");
-  await notifyRequester(relay, tx, ended, NOTICE_OF[state], outcomeLine(outcome), now);
-  await announceOutcome(relay, tx, ended, outcome, now);
-  await publishEvent(relay, tx, "request.decided", ended, { outcome: state, note }, now);
-  return ended;
+  event: Extract<RequestEvent, { type: "cancel" | "admin_end" | "deadline_passed" }>,
+  meta?: RequestMeta,
+): Promise<RequestRow | null> {
+  const t = requestTransition(request, [], event);
+  if (!t.ok) return null;
+  return (await applyTransition(relay, tx, request, t, { now: event.now, ...(meta ? { meta } : {}) })).request;
 }

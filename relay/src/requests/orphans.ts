@@ -1,11 +1,10 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { resolveStepNow, userById } from "../core/policy/evaluate.ts";
+import { UNDECIDED } from "../core/request-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
 import { approvals, requests, users } from "../db/schema/index.ts";
-import { appendAudit } from "../db/unit-of-work.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
-import { addNotice } from "../push/bus.ts";
-import { UNDECIDED } from "./states.ts";
+import { applyTransition, requestTransition } from "./transitions.ts";
 
 /**
  * After the policy or the directory changes, the current step of every
@@ -57,52 +56,15 @@ export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"):
       (r) => r.a.state === "pending" && (!r.active || (r.a.escalatedFrom ? !resolves(r.a.escalatedFrom) : !resolves(r.a.approverId))),
     );
     if (withdrawn.length === 0) continue;
-    await tx
-      .update(approvals)
-      .set({ state: "superseded", decidedAt: now, note: "withdrawn: no longer an approver" })
-      .where(
-        and(
-          inArray(
-            approvals.id,
-            withdrawn.map((w) => w.a.id),
-          ),
-          eq(approvals.state, "pending"),
-        ),
-      );
-    const gone = withdrawn.map((w) => w.email);
-    await appendAudit(tx, {
-      at: now,
-      actor,
-      requestId: request.id,
-      action: "approval.withdrawn",
-      data: { step: request.step, approvers: gone },
-    });
-
-    // Who escalated (or was overtaken) no longer counts; what is left must still be able to complete the step.
-    const counted = step.filter((r) => !withdrawn.includes(r) && (r.a.state === "pending" || r.a.state === "approved"));
-    const require = request.steps[request.step]?.require ?? "any";
-    const approved = counted.filter((r) => r.a.state === "approved").length;
-    const pending = counted.filter((r) => r.a.state === "pending").length;
-    // Someone must still be asked, and a quorum must still be reachable. A part that was passed on and is
-    // now gone, or an `all` step whose last open part went, is not completed behind anyone's back: an admin decides.
-    const delegatedPartGone = withdrawn.some((w) => w.a.escalatedFrom);
-    if (!delegatedPartGone && pending > 0 && (typeof require !== "number" || approved + pending >= require)) continue;
-    const note = `Step ${request.step + 1} can no longer be approved: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer ${gone.length === 1 ? "an approver" : "approvers"} (deactivated, or no longer in the group, the manager or the owner the flow names). An admin must deny or cancel it; the requester can ask again.`;
-    const [row] = await tx
-      .update(requests)
-      .set({ state: "error", decidedAt: now, decisionNote: note, remindAt: null })
-      .where(and(eq(requests.id, request.id), inArray(requests.state, [...UNDECIDED])))
-      .returning({ requesterId: requests.requesterId });
-    await appendAudit(tx, {
-      at: now,
-      actor,
-      requestId: request.id,
-      action: "request.error",
-      data: { step: request.step, approvers: gone },
-    });
-    // The requester's extension shows it; the admins see it among open requests.
-    if (row) await addNotice(tx, { userId: row.requesterId, kind: "request.error", requestId: request.id }, now);
-    failed.push(request.id);
+    const t = requestTransition(
+      request,
+      rows.filter((r) => r.a.requestId === request.id).map((r) => r.a),
+      { type: "withdraw", now, actor, approvalIds: withdrawn.map((w) => w.a.id), emails: withdrawn.map((w) => w.email) },
+    );
+    if (!t.ok) continue;
+    // No relay at hand (config sync runs without one), and nothing a withdrawal does mails or publishes.
+    await applyTransition(null, tx, request, t, { now });
+    if (t.patch.state === "error") failed.push(request.id);
   }
   return failed;
 }

@@ -1,17 +1,17 @@
 import type { RequestView } from "@gatehouse/shared";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Relay } from "../context.ts";
 import { ProblemError } from "../core/errors.ts";
+import { ENDABLE, isIn } from "../core/request-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
-import { approvals, requestMessages, requests } from "../db/schema/index.ts";
-import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
+import { requests } from "../db/schema/index.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { loadApprovalSettings } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
 import { endRequest } from "./decide.ts";
-import { notifyApprovers, publishEvent } from "./notify.ts";
 import { nextReminder } from "./service.ts";
-import { ENDABLE, isIn } from "./states.ts";
+import { applyTransition, requestTransition } from "./transitions.ts";
 import { loadRequestView } from "./view.ts";
 
 /** The requester's own request, locked for the change; anyone else's is "not found" (ids are not secrets to keep, but not to confirm either). */
@@ -32,42 +32,10 @@ export async function answerQuestion(relay: Relay, p: Principal, id: string, ans
   await unitOfWork(relay.database.db, async (tx) => {
     const request = await ownRequest(tx, p, id);
     if (request.state !== "info_requested") throw new ProblemError("request_not_open", "Nobody is waiting for an answer on this request");
-    await tx
-      .insert(requestMessages)
-      .values({ requestId: id, authorId: p.user.id, kind: "answer", text: answer, step: request.step, at: now });
-    const settings = await loadApprovalSettings(tx);
-    const [resumed] = await tx
-      .update(requests)
-      .set({
-        state: request.resumeState ?? "pending",
-        resumeState: null,
-        round: request.round + 1,
-        remindAt: nextReminder(now, settings.remindAfter, request.deadlineAt),
-      })
-      .where(eq(requests.id, id))
-      .returning();
-    if (!resumed) throw new Error("request vanished");
-    const waiting = await tx
-      .select({ approverId: approvals.approverId })
-      .from(approvals)
-      .where(and(eq(approvals.requestId, id), eq(approvals.step, request.step), eq(approvals.state, "pending")));
-    await appendAudit(tx, {
-      at: now,
-      actor: p.user.email,
-      action: "request.info_answered",
-      requestId: id,
-      data: { step: request.step, answer },
-      ...meta,
-    });
-    await notifyApprovers(
-      relay,
-      tx,
-      resumed,
-      waiting.map((w) => w.approverId),
-      { kind: "answered" },
-      now,
-    );
-    await publishEvent(relay, tx, "request.info_answered", resumed, { actor: p.user.email, answer }, now);
+    const remindAt = nextReminder(now, (await loadApprovalSettings(tx)).remindAfter, request.deadlineAt);
+    const t = requestTransition(request, [], { type: "answer", now, by: person(p), answer, remindAt });
+    if (!t.ok) throw new ProblemError("request_not_open", t.detail);
+    await applyTransition(relay, tx, request, t, { now, meta });
   });
   return loadRequestView(relay.database.db, id, relay.clock.now());
 }
@@ -78,15 +46,9 @@ export async function cancelRequest(relay: Relay, p: Principal, id: string, meta
   await unitOfWork(relay.database.db, async (tx) => {
     const request = await ownRequest(tx, p, id);
     if (!isIn(ENDABLE, request.state)) throw new ProblemError("request_not_open", `This request is already ${request.state}`);
-    await endRequest(relay, tx, request, "cancelled", null, { kind: "cancelled" }, now);
-    await appendAudit(tx, {
-      at: now,
-      actor: p.user.email,
-      action: "request.cancelled",
-      requestId: id,
-      data: { from: request.state },
-      ...meta,
-    });
+    await endRequest(relay, tx, request, { type: "cancel", now, by: person(p) }, meta);
   });
   return loadRequestView(relay.database.db, id, relay.clock.now());
 }
+
+const person = (p: Principal) => ({ id: p.user.id, email: p.user.email, name: p.user.name });

@@ -8,6 +8,7 @@ import { ProblemError } from "../core/errors.ts";
 import type { Transition } from "../core/grant-lifecycle.ts";
 import { evaluatePolicy, type Matched, requestProblem, resolveStepNow } from "../core/policy/evaluate.ts";
 import type { PolicySnapshot } from "../core/policy/model.ts";
+import { approvedPatch } from "../core/request-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
 import { uniqueViolation } from "../db/faults.ts";
 import { approvals, grants, type ResolvedStep, requests, users } from "../db/schema/index.ts";
@@ -17,6 +18,7 @@ import { applyGrantEvents, createGrant, extendRulesOf, flowOf } from "../grants/
 import { currentPolicySnapshot } from "../policy/snapshot.ts";
 import type { RequestRow } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
+import { applyTransition, requestTransition } from "./transitions.ts";
 import { loadRequestView, requestView } from "./view.ts";
 
 /** What the requester hears when the approval does not give access at once. */
@@ -373,13 +375,8 @@ export async function openStep(
     }
   }
   if (resolved.approverIds.length === 0) {
-    const note = `Step ${request.step + 1} resolves to nobody any more, not even an admin. An admin must deny or cancel it; the requester can ask again.`;
-    await tx
-      .update(requests)
-      .set({ state: "error", decidedAt: now, decisionNote: note, remindAt: null })
-      .where(eq(requests.id, request.id));
-    await appendAudit(tx, { at: now, actor: "relay", action: "request.error", requestId: request.id, data: { step: request.step } });
-    await notifyRequester(relay, tx, { ...request, state: "error", decisionNote: note }, "request.error", note, now);
+    const t = requestTransition(request, [], { type: "step_unresolvable", now });
+    if (t.ok) await applyTransition(relay, tx, request, t, { now });
     return false;
   }
   await tx.insert(approvals).values(resolved.approverIds.map((approverId) => ({ requestId: request.id, step: request.step, approverId })));
@@ -409,11 +406,10 @@ async function stillActive(tx: Tx, ids: string[]): Promise<string[]> {
 }
 
 /**
- * The last approval: the request is approved, a grant starts (for the one
- * resource, or the whole app when the approver widened it), and the requester,
- * the chat messages and the webhook are told. In the caller's transaction.
+ * A request approved at once (a flow without steps): the machine's approved
+ * patch, then the grant. In the caller's transaction.
  */
-export async function approveFinally(
+async function approveFinally(
   relay: Relay,
   tx: Tx,
   request: RequestRow,
@@ -422,16 +418,30 @@ export async function approveFinally(
   now: Date,
   meta: RequestMeta,
 ): Promise<{ request: RequestRow; grant: GrantRow }> {
-  const { duration, wholeApp } = decision;
-  const [approved] = await tx
-    .update(requests)
-    .set({ state: "approved", decidedAt: now, duration, remindAt: null, deadlineAt: null })
-    .where(eq(requests.id, request.id))
-    .returning();
+  const [approved] = await tx.update(requests).set(approvedPatch(now, decision.duration)).where(eq(requests.id, request.id)).returning();
   if (!approved) throw new Error("request vanished");
-  await appendAudit(tx, { at: now, actor, action: "request.approved", requestId: request.id, data: { duration, wholeApp }, ...meta });
+  return { request: approved, grant: await grantApproved(relay, tx, approved, decision, actor, now, meta) };
+}
+
+/**
+ * What the last approval starts, once the request row says `approved`: a
+ * grant (for the one resource, or the whole app when the approver widened
+ * it), or the extension of the grant it extends; and the requester, the chat
+ * messages and the webhook are told. In the caller's transaction.
+ */
+export async function grantApproved(
+  relay: Relay,
+  tx: Tx,
+  approved: RequestRow,
+  decision: { duration: string; wholeApp: boolean },
+  actor: string,
+  now: Date,
+  meta: RequestMeta,
+): Promise<GrantRow> {
+  const { duration, wholeApp } = decision;
+  await appendAudit(tx, { at: now, actor, action: "request.approved", requestId: approved.id, data: { duration, wholeApp }, ...meta });
   // An approver may shorten an extension, never lengthen it past what was asked for (the flow's `extend.by`).
-  const extendByMs = Math.min(durationMs(duration) ?? 0, durationMs(request.duration) ?? 0);
+  const extendByMs = Math.min(durationMs(duration) ?? 0, durationMs(approved.duration) ?? 0);
   const extended = approved.extendsGrantId ? await extendOnApproval(relay, tx, approved, extendByMs, actor, now) : null;
   const grant = extended ?? (await createGrant(relay, tx, approved, { duration, wholeApp }, "relay", now));
   const outcome: Outcome = { kind: "approved", by: actor === "policy:auto" ? "policy (automatic)" : actor, duration, wholeApp };
@@ -439,6 +449,6 @@ export async function approveFinally(
   if (grant.state !== "active") await notifyRequester(relay, tx, approved, "request.approved", approvedLine(outcome, grant), now, grant.id);
   await announceOutcome(relay, tx, approved, outcome, now);
   await publishEvent(relay, tx, "request.decided", approved, { outcome: "approved", actor }, now);
-  relay.log.info("request approved", { requestId: request.id, grantId: grant.id, grant: grant.state });
-  return { request: approved, grant };
+  relay.log.info("request approved", { requestId: approved.id, grantId: grant.id, grant: grant.state });
+  return grant;
 }

@@ -1,12 +1,12 @@
-import { and, eq, inArray, isNotNull, lte } from "drizzle-orm";
+import { and, inArray, isNotNull, lte } from "drizzle-orm";
 import type { Relay } from "../context.ts";
+import { OPEN_FOR_APPROVERS, UNDECIDED } from "../core/request-lifecycle.ts";
 import { approvals, requests } from "../db/schema/index.ts";
-import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import { loadApprovalSettings } from "../policy/snapshot.ts";
 import { endRequest } from "./decide.ts";
-import { notifyApprovers, publishEvent } from "./notify.ts";
 import { nextReminder } from "./service.ts";
-import { OPEN_FOR_APPROVERS, UNDECIDED } from "./states.ts";
+import { applyTransition, requestTransition } from "./transitions.ts";
 
 /**
  * The requests worker: undecided requests past their deadline expire, and
@@ -29,16 +29,7 @@ async function expireOverdue(relay: Relay, batch: number): Promise<string[]> {
       .orderBy(requests.deadlineAt)
       .limit(batch)
       .for("update", { skipLocked: true });
-    for (const request of due) {
-      await endRequest(relay, tx, request, "expired", "Nobody decided before the deadline.", { kind: "expired" }, now);
-      await appendAudit(tx, {
-        at: now,
-        actor: "relay",
-        action: "request.expired",
-        requestId: request.id,
-        data: { step: request.step, deadlineAt: request.deadlineAt?.toISOString() ?? null, from: request.state },
-      });
-    }
+    for (const request of due) await endRequest(relay, tx, request, { type: "deadline_passed", now });
     return due.map((r) => r.id);
   });
 }
@@ -55,26 +46,23 @@ async function remind(relay: Relay, batch: number): Promise<string[]> {
       .for("update", { skipLocked: true });
     if (due.length === 0) return [];
     const settings = await loadApprovalSettings(tx);
+    const parts = await tx
+      .select()
+      .from(approvals)
+      .where(
+        inArray(
+          approvals.requestId,
+          due.map((r) => r.id),
+        ),
+      );
     for (const request of due) {
-      const waiting = await tx
-        .select({ approverId: approvals.approverId })
-        .from(approvals)
-        .where(and(eq(approvals.requestId, request.id), eq(approvals.step, request.step), eq(approvals.state, "pending")));
-      const approverIds = waiting.map((w) => w.approverId);
-      const [updated] = await tx
-        .update(requests)
-        .set({ remindAt: nextReminder(now, settings.remindAfter, request.deadlineAt) })
-        .where(eq(requests.id, request.id))
-        .returning();
-      await notifyApprovers(relay, tx, request, approverIds, { kind: "reminder" }, now);
-      await appendAudit(tx, {
-        at: now,
-        actor: "relay",
-        action: "request.reminded",
-        requestId: request.id,
-        data: { step: request.step, approverIds },
-      });
-      if (updated) await publishEvent(relay, tx, "request.reminded", updated, { step: request.step, approverIds }, now);
+      const remindAt = nextReminder(now, settings.remindAfter, request.deadlineAt);
+      const t = requestTransition(
+        request,
+        parts.filter((a) => a.requestId === request.id),
+        { type: "remind", now, remindAt },
+      );
+      if (t.ok) await applyTransition(relay, tx, request, t, { now });
     }
     return due.map((r) => r.id);
   });

@@ -3,10 +3,10 @@ import { durationMs } from "@gatehouse/shared";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { transition } from "../core/grant-lifecycle.ts";
 import type { FlowDefinition } from "../core/policy/model.ts";
+import { UNDECIDED } from "../core/request-lifecycle.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, grants, requestMessages, requests, users } from "../db/schema/index.ts";
 import { extendRulesOf, grantFacts, targetLabel } from "../grants/lifecycle.ts";
-import { UNDECIDED } from "./states.ts";
 
 type RequestRow = typeof requests.$inferSelect;
 type GrantRow = typeof grants.$inferSelect;
