@@ -2,6 +2,7 @@ import nodemailer from "nodemailer";
 import { writeCheckpoint } from "./audit/checkpoints.ts";
 import { deliverDue } from "./channels/outbox.ts";
 import type { Relay } from "./context.ts";
+import { chainCommitted } from "./db/audit-chainer.ts";
 import { databaseUnavailable, loggableError } from "./db/faults.ts";
 import { sendProviderCalls } from "./grants/effects.ts";
 import { expireDueGrants, sendWarnings, startAndLapse } from "./grants/expiry.ts";
@@ -62,6 +63,8 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
     await sendWarnings(relay);
   });
   loop("requests", relay.env.SWEEP_INTERVAL_MS, () => sweepRequests(relay));
+  // Units of work chain their own events after commit; this takes what one left behind (it died, or the database went away just then).
+  loop("audit-chain", AUDIT_CHAIN_INTERVAL_MS, () => chainCommitted(relay.database.db));
   loop("audit-checkpoint", relay.env.AUDIT_CHECKPOINT_INTERVAL_MS, () => writeCheckpoint(relay));
   // Every channel goes through the outbox; mail needs SMTP (without it, mail is held for /dev/outbox).
   const senders = { mail: relay.env.SMTP_URL ? smtpTransport(relay.env.SMTP_URL) : null, provider: sendProviderCalls };
@@ -91,6 +94,9 @@ export function startWorkers(relay: Relay): { stop(): Promise<void> } {
     },
   };
 }
+
+/** How often a relay chains audit events nobody else chained (normally none: their writers did). */
+const AUDIT_CHAIN_INTERVAL_MS = 1_000;
 
 /** Longest wait between failed ticks, so a loop is working again within seconds of the database's return. */
 export const MAX_RETRY_MS = 2_000;

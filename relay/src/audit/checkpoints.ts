@@ -2,8 +2,9 @@ import { appendFileSync } from "node:fs";
 import { count, desc, gt } from "drizzle-orm";
 import type { Relay } from "../context.ts";
 import type { Checkpoint } from "../core/audit-chain.ts";
+import { chainCommitted, lockChain } from "../db/audit-chainer.ts";
 import { auditCheckpoints, auditEvents } from "../db/schema/index.ts";
-import { lockChain, unitOfWork } from "../db/unit-of-work.ts";
+import { unitOfWork } from "../db/unit-of-work.ts";
 import { signCheckpoint } from "../keys/signing.ts";
 
 /**
@@ -14,6 +15,8 @@ import { signCheckpoint } from "../keys/signing.ts";
  * them take turns, and the second finds the head already signed.
  */
 export async function writeCheckpoint(relay: Relay): Promise<{ checkpoint: Checkpoint; jws: string } | null> {
+  // What has committed is chained first, so the signed head covers it.
+  await chainCommitted(relay.database.db);
   const written = await unitOfWork(relay.database.db, async (tx) => {
     // No event is appended while the head is read and counted.
     await lockChain(tx);

@@ -1,11 +1,10 @@
-import { desc, sql } from "drizzle-orm";
-import { eventHash, GENESIS_HASH } from "../core/audit-chain.ts";
+import { sql } from "drizzle-orm";
+import { chainerOf } from "./audit-chainer.ts";
 import { chunks } from "./chunks.ts";
 import type { Db, Tx } from "./client.ts";
-import { auditEvents, notices } from "./schema/index.ts";
+import { auditInbox, notices } from "./schema/index.ts";
 
-/** One lock id for the chain: appends are serialised, so each sees the last hash. */
-const CHAIN_LOCK = 7_202_611;
+export { chainCommitted, lockChain } from "./audit-chainer.ts";
 
 export interface AuditInput {
   at: Date;
@@ -32,11 +31,6 @@ function storedFields(e: AuditInput) {
   };
 }
 
-/** Takes the chain lock for the rest of the transaction (writes whose ids must follow commit order). */
-export async function lockChain(tx: Tx): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
-}
-
 /** The NOTIFY channel that wakes live connections (push/bus.ts listens). */
 export const NOTICE_CHANNEL = "gatehouse_notices";
 
@@ -49,56 +43,65 @@ export interface NoticeInput {
 }
 
 /**
- * What a unit of work adds to the chain. Audit events and notices are held
- * here and written together just before commit, so the chain's lock — which
- * serialises every writer, to keep ids in commit order — is held for a few
- * statements at the end instead of the whole transaction.
+ * What a unit of work adds to the trail and the push stream, held until its
+ * end and written together just before commit.
  */
-interface ChainWrites {
+interface TrailWrites {
   events: AuditInput[];
   notices: NoticeInput[];
+  /** Inbox ids of the events written, to wait for their chaining after commit. */
+  written: number[];
 }
-const pending = new WeakMap<object, ChainWrites>();
+const pending = new WeakMap<object, TrailWrites>();
+
+/** Advisory-lock key space of the per-user notice locks (the second key is the user id's hash). */
+const NOTICE_LOCK_SPACE = 7_202_612;
+/** NOTIFY payloads are limited to 8000 bytes: user ids are sent in groups well below it. */
+const NOTIFY_IDS = 150;
 
 /**
  * The unit of work: a transaction that collects its audit events and notices
- * (appendAudit, appendNotice) and writes them at its end, chained, under the
- * chain's lock, so the lock that serialises writers is held for a few
- * statements instead of the whole transaction. Every write of the relay goes
- * through it; a bare `db.transaction` still records correctly (each append
- * then writes at once and holds the lock to commit), only slower.
+ * (appendAudit, appendNotice) and writes them at its end. No lock is shared
+ * by all writers: events go to the audit inbox and are chained after commit
+ * (db/audit-chainer.ts), which this waits for before returning, so the
+ * caller reads its own events in the trail; notices take a lock per user
+ * they are for, so each user's notice ids grow in commit order (the cursor a
+ * stream resumes from never skips one) while writers for different people
+ * never wait on each other; and one NOTIFY names every user with new notices.
  */
-export function unitOfWork<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, config?: Parameters<Db["transaction"]>[1]): Promise<T> {
-  return db.transaction(async (tx) => {
-    const writes: ChainWrites = { events: [], notices: [] };
+export async function unitOfWork<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, config?: Parameters<Db["transaction"]>[1]): Promise<T> {
+  const writes: TrailWrites = { events: [], notices: [], written: [] };
+  const result = await db.transaction(async (tx) => {
     pending.set(tx, writes);
     const result = await fn(tx);
     pending.delete(tx);
-    await writeChain(tx, writes);
+    await writeTrail(tx, writes);
     return result;
   }, config);
+  // Committed. Chaining can fail (the database went away just now): the change stands, and the relay's chain loop catches up.
+  if (writes.written.length > 0 && !pending.has(db))
+    await chainerOf(db as Db)
+      .chained(writes.written)
+      .catch(() => undefined);
+  return result;
 }
 
-/** Writes events chained to the last hash, then notices, under the chain lock. */
-async function writeChain(tx: Tx, w: ChainWrites): Promise<void> {
-  if (w.events.length === 0 && w.notices.length === 0) return;
-  await lockChain(tx);
+/** Writes events to the inbox, then notices under their users' locks, and one NOTIFY for them. */
+async function writeTrail(tx: Tx, w: TrailWrites): Promise<void> {
   if (w.events.length) {
-    const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
-    let prevHash = last?.hash ?? GENESIS_HASH;
-    const rows = w.events.map((e) => {
-      const fields = storedFields(e);
-      const row = { ...fields, prevHash, hash: eventHash(prevHash, fields) };
-      prevHash = row.hash;
-      return row;
-    });
-    // Identity values are taken in the order of the VALUES list; chunks stay within the parameter limit, in order.
-    for (const part of chunks(rows)) await tx.insert(auditEvents).values(part);
+    for (const part of chunks(w.events.map(storedFields))) {
+      const ids = await tx.insert(auditInbox).values(part).returning({ id: auditInbox.id });
+      w.written.push(...ids.map((r) => r.id));
+    }
   }
   if (w.notices.length) {
+    // Sorted, so two transactions for the same people take their locks in the same order.
+    const users = [...new Set(w.notices.map((n) => n.userId))].sort();
+    for (const userId of users) await tx.execute(sql`select pg_advisory_xact_lock(${NOTICE_LOCK_SPACE}, hashtext(${userId}))`);
     for (const part of chunks(w.notices)) await tx.insert(notices).values(part);
     // Delivered after commit, on every instance: ids only, the rows carry the data.
-    for (const userId of new Set(w.notices.map((n) => n.userId))) await tx.execute(sql`select pg_notify(${NOTICE_CHANNEL}, ${userId})`);
+    for (let i = 0; i < users.length; i += NOTIFY_IDS)
+      await tx.execute(sql`select pg_notify(${NOTICE_CHANNEL}, ${users.slice(i, i + NOTIFY_IDS).join(",")})`);
   }
 }
 
@@ -106,12 +109,12 @@ async function writeChain(tx: Tx, w: ChainWrites): Promise<void> {
 export async function appendAudit(tx: Tx, event: AuditInput): Promise<void> {
   const w = pending.get(tx);
   if (w) w.events.push(event);
-  else await writeChain(tx, { events: [event], notices: [] });
+  else await writeTrail(tx, { events: [event], notices: [], written: [] });
 }
 
 /** Records a notice for a requester in the caller's transaction; live connections hear of it after commit. */
 export async function appendNotice(tx: Tx, notice: NoticeInput): Promise<void> {
   const w = pending.get(tx);
   if (w) w.notices.push(notice);
-  else await writeChain(tx, { events: [], notices: [notice] });
+  else await writeTrail(tx, { events: [], notices: [notice], written: [] });
 }

@@ -39,7 +39,10 @@ export class NoticeBus {
     this.#log = log;
     this.#unlisten = await database.listen(
       NOTICE_CHANNEL,
-      (userId) => this.#announce(userId),
+      // The payload names every user with new notices in one transaction.
+      (payload) => {
+        for (const userId of payload.split(",")) if (userId) this.#announce(userId);
+      },
       // The listening connection was lost: notices committed meanwhile were never announced, so every user's are read.
       () => {
         for (const userId of this.#subscribers.keys()) this.#announce(userId);
@@ -106,8 +109,9 @@ const FANOUT_PAGE = 100;
 
 /**
  * Records a notice for a requester in the caller's transaction. It is written
- * with the audit events at the end of the transaction, under the chain's lock,
- * so notice ids grow in commit order and a reconnecting cursor never skips one.
+ * at the end of the transaction under that user's lock (db/unit-of-work.ts),
+ * so a user's notice ids grow in commit order and a reconnecting cursor never
+ * skips one.
  */
 export async function addNotice(
   tx: Tx,

@@ -1,4 +1,8 @@
-import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, customType, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+/** PostgreSQL's 64-bit transaction id (never wraps), as text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
 
 /**
  * Append-only audit trail. Each event carries the hash of the previous one, so
@@ -36,3 +40,29 @@ export const auditCheckpoints = pgTable("audit_checkpoints", {
   kid: text("kid").notNull(),
   jws: text("jws").notNull(),
 });
+
+/**
+ * Audit events committed but not chained yet. A unit of work writes its
+ * events here, with no hash and no lock, so writers never wait on each
+ * other; the chainer (db/audit-chainer.ts) moves them into `audit_events`
+ * once every transaction that could still add an earlier one has ended
+ * (`xid` below the snapshot's xmin), in `(xid, id)` order, hashing each onto
+ * the last. Rows stay here for milliseconds.
+ */
+export const auditInbox = pgTable(
+  "audit_inbox",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The writing transaction (pg_current_xact_id()): decides when the row is safe to chain, and its place. */
+    xid: xid8("xid").notNull().default(sql`pg_current_xact_id()`),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    requestId: uuid("request_id"),
+    grantId: uuid("grant_id"),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [index("audit_inbox_xid_idx").on(t.xid, t.id)],
+);
