@@ -32,7 +32,7 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
     await expectProblem(await suite.t.app.request("/api/v1/devices/authorize", json({ email: "nobody@acme.test" })), 404, "unknown_user");
     await expectProblem(await suite.t.app.request("/api/v1/devices/authorize", json({ email: "old@acme.test" })), 403, "inactive_user");
     await expectProblem(await suite.t.app.request("/api/v1/requests", json(docsRequest())), 401, "unauthenticated");
-    // The bare paths are covered by the same (one) authentication as their sub-paths.
+    // The bare paths need the token too (each route checks it once: api-auth-once.test.ts).
     await expectProblem(await suite.t.app.request("/api/v1/requests"), 401, "unauthenticated");
     await expectProblem(await suite.t.app.request("/api/v1/notices"), 401, "unauthenticated");
     expect((await suite.t.app.request("/admin")).headers.get("location")).toBe("/admin/sign-in");
@@ -68,6 +68,72 @@ describe.each(engines)("API errors and push ($name)", (engine) => {
     await expectProblem(await suite.t.app.request("/api/v1/requests", json(githubNoReason, bearer(suite.token))), 400, "reason_required");
     await expectProblem(await suite.t.app.request("/api/v1/nope"), 404, "not_found");
     expect(await count()).toBe(before);
+  });
+
+  it("answers a route's schema mismatch with the same validation problem as ever", async () => {
+    const problem = async (res: Response) => {
+      expect(res.status).toBe(400);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      return await res.json();
+    };
+    const invalid = {
+      type: "https://gatehouse.dev/problems/validation_failed",
+      code: "validation_failed",
+      title: "The request is not valid",
+      status: 400,
+    };
+    // A body field by its path.
+    expect(await problem(await suite.t.app.request("/api/v1/devices/authorize", json({ email: "not-an-email" })))).toEqual({
+      ...invalid,
+      detail: "Some fields are not valid",
+      errors: [{ path: "email", message: "Invalid email address" }],
+    });
+    expect(
+      await problem(
+        await suite.t.app.request(
+          "/api/v1/requests",
+          json({ ...docsRequest(), resource: { id: "x", name: null, url: "javascript:alert(1)" } }, bearer(suite.token)),
+        ),
+      ),
+    ).toEqual({ ...invalid, detail: "Some fields are not valid", errors: [{ path: "resource.url", message: "Invalid URL" }] });
+    // A body that is missing or not JSON, or JSON sent as something else.
+    for (const body of [undefined, "{"])
+      expect(
+        await problem(
+          await suite.t.app.request("/api/v1/devices/authorize", { method: "POST", body, headers: { "content-type": "application/json" } }),
+        ),
+      ).toEqual({ ...invalid, detail: "The body must be JSON" });
+    expect(
+      await problem(
+        await suite.t.app.request("/api/v1/devices/authorize", {
+          method: "POST",
+          body: JSON.stringify({ email: "dana@acme.test" }),
+          headers: { "content-type": "text/plain" },
+        }),
+      ),
+    ).toEqual({ ...invalid, detail: "Send the body with Content-Type: application/json" });
+    // Anything else under where it was sent.
+    expect(
+      await problem(
+        await suite.t.app.request("/api/v1/requests", json(docsRequest(), { ...bearer(suite.token), "idempotency-key": "has space" })),
+      ),
+    ).toEqual({
+      ...invalid,
+      detail: "Idempotency-Key must be 1 to 255 printable characters without spaces",
+      errors: [{ path: "header.idempotency-key", message: "1 to 255 printable characters" }],
+    });
+    expect(await problem(await suite.t.app.request("/api/v1/notices?after=-1", { headers: bearer(suite.token) }))).toEqual({
+      ...invalid,
+      detail: "Some fields are not valid",
+      errors: [{ path: "query.after", message: "Too small: expected number to be >=0" }],
+    });
+    expect(
+      await problem(await suite.t.app.request("/api/v1/notices/stream", { headers: { ...bearer(suite.token), "last-event-id": "x" } })),
+    ).toEqual({
+      ...invalid,
+      detail: "Some fields are not valid",
+      errors: [{ path: "header.last-event-id", message: "Invalid input: expected number, received NaN" }],
+    });
   });
 
   it("serves an OpenAPI document and the JWKS", async () => {

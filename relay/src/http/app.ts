@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import { csrf } from "hono/csrf";
@@ -9,7 +10,7 @@ import type { Relay } from "../context.ts";
 import { ProblemError } from "../core/errors.ts";
 import type { RelayEnv } from "../env.ts";
 import { handleError, problemBody, problemResponse } from "./errors.ts";
-import { openApiDocument } from "./openapi.ts";
+import { apiRoute, apiRoutes, openApiDocument } from "./openapi.ts";
 import { auditPages } from "./pages/admin/audit.pages.ts";
 import { adminAuthPages, requireAdmin, signOutRoute } from "./pages/admin/auth.pages.ts";
 import { deliveryPages } from "./pages/admin/deliveries.pages.ts";
@@ -71,15 +72,24 @@ export function createApp(relay: Relay) {
 
   // The API is called by the extension's background worker (another origin) with
   // a bearer token and no cookies, so any origin may call it.
-  const api = new Hono();
+  const api = apiRoutes();
   api.use("*", cors({ origin: "*", allowHeaders: ["authorization", "content-type", "last-event-id", "idempotency-key"], maxAge: 600 }));
-  api.get("/openapi.json", (c) => c.json(openApiDocument(relay.env.publicUrl)));
-  api.route("/", deviceRoutes(relay));
-  api.route("/", requestRoutes(relay));
-  api.route("/", noticeRoutes(relay));
-  api.route("/", detectionRoutes(relay));
-  api.route("/", grantRoutes(relay));
-  api.route("/", provisioningRoutes(relay));
+  for (const routes of [deviceRoutes, requestRoutes, noticeRoutes, detectionRoutes, grantRoutes, provisioningRoutes])
+    api.route("/", routes(relay));
+  // Generated from the routes above on first ask (they do not change after).
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  api.openapi(
+    apiRoute({
+      method: "get",
+      path: "/openapi.json",
+      summary: "This document",
+      responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
+    }),
+    (c) => {
+      document ??= openApiDocument(api, relay.env.publicUrl);
+      return c.json(document, 200);
+    },
+  );
   api.all("*", () => {
     throw new ProblemError("not_found");
   });

@@ -9,231 +9,134 @@ import {
   ExtendBodySchema,
   MeResponseSchema,
   NoticeListSchema,
+  PROBLEMS,
   PreviewBodySchema,
   PreviewResponseSchema,
+  type Problem,
+  type ProblemCode,
   RequestListSchema,
   RequestViewSchema,
 } from "@gatehouse/shared";
-import { z } from "zod";
+import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
+import type { Env, MiddlewareHandler } from "hono";
 import { ProvisioningCallbackSchema } from "../adapters/providers/webhook.ts";
+import type { AppEnv } from "./auth.ts";
+import { jsonOnly, problemHook } from "./validate.ts";
 
-const schemas = {
-  DeviceAuthorizeBody: DeviceAuthorizeBodySchema,
-  DeviceAuthorizeResponse: DeviceAuthorizeResponseSchema,
-  DeviceTokenBody: DeviceTokenBodySchema,
-  DeviceTokenResponse: DeviceTokenResponseSchema,
-  Me: MeResponseSchema,
-  DetectionRules: DetectionRulesResponseSchema,
-  PreviewBody: PreviewBodySchema,
-  PreviewResponse: PreviewResponseSchema,
-  CreateRequestBody: CreateRequestBodySchema,
-  RequestView: RequestViewSchema,
-  RequestList: RequestListSchema,
-  AnswerBody: AnswerBodySchema,
-  NoticeList: NoticeListSchema,
-  ExtendBody: ExtendBodySchema,
-  ProvisioningCallbackBody: ProvisioningCallbackSchema,
-  ProvisioningCallbackResponse: z.object({ status: z.enum(["recorded", "already_recorded"]) }),
-} as const;
-
-type Name = keyof typeof schemas;
-const ref = (name: Name) => ({ $ref: `#/components/schemas/${name}` });
-const json = (name: Name) => ({ content: { "application/json": { schema: ref(name) } } });
-const problem = {
-  description: "Problem (RFC 9457)",
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-};
-const bearer = [{ deviceToken: [] }];
-const grantId = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
-/** The Standard Webhooks headers a provider's callback is signed with (docs/provisioning.md). */
-const signedHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
-  name,
-  in: "header",
-  required: true,
-  schema: { type: "string" },
-}));
+/** The schemas by the names the document gives them (`#/components/schemas/<name>`). */
+const components = new Map<string, z.ZodType>();
+/**
+ * `schema` tagged with its component name. Tagged on a clone: zod gives a
+ * schema `.openapi()` when it is built after @hono/zod-openapi extended zod,
+ * and the shared schemas may have been built before (import order).
+ */
+function named<S extends z.ZodType>(name: string, schema: S): S {
+  components.set(name, schema);
+  return schema.clone().openapi(name);
+}
 
 /**
- * The OpenAPI document of `/api/v1`, generated from the same zod schemas the
- * relay validates with and the extension parses with, so it cannot drift.
+ * The named schemas of `/api/v1`: the routes validate with these and the
+ * document refers to them by name. Each is the shared schema the extension
+ * parses with, tagged with its component name.
  */
-export function openApiDocument(serverUrl: string) {
-  const components = Object.fromEntries(
-    Object.entries(schemas).map(([name, schema]) => [name, z.toJSONSchema(schema, { io: "input", unrepresentable: "any" })]),
-  );
-  return {
+export const Api = {
+  DeviceAuthorizeBody: named("DeviceAuthorizeBody", DeviceAuthorizeBodySchema),
+  DeviceAuthorizeResponse: named("DeviceAuthorizeResponse", DeviceAuthorizeResponseSchema),
+  DeviceTokenBody: named("DeviceTokenBody", DeviceTokenBodySchema),
+  DeviceTokenResponse: named("DeviceTokenResponse", DeviceTokenResponseSchema),
+  Me: named("Me", MeResponseSchema),
+  DetectionRules: named("DetectionRules", DetectionRulesResponseSchema),
+  PreviewBody: named("PreviewBody", PreviewBodySchema),
+  PreviewResponse: named("PreviewResponse", PreviewResponseSchema),
+  CreateRequestBody: named("CreateRequestBody", CreateRequestBodySchema),
+  RequestView: named("RequestView", RequestViewSchema),
+  RequestList: named("RequestList", RequestListSchema),
+  AnswerBody: named("AnswerBody", AnswerBodySchema),
+  NoticeList: named("NoticeList", NoticeListSchema),
+  ExtendBody: named("ExtendBody", ExtendBodySchema),
+  ProvisioningCallbackBody: named("ProvisioningCallbackBody", ProvisioningCallbackSchema),
+  ProvisioningCallbackResponse: named("ProvisioningCallbackResponse", z.object({ status: z.enum(["recorded", "already_recorded"]) })),
+};
+
+/** The body of every error of the API (RFC 9457), as `http/errors.ts` writes it. */
+const ProblemSchema = named(
+  "Problem",
+  z.object({
+    type: z.string(),
+    code: z.enum(Object.keys(PROBLEMS) as [ProblemCode, ...ProblemCode[]]),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }) satisfies z.ZodType<Problem>,
+);
+
+const problem = { description: "Problem (RFC 9457)", content: { "application/problem+json": { schema: ProblemSchema } } };
+
+/** The security scheme of device-token routes. */
+const DEVICE_TOKEN = "deviceToken";
+
+/** A JSON response with one of the named schemas. */
+export const json = <S extends z.ZodType>(schema: S, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/** A JSON request body (required; `jsonOnly` turns away any other body). */
+export const jsonBody = <S extends z.ZodType>(schema: S) => ({ content: { "application/json": { schema } }, required: true });
+
+/** A path id: a uuid when it names something; any other value is simply not found (404), never a 400. */
+export const IdParams = z.object({ id: z.string().openapi({ format: "uuid" }) });
+
+/** A set of API routes: their input is validated by their schemas, a mismatch answered as a `validation_failed` problem. */
+export const apiRoutes = () => new OpenAPIHono<AppEnv>({ defaultHook: problemHook() });
+
+type ApiRouteConfig = Omit<RouteConfig, "middleware" | "security"> & {
+  /** The device-token check (`requireDevice`): run once, before the input is validated, and declared as the route's security. */
+  auth?: MiddlewareHandler;
+};
+
+/**
+ * One route of `/api/v1`: its path, input schemas, responses and security,
+ * from which Hono routes and validates the request and the document is
+ * generated. Every operation answers errors as a problem; a route with a body
+ * reads it as JSON first (`jsonOnly`), and one with `auth` checks the device
+ * token first and says so in the document.
+ */
+export function apiRoute<const R extends ApiRouteConfig>({ auth, ...config }: R) {
+  const middleware: MiddlewareHandler[] = [];
+  if (auth) middleware.push(auth);
+  if (config.request?.body) middleware.push(jsonOnly);
+  return createRoute({
+    ...config,
+    ...(auth ? { security: [{ [DEVICE_TOKEN]: [] }] } : {}),
+    middleware,
+    responses: { ...config.responses, default: problem },
+  } as Omit<R, "auth"> & { middleware: MiddlewareHandler[]; responses: R["responses"] & { default: typeof problem } });
+}
+
+/**
+ * The OpenAPI document of `/api/v1`, generated from the routes registered on
+ * `api` (their paths, parameters, bodies, responses and security). The named
+ * schemas are rendered by zod's own `toJSONSchema`, as the extension and the
+ * relay read them (zod-to-openapi's rendering writes a pattern's flags into
+ * the pattern, which then matches nothing).
+ */
+export function openApiDocument<E extends Env>(api: OpenAPIHono<E>, serverUrl: string) {
+  const document = api.getOpenAPI31Document({
     openapi: "3.1.0",
     info: { title: "Gatehouse relay API", version: "1" },
     servers: [{ url: `${serverUrl}/api/v1` }],
+  });
+  const schemas: Record<string, unknown> = {};
+  for (const [name, schema] of components) schemas[name] = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return {
+    ...document,
     components: {
-      securitySchemes: { deviceToken: { type: "http", scheme: "bearer", description: "Device token from /devices/token" } },
-      schemas: {
-        ...components,
-        Problem: {
-          type: "object",
-          required: ["type", "code", "title", "status"],
-          properties: {
-            type: { type: "string" },
-            code: { type: "string" },
-            title: { type: "string" },
-            status: { type: "integer" },
-            detail: { type: "string" },
-            errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
-          },
-        },
-      },
-    },
-    paths: {
-      "/devices/authorize": {
-        post: {
-          summary: "Start an extension sign-in (mails a pairing link)",
-          requestBody: json("DeviceAuthorizeBody"),
-          responses: { 201: { description: "Started", ...json("DeviceAuthorizeResponse") }, default: problem },
-        },
-      },
-      "/devices/token": {
-        post: {
-          summary: "Poll for the device token",
-          requestBody: json("DeviceTokenBody"),
-          responses: { 200: { description: "Pending or paired", ...json("DeviceTokenResponse") }, default: problem },
-        },
-      },
-      "/devices/current": {
-        delete: {
-          summary: "Sign this extension out",
-          security: bearer,
-          responses: { 204: { description: "Signed out" }, default: problem },
-        },
-      },
-      "/me": {
-        get: {
-          summary: "Who this device belongs to",
-          security: bearer,
-          responses: { 200: { description: "OK", ...json("Me") }, default: problem },
-        },
-      },
-      "/requests/preview": {
-        post: {
-          summary: "Which flow applies and who approves (changes nothing)",
-          security: bearer,
-          requestBody: json("PreviewBody"),
-          responses: { 200: { description: "OK", ...json("PreviewResponse") }, default: problem },
-        },
-      },
-      "/requests": {
-        get: {
-          summary: "My requests, newest first",
-          security: bearer,
-          responses: { 200: { description: "OK", ...json("RequestList") }, default: problem },
-        },
-        post: {
-          summary: "Ask for access",
-          security: bearer,
-          parameters: [
-            {
-              name: "Idempotency-Key",
-              in: "header",
-              required: false,
-              description: "A key per ask (a UUID): a retried create with the same key returns the first request instead of making another",
-              schema: { type: "string", minLength: 1, maxLength: 255 },
-            },
-          ],
-          requestBody: json("CreateRequestBody"),
-          responses: {
-            200: {
-              description: "A retry of an earlier create with the same Idempotency-Key: that request, as it is now",
-              ...json("RequestView"),
-            },
-            201: { description: "Created", ...json("RequestView") },
-            default: problem,
-          },
-        },
-      },
-      "/requests/{id}/answer": {
-        post: {
-          summary: "Answer an approver's question (the request must be info_requested); the step's approvers get new links",
-          security: bearer,
-          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
-          requestBody: json("AnswerBody"),
-          responses: { 200: { description: "OK", ...json("RequestView") }, default: problem },
-        },
-      },
-      "/requests/{id}/cancel": {
-        post: {
-          summary: "Withdraw an undecided request (pending, info_requested, escalated or error); every approver's link dies",
-          security: bearer,
-          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
-          responses: { 200: { description: "OK", ...json("RequestView") }, default: problem },
-        },
-      },
-      "/grants/{id}/start": {
-        post: {
-          summary: "Start an on_start grant that waits for its requester (awaiting_start); the clock starts when the app confirms",
-          security: bearer,
-          parameters: grantId,
-          responses: { 200: { description: "The request, with its grant as it is now", ...json("RequestView") }, default: problem },
-        },
-      },
-      "/grants/{id}/extend": {
-        post: {
-          summary:
-            "Extend active access within the flow's extend rules (by: at most extend.by, else the grant's own length; omitted: that length); with extend.reapprove, ask the flow's approvers instead (grant.extensionRequest)",
-          security: bearer,
-          parameters: grantId,
-          requestBody: json("ExtendBody"),
-          responses: {
-            200: {
-              description: "The request, with the grant's new end, or the extension request waiting for approval",
-              ...json("RequestView"),
-            },
-            default: problem,
-          },
-        },
-      },
-      "/grants/{id}/release": {
-        post: {
-          summary: "Give access back early (active, provisioning, awaiting_start or scheduled); the provider is asked to remove it",
-          security: bearer,
-          parameters: grantId,
-          responses: { 200: { description: "The request, with its grant revoking or released", ...json("RequestView") }, default: problem },
-        },
-      },
-      "/provisioning/callback": {
-        post: {
-          summary:
-            "A webhook provider that answered 202 confirms the call (by its idempotency key), signed per Standard Webhooks with that provider's secret",
-          parameters: signedHeaders,
-          requestBody: json("ProvisioningCallbackBody"),
-          responses: {
-            200: { description: "Recorded, or a duplicate of a recorded answer", ...json("ProvisioningCallbackResponse") },
-            default: problem,
-          },
-        },
-      },
-      "/notices": {
-        get: {
-          summary: "Notices after a cursor (replay)",
-          security: bearer,
-          parameters: [{ name: "after", in: "query", schema: { type: "integer", minimum: 0 } }],
-          responses: { 200: { description: "OK", ...json("NoticeList") }, default: problem },
-        },
-      },
-      "/detection-rules": {
-        get: {
-          summary: "The admin's detection rules for internal tools (ETag = version; send If-None-Match)",
-          security: bearer,
-          responses: { 200: { description: "OK", ...json("DetectionRules") }, 304: { description: "Unchanged" }, default: problem },
-        },
-      },
-      "/notices/stream": {
-        get: {
-          summary:
-            "Live notices as server-sent events (event `ready` with the cursor and the detection rules' version, then `notice` events)",
-          security: bearer,
-          parameters: [{ name: "after", in: "query", schema: { type: "integer", minimum: 0 } }],
-          responses: { 200: { description: "text/event-stream" }, default: problem },
-        },
-      },
+      ...document.components,
+      securitySchemes: { [DEVICE_TOKEN]: { type: "http", scheme: "bearer", description: "Device token from /devices/token" } },
+      schemas,
     },
   };
 }
