@@ -5,6 +5,7 @@ import type { Relay } from "./context.ts";
 import { deriveKey, type KeyEncryptionKey } from "./core/sealing.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { RelayEnv } from "./env.ts";
+import { listenForInvalidations } from "./invalidation.ts";
 import { keyEncryptionKeys } from "./keys/kek.ts";
 import { loadKeyRing } from "./keys/signing.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -48,6 +49,7 @@ export async function bootRelay(opts: BootOptions): Promise<Relay> {
     const keys = await loadKeyRing(database.db, clock, keks);
     const bus = new NoticeBus();
     await bus.start(database, (userId, cursor, limit) => listNotices(database.db, userId, cursor, clock.now(), limit), log);
+    bus.alsoStop(await listenForInvalidations(database));
     return {
       env,
       database,

@@ -6,6 +6,7 @@ import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
 import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import { saveDetectionRules } from "../detection/rules.ts";
+import { invalidate } from "../invalidation.ts";
 import {
   APPROVALS_SETTING,
   FALLBACK_SETTING,
@@ -88,6 +89,8 @@ export async function writeConfig(
 ): Promise<void> {
   // Readers rebuild their cached snapshot when this changes (policy/snapshot.ts).
   await putSetting(tx, POLICY_VERSION_SETTING, { v: randomUUID() }, now);
+  // Every instance drops its snapshot and its authenticated devices (a person may have been deactivated) once this commits.
+  await invalidate(tx, "policy");
   const admins = new Set(after.admins);
   const wasAdmin = new Set(before?.admins ?? []);
   const previous = new Map((before?.directory.users ?? []).map((u) => [u.email, u]));

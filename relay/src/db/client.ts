@@ -101,10 +101,43 @@ export const POSTGRES_TIMEOUTS = {
 /** What every connection of the relay (pool, liveness lock, migrator) is opened with. */
 const CONNECTION_OPTIONS = { connect_timeout: POSTGRES_TIMEOUTS.connect, onnotice: () => {} };
 
+type PgClient = postgres.Sql | postgres.TransactionSql;
+
+/**
+ * The client drizzle is given: every query it sends is a prepared statement.
+ * drizzle asks postgres.js for unnamed statements (`prepare: false`) unless a
+ * query is built with `.prepare()`, and postgres.js then describes every
+ * query that has parameters before running it: two round trips and two
+ * socket writes per statement, the relay's main cost under load. Prepared,
+ * a statement is parsed and described once per connection (they are
+ * recycled after `maxLifetime`, which bounds what each one keeps) and then
+ * runs in one round trip. Transactions and savepoints hand drizzle their own
+ * client, so those are wrapped too.
+ */
+function preparing<T extends PgClient>(client: T): T {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (prop === "unsafe")
+        return (query: string, params?: unknown[], options?: object) =>
+          (target as postgres.Sql).unsafe(query, params as never, { ...options, prepare: true });
+      if (prop === "begin" || prop === "savepoint")
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return (value as (...a: unknown[]) => unknown).call(target, ...args, (tx: postgres.TransactionSql) => fn(preparing(tx)));
+        };
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Opens PostgreSQL through postgres.js; migrations use a separate single connection. */
-export async function openPostgres(url: string): Promise<Database> {
+export async function openPostgres(url: string, opts: { onQuery?: (query: string) => void } = {}): Promise<Database> {
+  const { onQuery } = opts;
   const client = postgres(url, {
     ...CONNECTION_OPTIONS,
+    // For benchmarks that count statements: every query the pool sends, by its text.
+    ...(onQuery ? { debug: (_conn: number, query: string) => onQuery(query) } : {}),
     max: 10,
     idle_timeout: POSTGRES_TIMEOUTS.idle,
     keep_alive: POSTGRES_TIMEOUTS.keepAlive,
@@ -115,7 +148,7 @@ export async function openPostgres(url: string): Promise<Database> {
       idle_in_transaction_session_timeout: POSTGRES_TIMEOUTS.idleInTransactionMs,
     },
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(preparing(client), { schema }) as unknown as Db;
   const instanceId = randomUUID();
   const liveness = await holdInstanceLock(url, instanceId).catch(async (err: unknown) => {
     await client.end({ timeout: 1 });

@@ -51,6 +51,8 @@ interface TrailWrites {
   notices: NoticeInput[];
   /** Inbox ids of the events written, to wait for their chaining after commit. */
   written: number[];
+  /** What to do once the transaction has committed (afterCommit). */
+  after: (() => void)[];
 }
 const pending = new WeakMap<object, TrailWrites>();
 
@@ -70,7 +72,7 @@ const NOTIFY_IDS = 150;
  * never wait on each other; and one NOTIFY names every user with new notices.
  */
 export async function unitOfWork<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, config?: Parameters<Db["transaction"]>[1]): Promise<T> {
-  const writes: TrailWrites = { events: [], notices: [], written: [] };
+  const writes: TrailWrites = { events: [], notices: [], written: [], after: [] };
   const result = await db.transaction(async (tx) => {
     pending.set(tx, writes);
     const result = await fn(tx);
@@ -78,7 +80,9 @@ export async function unitOfWork<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, con
     await writeTrail(tx, writes);
     return result;
   }, config);
-  // Committed. Chaining can fail (the database went away just now): the change stands, and the relay's chain loop catches up.
+  // Committed.
+  for (const fn of writes.after) fn();
+  // Chaining can fail (the database went away just now): the change stands, and the relay's chain loop catches up.
   if (writes.written.length > 0 && !pending.has(db))
     await chainerOf(db as Db)
       .chained(writes.written)
@@ -109,12 +113,23 @@ async function writeTrail(tx: Tx, w: TrailWrites): Promise<void> {
 export async function appendAudit(tx: Tx, event: AuditInput): Promise<void> {
   const w = pending.get(tx);
   if (w) w.events.push(event);
-  else await writeTrail(tx, { events: [event], notices: [], written: [] });
+  else await writeTrail(tx, { events: [event], notices: [], written: [], after: [] });
 }
 
 /** Records a notice for a requester in the caller's transaction; live connections hear of it after commit. */
 export async function appendNotice(tx: Tx, notice: NoticeInput): Promise<void> {
   const w = pending.get(tx);
   if (w) w.notices.push(notice);
-  else await writeTrail(tx, { events: [], notices: [notice], written: [] });
+  else await writeTrail(tx, { events: [], notices: [notice], written: [], after: [] });
+}
+
+/**
+ * Runs `fn` once the caller's unit of work has committed (nothing when it
+ * rolls back). Outside a unit of work there is no commit to wait for: `fn`
+ * runs at once.
+ */
+export function afterCommit(tx: Tx, fn: () => void): void {
+  const w = pending.get(tx);
+  if (w) w.after.push(fn);
+  else fn();
 }

@@ -5,6 +5,7 @@ import type { Relay } from "../context.ts";
 import { ProblemError } from "../core/errors.ts";
 import { deviceAuthorizations, devices, users } from "../db/schema/index.ts";
 import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
+import { invalidate, invalidationsHeard, onInvalidate } from "../invalidation.ts";
 import { signInMail } from "../mail/templates.ts";
 import { randomToken, sha256, userCode } from "../secrets.ts";
 
@@ -141,15 +142,44 @@ export interface Principal {
   device: typeof devices.$inferSelect;
 }
 
-/** Resolves a bearer device token; null when unknown, revoked, expired or the person is inactive. */
+/** Authenticated devices by token hash, for a few seconds: most calls of an extension come in bursts. */
+const principals = new Map<string, { principal: Principal; until: number }>();
+const PRINCIPAL_TTL_MS = 5_000;
+const MAX_PRINCIPALS = 20_000;
+// A revoked device, a deactivated person, any directory change: dropped on every instance (invalidation.ts).
+onInvalidate((topic) => {
+  if (topic === "policy" || topic === "*") principals.clear();
+  else if (topic.startsWith("device:")) {
+    const id = topic.slice("device:".length);
+    for (const [hash, entry] of principals) if (entry.principal.device.id === id) principals.delete(hash);
+  }
+});
+
+/**
+ * Resolves a bearer device token; null when unknown, revoked, expired or the
+ * person is inactive. A hit is kept for a few seconds while invalidations are
+ * heard, so an extension's calls cost no query each; revoking a device or
+ * changing the directory drops it everywhere at once.
+ */
 export async function authenticateDevice(relay: Relay, token: string): Promise<Principal | null> {
   const now = relay.clock.now();
+  const hash = sha256(token);
+  const hit = principals.get(hash);
+  if (hit && hit.until > Date.now() && hit.principal.device.expiresAt > now && invalidationsHeard()) {
+    await markSeen(relay, hit.principal.device);
+    return hit.principal;
+  }
   const [row] = await relay.database.db
     .select({ device: devices, user: users })
     .from(devices)
     .innerJoin(users, eq(users.id, devices.userId))
-    .where(and(eq(devices.tokenHash, sha256(token)), isNull(devices.revokedAt), gt(devices.expiresAt, now)));
-  if (!row?.user.active) return null;
+    .where(and(eq(devices.tokenHash, hash), isNull(devices.revokedAt), gt(devices.expiresAt, now)));
+  if (!row?.user.active) {
+    principals.delete(hash);
+    return null;
+  }
+  if (principals.size >= MAX_PRINCIPALS) principals.clear();
+  principals.set(hash, { principal: row, until: Date.now() + PRINCIPAL_TTL_MS });
   await markSeen(relay, row.device);
   return row;
 }
@@ -180,6 +210,7 @@ export async function revokeDevice(relay: Relay, p: Principal, meta: RequestMeta
   const now = relay.clock.now();
   await unitOfWork(relay.database.db, async (tx) => {
     await tx.update(devices).set({ revokedAt: now }).where(eq(devices.id, p.device.id));
+    await invalidate(tx, `device:${p.device.id}`);
     await appendAudit(tx, { at: now, actor: p.user.email, action: "device.revoked", data: { deviceId: p.device.id }, ...meta });
   });
 }

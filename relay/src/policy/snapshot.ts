@@ -12,6 +12,7 @@ import {
 } from "../core/policy/model.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { accessFlows, groups, memberships, settings, users } from "../db/schema/index.ts";
+import { invalidationsHeard, onInvalidate } from "../invalidation.ts";
 
 export const FALLBACK_SETTING = "fallback";
 /** Resource owners live beside the fallback as a setting until the admin UI edits them row by row. */
@@ -29,20 +30,39 @@ export const GRANTS_SETTING = "grants";
  */
 export const POLICY_VERSION_SETTING = "policy_version";
 
-const cached = new WeakMap<Db, { version: string; snapshot: PolicySnapshot }>();
+const cached = new WeakMap<Db, { version: string; snapshot: PolicySnapshot; generation: number; checkedAt: number }>();
+/** Bumped whenever any instance changes the policy or the directory (invalidation.ts). */
+let generation = 0;
+onInvalidate((topic) => {
+  if (topic === "policy" || topic === "*") generation++;
+});
+/**
+ * How long a snapshot is used without asking for the version, while
+ * invalidations are heard: a change anywhere drops it at once, so this only
+ * bounds the cost of a NOTIFY that never came.
+ */
+const TRUST_MS = 5_000;
 
 /**
- * The policy as of now, for a request or a preview: one small query for the
- * version, and the whole snapshot (20,000 people, say) only when it changed.
- * Snapshots are immutable, so one is shared by every request that reads it.
+ * The policy as of now, for a request or a preview. Cached per database and
+ * used as it is while no change was announced (invalidation.ts); else one
+ * small query for the version, and the whole snapshot (20,000 people, say)
+ * only when it changed. Snapshots are immutable, so one is shared by every
+ * request that reads it.
  */
 export async function currentPolicySnapshot(db: Db): Promise<PolicySnapshot> {
+  const hit = cached.get(db);
+  const now = Date.now();
+  if (hit && hit.generation === generation && invalidationsHeard() && now - hit.checkedAt < TRUST_MS) return hit.snapshot;
+  const seen = generation;
   const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, POLICY_VERSION_SETTING));
   const version = String((row?.value as { v?: string } | undefined)?.v ?? "none");
-  const hit = cached.get(db);
-  if (hit?.version === version) return hit.snapshot;
+  if (hit?.version === version) {
+    cached.set(db, { ...hit, generation: seen, checkedAt: now });
+    return hit.snapshot;
+  }
   const snapshot = await loadPolicySnapshot(db);
-  cached.set(db, { version, snapshot });
+  cached.set(db, { version, snapshot, generation: seen, checkedAt: now });
   return snapshot;
 }
 

@@ -50,9 +50,16 @@ export class NoticeBus {
     );
   }
 
+  /** Other listeners of the process's database connection, ended with the bus (boot.ts adds the invalidations'). */
+  readonly #alsoStop: (() => Promise<void>)[] = [];
+  alsoStop(fn: () => Promise<void>): void {
+    this.#alsoStop.push(fn);
+  }
+
   async stop(): Promise<void> {
     await this.#unlisten?.();
     this.#unlisten = null;
+    for (const fn of this.#alsoStop.splice(0)) await fn();
     await Promise.allSettled(this.#reading.values());
   }
 
