@@ -1,12 +1,16 @@
 import { html } from "hono/html";
-import type { HtmlEscapedString } from "hono/utils/html";
+import type { Fragment } from "./components.ts";
 import { STYLESHEET_PATH } from "./stylesheet.ts";
-
-type Fragment = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 /**
  * Relay pages are server-rendered with hono's `html` template (every value is
  * escaped) and carry no script at all; the CSP in `app.ts` forbids any.
+ *
+ * Views are components in the JSX sense, written as plain functions that take
+ * typed props and return `html` fragments (components.ts, fields.ts), not as
+ * `hono/jsx`: Node runs the relay's `.ts` files as they are, and type
+ * stripping removes types but cannot transform JSX, so JSX would need a build
+ * step the relay does not have.
  */
 export function page(title: string, body: Fragment, chrome: { site?: string; bodyClass?: string; header?: Fragment } = {}): Fragment {
   return html`<!doctype html>

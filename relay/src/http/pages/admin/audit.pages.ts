@@ -4,7 +4,8 @@ import { stream } from "hono/streaming";
 import { verifyChain } from "../../../audit/chain.ts";
 import { type AuditFilter, auditPages as auditEventPages, csvLines, jsonLines, searchAudit } from "../../../audit/query.ts";
 import type { Relay } from "../../../context.ts";
-import { type AdminContext, type AdminEnv, adminPage, textField } from "./layout.ts";
+import { TextField } from "../fields.ts";
+import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
 import { when } from "./requests.pages.ts";
 
 const PAGE = 100;
@@ -64,11 +65,11 @@ ${
       : html`<p class="notice bad" data-testid="chain-broken">The hash chain is broken: ${chain.detail}. Events after it cannot be trusted.</p>`
 }
 <form method="get" class="grid" data-testid="audit-search">
-${textField("Actor or action contains", "q", f.raw.q)}
-${textField("Action (or a family, like request.)", "action", f.raw.action, undefined, { list: "actions" })}
-${textField("Request id", "request", f.raw.request)}
-${textField("From (day, UTC)", "from", f.raw.from, undefined, { type: "date" })}
-${textField("To (day, UTC)", "to", f.raw.to, undefined, { type: "date" })}
+${TextField({ label: "Actor or action contains", name: "q", value: f.raw.q })}
+${TextField({ label: "Action (or a family, like request.)", name: "action", value: f.raw.action, list: "actions" })}
+${TextField({ label: "Request id", name: "request", value: f.raw.request })}
+${TextField({ label: "From (day, UTC)", name: "from", value: f.raw.from, type: "date" })}
+${TextField({ label: "To (day, UTC)", name: "to", value: f.raw.to, type: "date" })}
 <datalist id="actions">${["request.", "approval.", "grant.", "flow.", "user.", "group.", "settings.", "admin.", "device.", "config."].map((a) => html`<option value="${a}"></option>`)}</datalist>
 <div class="actions"><button class="primary" type="submit">Search</button> <a class="button" href="/admin/audit">Clear</a></div></form>
 <table data-testid="audit-list"><thead><tr><th>#</th><th>When (UTC)</th><th>Who</th><th>What</th><th>Request</th><th>Details</th><th>From</th></tr></thead><tbody>

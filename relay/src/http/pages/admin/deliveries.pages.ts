@@ -6,7 +6,8 @@ import { grants, outbox } from "../../../db/schema/index.ts";
 import { appendAudit, unitOfWork } from "../../../db/unit-of-work.ts";
 import { callRetriesGrant, retryProviderCall } from "../../../grants/admin.ts";
 import { requestMeta } from "../../auth.ts";
-import { type AdminContext, type AdminEnv, actionButton, adminPage } from "./layout.ts";
+import { ActionButton } from "../fields.ts";
+import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
 import { deliveryState, UUID, when } from "./requests.pages.ts";
 
 const FILTERS: Record<string, SQL | undefined> = {
@@ -35,9 +36,13 @@ type GrantOfCall = { state: string; failedAction: string | null } | null;
  */
 function retryCell(c: AdminContext, d: Delivery, grant: GrantOfCall) {
   if (d.state !== "failed") return "";
-  if (d.channel !== "provider") return actionButton(c, `/admin/deliveries/${d.id}/retry`, "Retry", { testid: `retry-${d.id}` });
+  if (d.channel !== "provider")
+    return ActionButton({ csrf: c.get("csrf"), action: `/admin/deliveries/${d.id}/retry`, label: "Retry", testid: `retry-${d.id}` });
   if (callRetriesGrant(d, grant))
-    return actionButton(c, `/admin/deliveries/${d.id}/retry`, `Retry ${d.action === "revoke" ? "revoke" : "grant"}`, {
+    return ActionButton({
+      csrf: c.get("csrf"),
+      action: `/admin/deliveries/${d.id}/retry`,
+      label: `Retry ${d.action === "revoke" ? "revoke" : "grant"}`,
       testid: `retry-${d.id}`,
     });
   return d.requestId ? html`<a href="/admin/requests/${d.requestId}" data-testid="grant-of-${d.id}">See the grant</a>` : "";

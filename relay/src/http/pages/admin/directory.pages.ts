@@ -13,20 +13,11 @@ import { grants, users as people, requests } from "../../../db/schema/index.ts";
 import { revokeAllOf } from "../../../grants/admin.ts";
 import { grantFacts } from "../../../grants/lifecycle.ts";
 import { requestMeta } from "../../auth.ts";
+import { CsrfField, type Fragment } from "../components.ts";
+import { ActionButton, Checkbox, type FieldErrors, FormErrors, TextField } from "../fields.ts";
 import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
-import {
-  type AdminContext,
-  type AdminEnv,
-  actionButton,
-  adminPage,
-  checkbox,
-  csrfField,
-  type FieldErrors,
-  type Fragment,
-  formErrors,
-  textField,
-} from "./layout.ts";
+import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
 import { grantCell, when } from "./requests.pages.ts";
 
 const ZONES = Intl.supportedValuesOf("timeZone");
@@ -118,8 +109,12 @@ ${live.map(
 }
 ${
   revocable
-    ? html`<div class="danger"><form method="post" action="/admin/users/${encodeURIComponent(email)}/revoke-all" class="editor" data-testid="revoke-all-form">${csrfField(c)}
-${textField("Reason (kept in the audit trail)", "reason", reason, errors, {
+    ? html`<div class="danger"><form method="post" action="/admin/users/${encodeURIComponent(email)}/revoke-all" class="editor" data-testid="revoke-all-form">${CsrfField({ token: c.get("csrf") })}
+${TextField({
+  label: "Reason (kept in the audit trail)",
+  name: "reason",
+  value: reason,
+  errors,
   required: true,
   maxlength: 1000,
   hint: `Off-boarding: revokes all ${revocable} grant${revocable === 1 ? "" : "s"} that can be revoked; each provider is asked to remove the access, and the person is told.`,
@@ -142,15 +137,15 @@ ${textField("Reason (kept in the audit trail)", "reason", reason, errors, {
         c,
         "directory",
         original ? f.name : "New person",
-        html`<h1>${original ? "Edit person" : "New person"}</h1>${formErrors(errors)}${more.notice ?? ""}
-<form method="post" class="editor" data-testid="user-form">${csrfField(c)}
-${textField("Email", "email", f.email, errors, { type: "email", readonly: original !== null })}
-${textField("Name", "name", f.name, errors)}
-${textField("Manager", "manager", f.manager, errors, { type: "email", hint: "Their manager's email (the 'manager' approver); must be in the directory." })}
-${textField("Time zone", "timezone", f.timezone, errors, { list: "zones", hint: "IANA time zone, e.g. Europe/Berlin; conditions read it." })}
+        html`<h1>${original ? "Edit person" : "New person"}</h1>${FormErrors({ errors })}${more.notice ?? ""}
+<form method="post" class="editor" data-testid="user-form">${CsrfField({ token: c.get("csrf") })}
+${TextField({ label: "Email", name: "email", value: f.email, errors, type: "email", readonly: original !== null })}
+${TextField({ label: "Name", name: "name", value: f.name, errors })}
+${TextField({ label: "Manager", name: "manager", value: f.manager, errors, type: "email", hint: "Their manager's email (the 'manager' approver); must be in the directory." })}
+${TextField({ label: "Time zone", name: "timezone", value: f.timezone, errors, list: "zones", hint: "IANA time zone, e.g. Europe/Berlin; conditions read it." })}
 <datalist id="zones">${ZONES.map((z) => html`<option value="${z}">`)}</datalist>
-${checkbox("Active", "active", f.active, "Inactive people cannot sign in, request or approve; their pending approvals move to error.")}
-${checkbox("Admin", "admin", f.admin, "Admins sign in here and approve fallback requests.")}
+${Checkbox({ label: "Active", name: "active", checked: f.active, hint: "Inactive people cannot sign in, request or approve; their pending approvals move to error." })}
+${Checkbox({ label: "Admin", name: "admin", checked: f.admin, hint: "Admins sign in here and approve fallback requests." })}
 <div class="actions"><button class="primary" type="submit" data-testid="save-user">Save</button> <a href="/admin/directory">Cancel</a></div></form>
 ${more.access ?? ""}`,
       ),
@@ -212,13 +207,13 @@ ${more.access ?? ""}`,
         c,
         "directory",
         original ? f.name : "New group",
-        html`<h1>${original ? "Edit group" : "New group"}</h1>${formErrors(errors)}
-<form method="post" class="editor" data-testid="group-form">${csrfField(c)}
-${textField("Id", "id", f.id, errors, { readonly: original !== null, hint: "Flows name it as group:<id>." })}
-${textField("Name", "name", f.name, errors)}
-${textField("Members", "members", f.members, errors, { rows: 6, hint: "Emails, one per line; each must be in the directory." })}
+        html`<h1>${original ? "Edit group" : "New group"}</h1>${FormErrors({ errors })}
+<form method="post" class="editor" data-testid="group-form">${CsrfField({ token: c.get("csrf") })}
+${TextField({ label: "Id", name: "id", value: f.id, errors, readonly: original !== null, hint: "Flows name it as group:<id>." })}
+${TextField({ label: "Name", name: "name", value: f.name, errors })}
+${TextField({ label: "Members", name: "members", value: f.members, errors, rows: 6, hint: "Emails, one per line; each must be in the directory." })}
 <div class="actions"><button class="primary" type="submit" data-testid="save-group">Save</button> <a href="/admin/directory">Cancel</a></div></form>
-${original ? html`<div class="danger">${actionButton(c, `/admin/groups/${encodeURIComponent(original)}/delete`, "Delete this group", { cls: "reject" })}</div>` : ""}`,
+${original ? html`<div class="danger">${ActionButton({ csrf: c.get("csrf"), action: `/admin/groups/${encodeURIComponent(original)}/delete`, label: "Delete this group", cls: "reject" })}</div>` : ""}`,
       ),
       errors ? 422 : 200,
     );
@@ -239,8 +234,8 @@ ${original ? html`<div class="danger">${actionButton(c, `/admin/groups/${encodeU
         "Resource owners",
         html`<h1>Resource owners</h1>
 <p class="muted">Who approves for steps that name <code>resource_owner</code>: every row whose app and resource glob match the request counts. Leave a row empty to remove it.</p>
-${formErrors(errors)}
-<form method="post" class="editor" data-testid="owners-form">${csrfField(c)}
+${FormErrors({ errors })}
+<form method="post" class="editor" data-testid="owners-form">${CsrfField({ token: c.get("csrf") })}
 <table><thead><tr><th>App</th><th>Resource glob</th><th>Owners (user:&lt;email&gt;, group:&lt;id&gt;)</th></tr></thead><tbody>
 ${[...rows, { app: "", resource: "", owners: "" }].map(
   (r, i) =>
@@ -263,9 +258,9 @@ ${[...rows, { app: "", resource: "", owners: "" }].map(
 <pre class="yaml">email,name,manager,timezone,active
 dana@acme.test,Dana Whitfield,lee@acme.test,Europe/Berlin,true</pre>
 ${errors?.length ? html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was imported.</strong><ul>${errors.map((e) => html`<li>${e}</li>`)}</ul></div>` : ""}
-<form method="post" enctype="multipart/form-data" class="editor" data-testid="import-form">${csrfField(c)}
+<form method="post" enctype="multipart/form-data" class="editor" data-testid="import-form">${CsrfField({ token: c.get("csrf") })}
 <div class="field"><label for="file">CSV file</label><input id="file" type="file" name="file" accept=".csv,text/csv"></div>
-${textField("…or paste it here", "text", "", undefined, { rows: 6 })}
+${TextField({ label: "…or paste it here", name: "text", value: "", rows: 6 })}
 <div class="actions"><button class="primary" type="submit" data-testid="import-users">Import</button></div></form>`,
       ),
       errors ? 422 : 200,

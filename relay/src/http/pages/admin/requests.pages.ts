@@ -11,9 +11,10 @@ import { adminEndRequest } from "../../../requests/admin.ts";
 import { loadRequestContext } from "../../../requests/context.ts";
 import { ENDABLE, isIn } from "../../../requests/states.ts";
 import { requestMeta } from "../../auth.ts";
+import { CsrfField } from "../components.ts";
 import { requestDetails } from "../decide.pages.ts";
 import { formValues } from "./forms.ts";
-import { type AdminContext, type AdminEnv, adminPage, csrfField } from "./layout.ts";
+import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Request states to list by, and `grant_failed`: approved requests whose grant a provider call gave up on (the banner's link). */
@@ -119,7 +120,7 @@ ${request.steps.map((step, i) => {
 ${
   isIn(ENDABLE, request.state)
     ? html`<h2>End this request</h2>
-<form method="post" action="/admin/requests/${id}/end" class="editor">${csrfField(c)}
+<form method="post" action="/admin/requests/${id}/end" class="editor">${CsrfField({ token: c.get("csrf") })}
 <label for="note">Note to ${ctx.requester.name}</label><textarea id="note" name="note" maxlength="1000"></textarea>
 <div class="actions"><button class="reject" type="submit" name="action" value="deny" data-testid="admin-deny">Deny</button> <button type="submit" name="action" value="cancel" data-testid="admin-cancel">Cancel request</button></div></form>`
     : ""
@@ -198,7 +199,7 @@ ${grant.extensions ? html` Extended ${grant.extensions}×.` : ""}${grant.endReas
 ${grant.state === "failed" ? html`<p class="notice bad" data-testid="grant-failure">${grant.failedAction === "revoke" ? "Revoking" : "Provisioning"} gave up: ${grant.failure ?? "unknown error"}. ${grant.failedAction === "revoke" ? "The access may still be in place at the app." : ""}</p>` : ""}
 ${
   LIVE.includes(grant.state)
-    ? html`<form method="post" action="/admin/requests/${requestId}/grant" class="editor">${csrfField(c)}
+    ? html`<form method="post" action="/admin/requests/${requestId}/grant" class="editor">${CsrfField({ token: c.get("csrf") })}
 <label for="reason">Reason (kept in the audit trail)</label><input id="reason" name="reason" maxlength="1000">
 <div class="actions">${grant.state !== "failed" || grant.failedAction === "grant" ? html`<button class="reject" type="submit" name="action" value="revoke" data-testid="admin-revoke">Revoke access</button>` : ""} ${grant.state === "failed" ? html`<button type="submit" name="action" value="retry" data-testid="admin-retry">Retry ${grant.failedAction}</button>` : ""}</div></form>`
     : ""

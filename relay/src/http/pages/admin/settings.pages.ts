@@ -9,19 +9,11 @@ import { applyConfig } from "../../../config/sync.ts";
 import type { Relay } from "../../../context.ts";
 import { DEFAULT_APPROVAL_SETTINGS, FALLBACK_MAX_CEILING } from "../../../core/policy/model.ts";
 import { requestMeta } from "../../auth.ts";
+import { CsrfField } from "../components.ts";
+import { Checkbox, FieldErrorList, type FieldErrors, FormErrors, TextField } from "../fields.ts";
 import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
-import {
-  type AdminContext,
-  type AdminEnv,
-  adminPage,
-  checkbox,
-  csrfField,
-  errorsOf,
-  type FieldErrors,
-  formErrors,
-  textField,
-} from "./layout.ts";
+import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
 
 interface SettingsForm {
   enabled: boolean;
@@ -41,19 +33,19 @@ export function settingsPages(relay: Relay) {
         c,
         "settings",
         "Settings",
-        html`<h1>Settings</h1>${formErrors(errors)}
-<form method="post" class="editor" data-testid="settings-form">${csrfField(c)}
+        html`<h1>Settings</h1>${FormErrors({ errors })}
+<form method="post" class="editor" data-testid="settings-form">${CsrfField({ token: c.get("csrf") })}
 <fieldset><legend>Fallback flow</legend>
 <p class="muted">Covers every request no flow matches: the admins approve, for at most ${FALLBACK_MAX_CEILING}. Switched off, such requests are refused (<code>no_flow</code>).</p>
-${checkbox("Fallback flow enabled", "enabled", f.enabled)}
-${textField("Maximum duration", "max", f.max, errors, { hint: `Up to ${FALLBACK_MAX_CEILING}, e.g. 1h or 4h.` })}
+${Checkbox({ label: "Fallback flow enabled", name: "enabled", checked: f.enabled })}
+${TextField({ label: "Maximum duration", name: "max", value: f.max, errors, hint: `Up to ${FALLBACK_MAX_CEILING}, e.g. 1h or 4h.` })}
 </fieldset>
 <fieldset><legend>Approvals</legend>
 <p class="muted">How approvers are told when a flow names no channel, when those who have not decided are reminded, and when an undecided request expires.</p>
-${NOTIFY_CHANNELS.map((ch) => checkbox(ch === "email" ? "Email" : ch === "slack" ? "Slack" : "Microsoft Teams", `notify.${ch}`, f.notify.includes(ch)))}
-${errorsOf(errors, "notify")}
-${textField("Remind after", "remindAfter", f.remindAfter, errors, { hint: "e.g. 4h or 1d; again after each such period until the request expires." })}
-${textField("Expire after", "expireAfter", f.expireAfter, errors, { hint: "e.g. 3d; the requester is told, and can ask again." })}
+${NOTIFY_CHANNELS.map((ch) => Checkbox({ label: ch === "email" ? "Email" : ch === "slack" ? "Slack" : "Microsoft Teams", name: `notify.${ch}`, checked: f.notify.includes(ch) }))}
+${FieldErrorList({ name: "notify", messages: errors?.get("notify") })}
+${TextField({ label: "Remind after", name: "remindAfter", value: f.remindAfter, errors, hint: "e.g. 4h or 1d; again after each such period until the request expires." })}
+${TextField({ label: "Expire after", name: "expireAfter", value: f.expireAfter, errors, hint: "e.g. 3d; the requester is told, and can ask again." })}
 </fieldset>
 <div class="actions"><button class="primary" type="submit" data-testid="save-settings">Save</button></div></form>`,
       ),
@@ -73,9 +65,9 @@ ${textField("Expire after", "expireAfter", f.expireAfter, errors, { hint: "e.g. 
 <h2>Import</h2>
 <p>Replaces the whole policy with a file's, in one step, after checking it like the relay does at start.</p>
 ${problems?.length ? html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was imported.</strong><ul>${problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ""}
-<form method="post" action="/admin/policy" enctype="multipart/form-data" class="editor">${csrfField(c)}
+<form method="post" action="/admin/policy" enctype="multipart/form-data" class="editor">${CsrfField({ token: c.get("csrf") })}
 <div class="field"><label for="file">Policy file</label><input id="file" type="file" name="file" accept=".yaml,.yml"></div>
-${textField("…or paste it here", "text", text, undefined, { rows: 8 })}
+${TextField({ label: "…or paste it here", name: "text", value: text, rows: 8 })}
 <div class="actions"><button class="primary" type="submit">Import</button></div></form>`,
       ),
       problems ? 422 : 200,

@@ -4,7 +4,8 @@ import { html } from "hono/html";
 import type { Relay } from "../../../context.ts";
 import { simulate } from "../../../core/policy/simulate.ts";
 import { currentPolicySnapshot } from "../../../policy/snapshot.ts";
-import { type AdminContext, type AdminEnv, adminPage, type FieldErrors, formErrors, textField } from "./layout.ts";
+import { type FieldErrors, FormErrors, TextField } from "../fields.ts";
+import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
 
 const FIELDS = ["requester", "app", "resource", "duration", "at", "reason", "ticket", "ip"] as const;
 const OUTCOME_TEXT = { auto_approved: "Approved automatically", needs_approval: "Needs approval", denied: "Refused" } as const;
@@ -47,16 +48,16 @@ export function simulatePages(relay: Relay) {
         "Simulate",
         html`<h1>Simulate a request</h1>
 <p class="muted">What would the relay do with this request, under the policy as it is now? Nothing is stored or sent. The command line asks the same: <code>pnpm gatehouse simulate</code>.</p>
-${formErrors(errors)}
+${FormErrors({ errors })}
 <form method="get" class="editor grid" data-testid="simulate-form">
-${textField("Requester", "requester", q.requester, errors, { type: "email", hint: "Their email in the directory." })}
-${textField("App", "app", q.app, errors, { hint: "github, google-docs, jira…" })}
-${textField("Resource id", "resource", q.resource, errors, { hint: "e.g. acme-corp/payments-api" })}
-${textField("Duration", "duration", q.duration || "1h", errors, { hint: "15m, 4h, 1d or indefinite" })}
-${textField("At", "at", q.at, errors, { hint: "Optional ISO-8601 time; now when empty." })}
-${textField("Reason", "reason", q.reason, errors)}
-${textField("Ticket", "ticket", q.ticket, errors)}
-${textField("Source IP", "ip", q.ip, errors)}
+${TextField({ label: "Requester", name: "requester", value: q.requester, errors, type: "email", hint: "Their email in the directory." })}
+${TextField({ label: "App", name: "app", value: q.app, errors, hint: "github, google-docs, jira…" })}
+${TextField({ label: "Resource id", name: "resource", value: q.resource, errors, hint: "e.g. acme-corp/payments-api" })}
+${TextField({ label: "Duration", name: "duration", value: q.duration || "1h", errors, hint: "15m, 4h, 1d or indefinite" })}
+${TextField({ label: "At", name: "at", value: q.at, errors, hint: "Optional ISO-8601 time; now when empty." })}
+${TextField({ label: "Reason", name: "reason", value: q.reason, errors })}
+${TextField({ label: "Ticket", name: "ticket", value: q.ticket, errors })}
+${TextField({ label: "Source IP", name: "ip", value: q.ip, errors })}
 <div class="actions"><button class="primary" type="submit" data-testid="simulate">Simulate</button></div>
 </form>
 ${
