@@ -1,11 +1,10 @@
 import { and, count, eq, inArray } from "drizzle-orm";
 import type { Relay } from "../context.ts";
 import type { Transition } from "../core/grant-lifecycle.ts";
-import type { Db } from "../db/client.ts";
 import { grants, outbox, requests, users } from "../db/schema/index.ts";
 import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
-import { applyGrantEvent, flowOf, renderGrantTarget } from "./lifecycle.ts";
+import { applyGrantEvent, flowOf, type GrantRow, renderGrantTarget } from "./lifecycle.ts";
 
 /**
  * What admins do with grants: revoke one (with a reason the audit keeps),
@@ -115,7 +114,13 @@ export async function retryProviderCall(relay: Relay, admin: string, callId: str
 }
 
 /** How many grants need an admin: a provider call gave up (`failed`). One count, on the `state` index. */
-export async function failedGrantCount(db: Db): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(grants).where(eq(grants.state, "failed"));
+export async function failedGrantCount(relay: Relay): Promise<number> {
+  const [row] = await relay.database.db.select({ n: count() }).from(grants).where(eq(grants.state, "failed"));
   return row?.n ?? 0;
+}
+
+/** The grant of a request (a request has at most one), or null: the admin's request page shows it and acts on it. */
+export async function grantOfRequest(relay: Relay, requestId: string): Promise<GrantRow | null> {
+  const [grant] = await relay.database.db.select().from(grants).where(eq(grants.requestId, requestId));
+  return grant ?? null;
 }

@@ -1,11 +1,11 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../context.ts";
-import type { RequestContext } from "../../requests/context.ts";
 import { type Decision, type DecisionProblem, type DecisionResult, decide, inspectLink, type LinkContext } from "../../requests/decide.ts";
 import { requestMeta } from "../auth.ts";
 import { checkCsrfToken, issueCsrfToken } from "../csrf.ts";
 import { page } from "./layout.ts";
+import { RequestDetails } from "./request.views.ts";
 
 type Fragment = ReturnType<typeof html>;
 
@@ -50,34 +50,6 @@ const PROBLEMS: Record<DecisionProblem | "csrf", { status: 400 | 403 | 409 | 410
     text: "The form expired or did not come from this page. Open the link from the mail again. Nothing was decided.",
   },
 };
-
-const safeHref = (url: string) => (/^https?:\/\//i.test(url) ? url : null);
-
-/** The request as the approver reads it; every value is escaped by `html`. */
-export function requestDetails(ctx: RequestContext): Fragment {
-  const href = safeHref(ctx.resource.url);
-  const r = ctx.resource;
-  const said = { question: "asked", answer: "answered", escalation: "passed it on" } as const;
-  return html`<dl>
-<dt>Requester</dt><dd data-testid="requester">${ctx.requester.name} &lt;${ctx.requester.email}&gt;</dd>
-<dt>App</dt><dd data-testid="app">${ctx.app}</dd>
-<dt>Resource</dt><dd data-testid="resource">${r.name ?? r.id ?? "(whole app)"}${r.id && r.name ? html` <span class="muted">(${r.id})</span>` : ""}</dd>
-<dt>Page</dt><dd>${href ? html`<a href="${href}" rel="noreferrer noopener">${href}</a>` : r.url}</dd>
-<dt>Duration asked</dt><dd>${ctx.duration}</dd>
-${ctx.startAt ? html`<dt>Starts</dt><dd data-testid="starts">${ctx.startAt.slice(0, 16).replace("T", " ")} UTC</dd>` : ""}
-<dt>Reason</dt><dd data-testid="reason">${ctx.reason || "(none given)"}</dd>
-${ctx.ticket ? html`<dt>Ticket</dt><dd data-testid="ticket">${ctx.ticket}</dd>` : ""}
-<dt>Flow</dt><dd>${ctx.flowName}${ctx.stepCount > 1 ? html` <span class="muted" data-testid="step">(step ${ctx.step} of ${ctx.stepCount})</span>` : ""}</dd>
-</dl>
-${ctx.message ? html`<p class="muted">The page said:</p><blockquote data-testid="page-message">${ctx.message}</blockquote>` : ""}
-${
-  ctx.conversation.length
-    ? html`<h2>Conversation</h2><div data-testid="conversation">${ctx.conversation.map(
-        (l) => html`<p class="muted"><strong>${l.by.name}</strong> ${said[l.kind]}:</p><blockquote>${l.text}</blockquote>`,
-      )}</div>`
-    : ""
-}`;
-}
 
 function decisionForm(link: LinkContext, csrf: string): Fragment {
   const { request, ctx, durations, suggestions } = link;
@@ -169,7 +141,7 @@ export function decidePages(relay: Relay) {
           "Access request",
           html`<h1>${link.ctx.requester.name} asks for access</h1>
 <p class="muted">You are deciding as ${link.approver.name} (${link.approver.email}).</p>
-${requestDetails(link.ctx)}
+${RequestDetails({ ctx: link.ctx })}
 ${decisionForm(link, csrf)}`,
         ),
       );

@@ -4,9 +4,9 @@ import { stream } from "hono/streaming";
 import { verifyChain } from "../../../audit/chain.ts";
 import { type AuditFilter, auditPages as auditEventPages, csvLines, jsonLines, searchAudit } from "../../../audit/query.ts";
 import type { Relay } from "../../../context.ts";
+import { when } from "../components.ts";
 import { TextField } from "../fields.ts";
 import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
-import { when } from "./requests.pages.ts";
 
 const PAGE = 100;
 

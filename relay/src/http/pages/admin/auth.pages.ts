@@ -136,7 +136,7 @@ export function requireAdmin(relay: Relay) {
     c.set("admin", admin);
     c.set("csrf", issueCsrfToken(c, secure, relay.csrfKey));
     // Asked only when a page is rendered (adminPage), so a POST that redirects costs no query.
-    c.set("failedGrants", () => failedGrantCount(relay.database.db));
+    c.set("failedGrants", () => failedGrantCount(relay));
     c.header("cache-control", "no-store");
     await next();
   });

@@ -6,9 +6,11 @@ import { grants, outbox } from "../../../db/schema/index.ts";
 import { appendAudit, unitOfWork } from "../../../db/unit-of-work.ts";
 import { callRetriesGrant, retryProviderCall } from "../../../grants/admin.ts";
 import { requestMeta } from "../../auth.ts";
+import { when } from "../components.ts";
 import { ActionButton } from "../fields.ts";
+import { isUuid } from "../params.ts";
+import { deliveryState } from "./components.ts";
 import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
-import { deliveryState, UUID, when } from "./requests.pages.ts";
 
 const FILTERS: Record<string, SQL | undefined> = {
   all: undefined,
@@ -91,7 +93,7 @@ ${rows.map(
     })
     .post("/admin/deliveries/:id/retry", async (c) => {
       const id = c.req.param("id");
-      if (!UUID.test(id)) return c.redirect("/admin/deliveries", 303);
+      if (!isUuid(id)) return c.redirect("/admin/deliveries", 303);
       const meta = requestMeta(c, relay.env.TRUST_PROXY);
       const [call] = await db.select({ channel: outbox.channel }).from(outbox).where(eq(outbox.id, id));
       // A provider call is retried through its grant (see retryCell).

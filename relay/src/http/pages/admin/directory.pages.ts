@@ -13,12 +13,12 @@ import { grants, users as people, requests } from "../../../db/schema/index.ts";
 import { revokeAllOf } from "../../../grants/admin.ts";
 import { grantFacts } from "../../../grants/lifecycle.ts";
 import { requestMeta } from "../../auth.ts";
-import { CsrfField, type Fragment } from "../components.ts";
+import { CsrfField, type Fragment, when } from "../components.ts";
 import { ActionButton, Checkbox, type FieldErrors, FormErrors, TextField } from "../fields.ts";
+import { GrantState } from "./components.ts";
 import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
 import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
-import { grantCell, when } from "./requests.pages.ts";
 
 const ZONES = Intl.supportedValuesOf("timeZone");
 const PAGE_SIZE = 200;
@@ -102,7 +102,7 @@ ${
     ? html`<table data-testid="person-grants"><thead><tr><th>Since (UTC)</th><th>App · resource</th><th>State</th><th>Ends (UTC)</th></tr></thead><tbody>
 ${live.map(
   ({ g, resourceName }) =>
-    html`<tr data-grant="${g.id}"><td><a href="/admin/requests/${g.requestId}">${when(g.startsAt)}</a></td><td>${g.app} · ${g.scope === "app" ? "(whole app)" : (resourceName ?? g.resourceId ?? "")}</td><td>${grantCell(g)}</td><td>${ends(g)}</td></tr>`,
+    html`<tr data-grant="${g.id}"><td><a href="/admin/requests/${g.requestId}">${when(g.startsAt)}</a></td><td>${g.app} · ${g.scope === "app" ? "(whole app)" : (resourceName ?? g.resourceId ?? "")}</td><td>${GrantState({ grant: g })}</td><td>${ends(g)}</td></tr>`,
 )}
 </tbody></table>`
     : html`<p class="muted" data-testid="person-grants-none">No live access.</p>`
