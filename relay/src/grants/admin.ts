@@ -1,10 +1,10 @@
-import { and, count, eq, inArray } from "drizzle-orm";
+import { and, count, desc, eq, inArray, notInArray } from "drizzle-orm";
 import type { Relay } from "../context.ts";
-import type { Transition } from "../core/grant-lifecycle.ts";
+import { ENDED_STATES, type Transition, transition } from "../core/grant-lifecycle.ts";
 import { grants, outbox, requests, users } from "../db/schema/index.ts";
 import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
-import { applyGrantEvent, flowOf, type GrantRow, renderGrantTarget } from "./lifecycle.ts";
+import { applyGrantEvent, flowOf, type GrantRow, grantFacts, renderGrantTarget } from "./lifecycle.ts";
 
 /**
  * What admins do with grants: revoke one (with a reason the audit keeps),
@@ -124,3 +124,24 @@ export async function grantOfRequest(relay: Relay, requestId: string): Promise<G
   const [grant] = await relay.database.db.select().from(grants).where(eq(grants.requestId, requestId));
   return grant ?? null;
 }
+
+/**
+ * A person's access as their admin page shows it: the grants that are not
+ * over yet, newest first, with the resource's name from the request, and how
+ * many of them a revoke applies to (the machine has the last word: not a
+ * grant whose revoke is under way or gave up), which "Revoke all" revokes.
+ */
+export async function personAccess(relay: Relay, email: string, limit = 200) {
+  const live = await relay.database.db
+    .select({ g: grants, resourceName: requests.resourceName })
+    .from(grants)
+    .innerJoin(users, eq(users.id, grants.userId))
+    .innerJoin(requests, eq(requests.id, grants.requestId))
+    .where(and(eq(users.email, email), notInArray(grants.state, [...ENDED_STATES])))
+    .orderBy(desc(grants.startsAt))
+    .limit(limit);
+  const now = relay.clock.now();
+  const revocable = live.filter(({ g }) => transition(grantFacts(g), { type: "revoke", now, by: "", reason: "" }).ok).length;
+  return { live, revocable };
+}
+export type PersonAccess = Awaited<ReturnType<typeof personAccess>>;
