@@ -59,3 +59,16 @@ export const CsrfField = (p: { token: string }): Fragment => html`<input type="h
 
 /** A page's heading beside its buttons or search form. */
 export const TitleRow = (p: { children: Child }): Fragment => html`<div class="title-row">${p.children}</div>`;
+
+/** Why a link (a decision's, a task's) did nothing; `data-problem` names the reason for tests and tools. */
+export function LinkProblem(p: {
+  title: string;
+  testid: string;
+  problem: string;
+  text: string;
+  detail?: Fragment | string | undefined;
+  back?: { href: string; label: string } | undefined;
+}): Fragment {
+  const back = p.back ? html` <a href="${p.back.href}">${p.back.label}</a>` : "";
+  return html`<h1>${p.title}</h1>${Notice({ tone: "bad", testid: p.testid, data: { problem: p.problem }, children: html`${p.detail ? html`${p.detail} ` : ""}${p.text}${back}` })}`;
+}

@@ -1,8 +1,7 @@
 import type { Context } from "hono";
 import { html } from "hono/html";
-import type { HtmlEscapedString } from "hono/utils/html";
 import type { AdminUser } from "../../../admin/sessions.ts";
-import type { Fragment } from "../components.ts";
+import { type Fragment, Notice } from "../components.ts";
 import { page } from "../layout.ts";
 
 export type AdminEnv = {
@@ -66,10 +65,15 @@ const COUNTED: Record<string, (n: number) => string> = {
  * The banner on every admin page while a grant is `failed`: a provider call
  * gave up, so access may be missing (grant) or still in place (revoke).
  */
-async function failedGrantsBanner(c: AdminContext): Promise<HtmlEscapedString | ""> {
+async function failedGrantsBanner(c: AdminContext): Promise<Fragment | ""> {
   const n = await c.get("failedGrants")();
   if (n === 0) return "";
-  return html`<p class="notice bad" role="alert" data-testid="failed-grants"><strong>${n} grant${n === 1 ? " needs" : "s need"} attention</strong> — a provider call gave up. <a href="/admin/requests?state=grant_failed">Show ${n === 1 ? "it" : "them"}</a></p>`;
+  return Notice({
+    tone: "bad",
+    alert: true,
+    testid: "failed-grants",
+    children: html`<strong>${n} grant${n === 1 ? " needs" : "s need"} attention</strong> — a provider call gave up. <a href="/admin/requests?state=grant_failed">Show ${n === 1 ? "it" : "them"}</a>`,
+  });
 }
 
 /** Every admin page: the navigation, who is signed in, a sign-out button, and the page. */
@@ -81,7 +85,7 @@ export function adminPage(c: AdminContext, section: Section, title: string, body
   const stranded = Number(c.req.query("stranded") ?? 0);
   return page(
     title,
-    html`${failedGrantsBanner(c)}${done ? html`<p class="notice ok" data-testid="done">${done}${stranded > 0 ? html` ${stranded} pending request${stranded === 1 ? "" : "s"} could no longer be approved and moved to error.` : ""}</p>` : ""}
+    html`${failedGrantsBanner(c)}${done ? Notice({ tone: "ok", testid: "done", children: html`${done}${stranded > 0 ? html` ${stranded} pending request${stranded === 1 ? "" : "s"} could no longer be approved and moved to error.` : ""}` }) : ""}
 ${body}`,
     {
       site: "Gatehouse admin",
