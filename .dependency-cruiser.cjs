@@ -1,7 +1,8 @@
 /**
  * The relay's layers, checked in CI (`pnpm lint:layers`, part of `npm test`).
  *
- *   http/      thin handlers and pages: may use everything below
+ *   http/      thin handlers and pages: may use everything below, but pages
+ *              (http/pages/) query nothing: they call use cases and render views
  *   app        use cases (requests/, grants/, devices/, admin/, config/, audit/,
  *              channels/, push/, policy/, detection/, keys/, adapters/): load, decide, write
  *   db/        the store: drizzle schema, connections, the unit of work
@@ -32,6 +33,14 @@ module.exports = {
       comment: "only the process entry points mount http/; domain code throws core's ProblemError and http translates it",
       from: { path: "^relay/src/(?!http/|main\\.ts$)" },
       to: { path: "^relay/src/http/" },
+    },
+    {
+      name: "pages-query-nothing",
+      severity: "error",
+      comment:
+        "a page handler parses its input, calls a use case and renders a view: queries and writes (drizzle, the schema, the unit of work) belong to the use cases",
+      from: { path: "^relay/src/http/pages/" },
+      to: { path: ["^relay/src/db/schema/", "^relay/src/db/unit-of-work\\.ts$", "node_modules/drizzle-orm/"] },
     },
   ],
   options: {

@@ -23,6 +23,11 @@ export interface PolicyEdit {
   view(config: GatehouseConfigInput): unknown;
 }
 
+/** The policy in the database in the file's shape: what the admin pages show and edit. */
+export async function readPolicy(relay: Relay): Promise<GatehouseConfigInput> {
+  return readConfig(relay.database.db);
+}
+
 export type EditResult = { ok: true; strandedRequests: number } | { ok: false; issues: ConfigIssue[]; focus: (string | number)[] };
 
 /**

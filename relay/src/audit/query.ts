@@ -1,7 +1,10 @@
 import { stringify } from "csv-stringify/sync";
 import { and, desc, eq, gt, gte, ilike, lt, lte, or, type SQL } from "drizzle-orm";
+import type { Relay } from "../context.ts";
+import type { ChainCheck } from "../core/audit-chain.ts";
 import type { Db } from "../db/client.ts";
 import { auditEvents } from "../db/schema/index.ts";
+import { verifyChain } from "./chain.ts";
 
 export type AuditRow = typeof auditEvents.$inferSelect;
 
@@ -42,7 +45,7 @@ function where(f: AuditFilter, after = 0): SQL | undefined {
 }
 
 /** One page of matching events, newest first. */
-export async function searchAudit(db: Db, f: AuditFilter, limit = 100): Promise<AuditRow[]> {
+async function searchAudit(db: Db, f: AuditFilter, limit = 100): Promise<AuditRow[]> {
   return db.select().from(auditEvents).where(where(f)).orderBy(desc(auditEvents.id)).limit(limit);
 }
 
@@ -55,6 +58,28 @@ export async function* auditPages(db: Db, f: AuditFilter, pageSize = 1000): Asyn
     if (rows.length < pageSize) return;
     after = rows.at(-1)?.id ?? after;
   }
+}
+
+/**
+ * The admin's audit log: one page of matching events, newest first, and the
+ * chain checked when asked (it reads the whole trail, so not on every view).
+ */
+export async function auditLog(
+  relay: Relay,
+  f: AuditFilter,
+  o: { limit: number; verify: boolean },
+): Promise<{ rows: AuditRow[]; chain: ChainCheck | null }> {
+  const { db } = relay.database;
+  const [rows, chain] = await Promise.all([
+    searchAudit(db, f, o.limit),
+    o.verify ? verifyChain(db, { publicKeys: relay.keys.publicKeys, now: relay.clock.now() }) : null,
+  ]);
+  return { rows, chain };
+}
+
+/** Every matching event for an export (the admin's CSV and JSON Lines downloads), oldest first, a page at a time. */
+export function auditExport(relay: Relay, f: AuditFilter): AsyncGenerator<AuditRow[]> {
+  return auditPages(relay.database.db, f);
 }
 
 /** An event as exported: every stored field, hashes included, so the chain can be checked outside. */

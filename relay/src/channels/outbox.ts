@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, lte, or, sql } from "drizzle-orm";
 import type { Transporter } from "nodemailer";
 import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
@@ -77,6 +77,17 @@ export async function enqueueMail(
   extra: Pick<Delivery, "requestId" | "event"> = {},
 ): Promise<string> {
   return enqueue(tx, { channel: "email", ...mail, ...extra }, now, held ? "held" : "pending");
+}
+
+/** The newest deliveries of every channel, newest first: what the dev outbox lists. */
+export async function latestDeliveries(relay: Relay, limit = 100): Promise<OutboxRow[]> {
+  return relay.database.db.select().from(outbox).orderBy(desc(outbox.createdAt)).limit(limit);
+}
+
+/** One delivery by its id, or null. */
+export async function findDelivery(relay: Relay, id: string): Promise<OutboxRow | null> {
+  const [row] = await relay.database.db.select().from(outbox).where(eq(outbox.id, id));
+  return row ?? null;
 }
 
 const MAX_ATTEMPTS = 8;

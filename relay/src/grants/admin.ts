@@ -1,11 +1,10 @@
-import { and, count, eq, inArray } from "drizzle-orm";
+import { and, count, desc, eq, inArray, notInArray } from "drizzle-orm";
 import type { Relay } from "../context.ts";
-import type { Transition } from "../core/grant-lifecycle.ts";
-import type { Db } from "../db/client.ts";
+import { ENDED_STATES, type Transition, transition } from "../core/grant-lifecycle.ts";
 import { grants, outbox, requests, users } from "../db/schema/index.ts";
 import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { RequestMeta } from "../devices/service.ts";
-import { applyGrantEvent, flowOf, renderGrantTarget } from "./lifecycle.ts";
+import { applyGrantEvent, flowOf, type GrantRow, grantFacts, renderGrantTarget } from "./lifecycle.ts";
 
 /**
  * What admins do with grants: revoke one (with a reason the audit keeps),
@@ -115,7 +114,34 @@ export async function retryProviderCall(relay: Relay, admin: string, callId: str
 }
 
 /** How many grants need an admin: a provider call gave up (`failed`). One count, on the `state` index. */
-export async function failedGrantCount(db: Db): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(grants).where(eq(grants.state, "failed"));
+export async function failedGrantCount(relay: Relay): Promise<number> {
+  const [row] = await relay.database.db.select({ n: count() }).from(grants).where(eq(grants.state, "failed"));
   return row?.n ?? 0;
 }
+
+/** The grant of a request (a request has at most one), or null: the admin's request page shows it and acts on it. */
+export async function grantOfRequest(relay: Relay, requestId: string): Promise<GrantRow | null> {
+  const [grant] = await relay.database.db.select().from(grants).where(eq(grants.requestId, requestId));
+  return grant ?? null;
+}
+
+/**
+ * A person's access as their admin page shows it: the grants that are not
+ * over yet, newest first, with the resource's name from the request, and how
+ * many of them a revoke applies to (the machine has the last word: not a
+ * grant whose revoke is under way or gave up), which "Revoke all" revokes.
+ */
+export async function personAccess(relay: Relay, email: string, limit = 200) {
+  const live = await relay.database.db
+    .select({ g: grants, resourceName: requests.resourceName })
+    .from(grants)
+    .innerJoin(users, eq(users.id, grants.userId))
+    .innerJoin(requests, eq(requests.id, grants.requestId))
+    .where(and(eq(users.email, email), notInArray(grants.state, [...ENDED_STATES])))
+    .orderBy(desc(grants.startsAt))
+    .limit(limit);
+  const now = relay.clock.now();
+  const revocable = live.filter(({ g }) => transition(grantFacts(g), { type: "revoke", now, by: "", reason: "" }).ok).length;
+  return { live, revocable };
+}
+export type PersonAccess = Awaited<ReturnType<typeof personAccess>>;

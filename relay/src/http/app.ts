@@ -21,10 +21,11 @@ import { requestPages } from "./pages/admin/requests.pages.ts";
 import { settingsPages } from "./pages/admin/settings.pages.ts";
 import { simulatePages } from "./pages/admin/simulate.pages.ts";
 import { decidePages } from "./pages/decide.pages.ts";
-import { page, RELAY_CSS } from "./pages/layout.ts";
+import { page } from "./pages/layout.ts";
 import { outboxPages } from "./pages/outbox.pages.ts";
 import { pairPages } from "./pages/pair.pages.ts";
 import { reviewPages } from "./pages/review.pages.ts";
+import { STYLESHEET_PATH, stylesheet } from "./pages/stylesheet.ts";
 import { taskPages } from "./pages/task.pages.ts";
 import { detectionRoutes } from "./routes/detection.routes.ts";
 import { deviceRoutes } from "./routes/devices.routes.ts";
@@ -111,11 +112,7 @@ export function createApp(relay: Relay) {
     }),
   );
   pages.use("*", csrf({ origin: relay.env.publicUrl }));
-  pages.get("/static/relay.css", (c) => {
-    c.header("content-type", "text/css; charset=utf-8");
-    c.header("cache-control", "public, max-age=3600");
-    return c.body(RELAY_CSS);
-  });
+  pages.get(STYLESHEET_PATH, stylesheet);
   pages.get("/", (c) =>
     c.html(
       page(

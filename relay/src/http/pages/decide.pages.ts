@@ -1,13 +1,13 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import type { Relay } from "../../context.ts";
-import type { RequestContext } from "../../requests/context.ts";
 import { type Decision, type DecisionProblem, type DecisionResult, decide, inspectLink, type LinkContext } from "../../requests/decide.ts";
 import { requestMeta } from "../auth.ts";
 import { checkCsrfToken, issueCsrfToken } from "../csrf.ts";
+import { CsrfField, type Fragment, LinkProblem, Notice } from "./components.ts";
+import { Actions } from "./fields.ts";
 import { page } from "./layout.ts";
-
-type Fragment = ReturnType<typeof html>;
+import { RequestDetails } from "./request.views.ts";
 
 const PROBLEMS: Record<DecisionProblem | "csrf", { status: 400 | 403 | 409 | 410; title: string; text: string }> = {
   invalid: {
@@ -51,38 +51,10 @@ const PROBLEMS: Record<DecisionProblem | "csrf", { status: 400 | 403 | 409 | 410
   },
 };
 
-const safeHref = (url: string) => (/^https?:\/\//i.test(url) ? url : null);
-
-/** The request as the approver reads it; every value is escaped by `html`. */
-export function requestDetails(ctx: RequestContext): Fragment {
-  const href = safeHref(ctx.resource.url);
-  const r = ctx.resource;
-  const said = { question: "asked", answer: "answered", escalation: "passed it on" } as const;
-  return html`<dl>
-<dt>Requester</dt><dd data-testid="requester">${ctx.requester.name} &lt;${ctx.requester.email}&gt;</dd>
-<dt>App</dt><dd data-testid="app">${ctx.app}</dd>
-<dt>Resource</dt><dd data-testid="resource">${r.name ?? r.id ?? "(whole app)"}${r.id && r.name ? html` <span class="muted">(${r.id})</span>` : ""}</dd>
-<dt>Page</dt><dd>${href ? html`<a href="${href}" rel="noreferrer noopener">${href}</a>` : r.url}</dd>
-<dt>Duration asked</dt><dd>${ctx.duration}</dd>
-${ctx.startAt ? html`<dt>Starts</dt><dd data-testid="starts">${ctx.startAt.slice(0, 16).replace("T", " ")} UTC</dd>` : ""}
-<dt>Reason</dt><dd data-testid="reason">${ctx.reason || "(none given)"}</dd>
-${ctx.ticket ? html`<dt>Ticket</dt><dd data-testid="ticket">${ctx.ticket}</dd>` : ""}
-<dt>Flow</dt><dd>${ctx.flowName}${ctx.stepCount > 1 ? html` <span class="muted" data-testid="step">(step ${ctx.step} of ${ctx.stepCount})</span>` : ""}</dd>
-</dl>
-${ctx.message ? html`<p class="muted">The page said:</p><blockquote data-testid="page-message">${ctx.message}</blockquote>` : ""}
-${
-  ctx.conversation.length
-    ? html`<h2>Conversation</h2><div data-testid="conversation">${ctx.conversation.map(
-        (l) => html`<p class="muted"><strong>${l.by.name}</strong> ${said[l.kind]}:</p><blockquote>${l.text}</blockquote>`,
-      )}</div>`
-    : ""
-}`;
-}
-
-function decisionForm(link: LinkContext, csrf: string): Fragment {
+function DecisionForm({ link, csrf }: { link: LinkContext; csrf: string }): Fragment {
   const { request, ctx, durations, suggestions } = link;
   return html`<form method="post">
-<input type="hidden" name="csrf" value="${csrf}">
+${CsrfField({ token: csrf })}
 <fieldset><legend>Approve</legend>
 <label for="duration">Grant for</label>
 <select id="duration" name="duration">${durations.map((d) => html`<option value="${d}" ${d === request.duration ? "selected" : ""}>${d}</option>`)}</select>
@@ -91,18 +63,18 @@ ${
     ? html`<div class="field check"><input id="whole-app" type="checkbox" name="wholeApp" value="yes"><label for="whole-app">Grant the whole app (${ctx.app}), not only this resource</label></div>`
     : ""
 }
-<div class="actions"><button class="approve" type="submit" name="decision" value="approve" data-testid="approve">Approve</button></div>
+${Actions({ children: html`<button class="approve" type="submit" name="decision" value="approve" data-testid="approve">Approve</button>` })}
 </fieldset>
 <fieldset><legend>Reject</legend>
 <label for="note">Note to ${ctx.requester.name} (optional)</label>
 <textarea id="note" name="note" maxlength="1000"></textarea>
-<div class="actions"><button class="reject" type="submit" name="decision" value="reject" data-testid="reject">Reject</button></div>
+${Actions({ children: html`<button class="reject" type="submit" name="decision" value="reject" data-testid="reject">Reject</button>` })}
 </fieldset>
 <details><summary data-testid="ask-open">Ask ${ctx.requester.name} for more information</summary>
 <label for="question">Your question</label>
 <textarea id="question" name="question" maxlength="2000"></textarea>
 <p class="hint">The request waits for the answer; you and the other approvers of this step then get a new link.</p>
-<div class="actions"><button type="submit" name="decision" value="ask" data-testid="ask">Ask</button></div>
+${Actions({ children: html`<button type="submit" name="decision" value="ask" data-testid="ask">Ask</button>` })}
 </details>
 <details><summary data-testid="escalate-open">Pass the decision to someone else</summary>
 <label for="escalate-to">Their work email</label>
@@ -111,7 +83,7 @@ ${
 <label for="escalate-note">Note for them (optional)</label>
 <textarea id="escalate-note" name="escalateNote" maxlength="1000"></textarea>
 <p class="hint">They get a link of their own; yours stops working.</p>
-<div class="actions"><button type="submit" name="decision" value="escalate" data-testid="escalate">Pass it on</button></div>
+${Actions({ children: html`<button type="submit" name="decision" value="escalate" data-testid="escalate">Pass it on</button>` })}
 </details>
 </form>`;
 }
@@ -139,6 +111,33 @@ function resultText(result: Extract<DecisionResult, { ok: true }>): Fragment {
   }
 }
 
+/** The approver's choice from the form, or null when it names none (a forged or broken form). */
+function decisionOf(form: Record<string, unknown>): Decision | null {
+  const text = (name: string, max: number) => (typeof form[name] === "string" ? (form[name] as string).trim().slice(0, max) : "");
+  switch (form.decision) {
+    case "approve":
+      return { action: "approve", duration: text("duration", 20), wholeApp: form.wholeApp === "yes" };
+    case "reject":
+      return { action: "reject", note: text("note", 1000) };
+    case "ask":
+      return { action: "ask", question: text("question", 2000) };
+    case "escalate":
+      return { action: "escalate", to: text("to", 320), note: text("escalateNote", 1000) };
+    default:
+      return null;
+  }
+}
+
+function DecisionPage({ link, csrf }: { link: LinkContext; csrf: string }): Fragment {
+  return page(
+    "Access request",
+    html`<h1>${link.ctx.requester.name} asks for access</h1>
+<p class="muted">You are deciding as ${link.approver.name} (${link.approver.email}).</p>
+${RequestDetails({ ctx: link.ctx })}
+${DecisionForm({ link, csrf })}`,
+  );
+}
+
 /**
  * The approver's confirmation page. GET renders and changes nothing (link
  * scanners and chat unfurlers follow links); a decision is a POST from the
@@ -148,62 +147,31 @@ export function decidePages(relay: Relay) {
   const secure = relay.env.publicUrl.startsWith("https:");
   const problemPage = (c: Context, key: keyof typeof PROBLEMS, detail?: string) => {
     const p = PROBLEMS[key];
-    const back = key === "escalation_target" || key === "text_required" ? html` <a href="${c.req.path}">Back to the request</a>` : "";
-    return c.html(
-      page(
-        p.title,
-        html`<h1>${p.title}</h1><p class="notice bad" data-testid="link-problem" data-problem="${key}">${detail ? html`${detail} ` : ""}${p.text}${back}</p>`,
-      ),
-      p.status,
-    );
+    const back = key === "escalation_target" || key === "text_required" ? { href: c.req.path, label: "Back to the request" } : undefined;
+    return c.html(page(p.title, LinkProblem({ ...p, testid: "link-problem", problem: key, detail, back })), p.status);
   };
 
   return new Hono()
     .get("/decide/:token", async (c) => {
       const result = await inspectLink(relay, c.req.param("token"));
       if (!result.ok) return problemPage(c, result.problem);
-      const { link } = result;
-      const csrf = issueCsrfToken(c, secure, relay.csrfKey);
-      return c.html(
-        page(
-          "Access request",
-          html`<h1>${link.ctx.requester.name} asks for access</h1>
-<p class="muted">You are deciding as ${link.approver.name} (${link.approver.email}).</p>
-${requestDetails(link.ctx)}
-${decisionForm(link, csrf)}`,
-        ),
-      );
+      return c.html(DecisionPage({ link: result.link, csrf: issueCsrfToken(c, secure, relay.csrfKey) }));
     })
     .post("/decide/:token", async (c) => {
       const form = await c.req.parseBody();
       if (!checkCsrfToken(c, form.csrf, relay.csrfKey)) return problemPage(c, "csrf");
-      const text = (name: string, max: number) => (typeof form[name] === "string" ? (form[name] as string).trim().slice(0, max) : "");
-      let decision: Decision;
-      switch (form.decision) {
-        case "approve":
-          decision = { action: "approve", duration: text("duration", 20), wholeApp: form.wholeApp === "yes" };
-          break;
-        case "reject":
-          decision = { action: "reject", note: text("note", 1000) };
-          break;
-        case "ask":
-          decision = { action: "ask", question: text("question", 2000) };
-          break;
-        case "escalate":
-          decision = { action: "escalate", to: text("to", 320), note: text("escalateNote", 1000) };
-          break;
-        default:
-          return problemPage(c, "csrf");
-      }
+      const decision = decisionOf(form);
+      if (!decision) return problemPage(c, "csrf");
       // Which channel's button was used (only as information for the audit trail and the approval path).
       const via = c.req.query("via") === "slack" ? "slack" : "email";
       const result = await decide(relay, c.req.param("token"), decision, requestMeta(c, relay.env.TRUST_PROXY), via);
       if (!result.ok) return problemPage(c, result.problem, result.detail);
-      return c.html(
-        page(
-          "Decision recorded",
-          html`<h1>Decision recorded</h1><p class="notice ${result.outcome === "rejected" ? "info" : "ok"}" data-testid="decision-result" data-outcome="${result.outcome}">${resultText(result)}</p>`,
-        ),
-      );
+      const recorded = Notice({
+        tone: result.outcome === "rejected" ? "info" : "ok",
+        testid: "decision-result",
+        data: { outcome: result.outcome },
+        children: resultText(result),
+      });
+      return c.html(page("Decision recorded", html`<h1>Decision recorded</h1>${recorded}`));
     });
 }

@@ -5,9 +5,9 @@ import { type TaskFacts, type TaskLinkState, taskAsk, taskFactRows, taskHeadline
 import { answerTask, inspectTask, type TaskProblem, type TaskReply } from "../../grants/task-answers.ts";
 import { requestMeta } from "../auth.ts";
 import { checkCsrfToken, issueCsrfToken } from "../csrf.ts";
+import { CsrfField, type Fragment, LinkProblem, Notice } from "./components.ts";
+import { Actions } from "./fields.ts";
 import { page } from "./layout.ts";
-
-type Fragment = ReturnType<typeof html>;
 
 const PROBLEMS: Record<TaskProblem | "csrf", { status: 400 | 403 | 410; title: string; text: string }> = {
   invalid: {
@@ -50,7 +50,7 @@ function stateDetail(state: TaskLinkState | undefined): Fragment | string {
   return "";
 }
 
-function taskDetails(facts: TaskFacts): Fragment {
+function TaskDetails({ facts }: { facts: TaskFacts }): Fragment {
   const steps = Object.entries(facts.target);
   return html`${
     steps.length
@@ -60,14 +60,14 @@ function taskDetails(facts: TaskFacts): Fragment {
 <dl data-testid="task-facts">${taskFactRows(facts).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
 }
 
-function answerForms(csrf: string): Fragment {
-  return html`<form method="post"><input type="hidden" name="csrf" value="${csrf}">
-<div class="actions"><button class="approve" type="submit" name="answer" value="done" data-testid="task-done">Done</button></div></form>
-<form method="post"><input type="hidden" name="csrf" value="${csrf}">
+function AnswerForms({ csrf }: { csrf: string }): Fragment {
+  return html`<form method="post">${CsrfField({ token: csrf })}
+${Actions({ children: html`<button class="approve" type="submit" name="answer" value="done" data-testid="task-done">Done</button>` })}</form>
+<form method="post">${CsrfField({ token: csrf })}
 <fieldset><legend>Cannot do it</legend>
 <label for="note">Why not (the admins read this)</label>
 <textarea id="note" name="note" maxlength="1000" required></textarea>
-<div class="actions"><button class="reject" type="submit" name="answer" value="cannot_do" data-testid="task-cannot">Cannot do</button></div>
+${Actions({ children: html`<button class="reject" type="submit" name="answer" value="cannot_do" data-testid="task-cannot">Cannot do</button>` })}
 </fieldset></form>`;
 }
 
@@ -91,15 +91,8 @@ export function taskPages(relay: Relay) {
   const secure = relay.env.publicUrl.startsWith("https:");
   const problemPage = (c: Context, key: keyof typeof PROBLEMS, state?: TaskLinkState) => {
     const p = PROBLEMS[key];
-    const back = key === "note_required" ? html` <a href="${c.req.path}">Back to the task</a>` : "";
-    const detail = stateDetail(state);
-    return c.html(
-      page(
-        p.title,
-        html`<h1>${p.title}</h1><p class="notice bad" data-testid="task-problem" data-problem="${key}">${detail ? html`${detail} ` : ""}${p.text}${back}</p>`,
-      ),
-      p.status,
-    );
+    const back = key === "note_required" ? { href: c.req.path, label: "Back to the task" } : undefined;
+    return c.html(page(p.title, LinkProblem({ ...p, testid: "task-problem", problem: key, detail: stateDetail(state), back })), p.status);
   };
 
   return new Hono()
@@ -113,9 +106,9 @@ export function taskPages(relay: Relay) {
           "Provisioning task",
           html`<h1>${taskHeadline(facts)}</h1>
 <p class="muted">You are answering as ${claims.operator}${others.length ? html`; ${others.join(", ")} got this task too, and any one of you may answer` : ""}. Answer by ${utc(facts.deadlineAt)}.</p>
-${taskDetails(facts)}
+${TaskDetails({ facts })}
 <p>${taskAsk(facts.action)}</p>
-${answerForms(issueCsrfToken(c, secure, relay.csrfKey))}`,
+${AnswerForms({ csrf: issueCsrfToken(c, secure, relay.csrfKey) })}`,
         ),
       );
     })
@@ -130,11 +123,12 @@ ${answerForms(issueCsrfToken(c, secure, relay.csrfKey))}`,
       const via = c.req.query("via") === "slack" ? "slack" : "email";
       const result = await answerTask(relay, c.req.param("token"), reply, requestMeta(c, relay.env.TRUST_PROXY), via);
       if (!result.ok) return problemPage(c, result.problem, result.state);
-      return c.html(
-        page(
-          "Answer recorded",
-          html`<h1>Answer recorded</h1><p class="notice ${reply.outcome === "done" ? "ok" : "info"}" data-testid="task-result" data-outcome="${reply.outcome}">${resultText(reply, result.facts)}</p>`,
-        ),
-      );
+      const recorded = Notice({
+        tone: reply.outcome === "done" ? "ok" : "info",
+        testid: "task-result",
+        data: { outcome: reply.outcome },
+        children: resultText(reply, result.facts),
+      });
+      return c.html(page("Answer recorded", html`<h1>Answer recorded</h1>${recorded}`));
     });
 }

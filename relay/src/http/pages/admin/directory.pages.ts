@@ -1,372 +1,219 @@
-import { and, desc, eq, notInArray } from "drizzle-orm";
 import { Hono } from "hono";
 import { html } from "hono/html";
+import { directoryOverview, findGroup, findPerson, personId, resourceOwners } from "../../../admin/directory.ts";
 import { deleteGroup, importUsers, type ResourceOwnerInput, saveGroup, saveUser, setResourceOwners } from "../../../admin/edits.ts";
-import { entries } from "../../../admin/flow-form.ts";
-import { editPolicy } from "../../../admin/policy-edit.ts";
+import { entries, type FormValues } from "../../../admin/flow-form.ts";
+import { editPolicy, type PolicyEdit } from "../../../admin/policy-edit.ts";
 import { parseUsersCsv } from "../../../admin/users-csv.ts";
-import { readConfig } from "../../../config/export.ts";
 import { formatPath } from "../../../config/load.ts";
+import type { ConfigIssue } from "../../../config/schema.ts";
 import type { Relay } from "../../../context.ts";
-import { ENDED_STATES, transition } from "../../../core/grant-lifecycle.ts";
-import { grants, users as people, requests } from "../../../db/schema/index.ts";
-import { revokeAllOf } from "../../../grants/admin.ts";
-import { grantFacts } from "../../../grants/lifecycle.ts";
+import { personAccess, revokeAllOf } from "../../../grants/admin.ts";
 import { requestMeta } from "../../auth.ts";
+import type { Fragment } from "../components.ts";
+import type { FieldErrors } from "../fields.ts";
+import {
+  AccessSection,
+  DirectoryView,
+  GroupEditorView,
+  type GroupForm,
+  ImportView,
+  type OwnerRow,
+  OwnersEditorView,
+  ReasonMissing,
+  UserEditorView,
+  type UserForm,
+} from "./directory.views.ts";
 import { formValues, uploadedText } from "./forms.ts";
 import { issuesToFields } from "./issues.ts";
-import {
-  type AdminContext,
-  type AdminEnv,
-  actionButton,
-  adminPage,
-  checkbox,
-  csrfField,
-  type FieldErrors,
-  type Fragment,
-  formErrors,
-  textField,
-} from "./layout.ts";
-import { grantCell, when } from "./requests.pages.ts";
+import { type AdminContext, type AdminEnv, adminPage } from "./layout.ts";
 
-const ZONES = Intl.supportedValuesOf("timeZone");
 const PAGE_SIZE = 200;
 const firstField = (rest: (string | number)[]) => (rest.length ? String(rest[0]) : "");
+const NEW_USER: UserForm = { email: "", name: "", manager: "", timezone: "UTC", active: true, admin: false };
 
-/** The directory: people (manager, time zone, active, admin), groups and members, resource owners, CSV import. */
-export function directoryPages(relay: Relay) {
-  const meta = (c: AdminContext) => requestMeta(c, relay.env.TRUST_PROXY);
-  const by = (c: AdminContext) => c.get("admin").user;
-
-  const overview = async (c: AdminContext) => {
-    const config = await readConfig(relay.database.db);
-    const everyone = config.directory?.users ?? [];
-    const q = (c.req.query("q") ?? "").trim().toLowerCase();
-    const matching = q ? everyone.filter((u) => u.email.includes(q) || u.name.toLowerCase().includes(q)) : everyone;
-    // A directory of 20,000 is searched, not scrolled.
-    const users = matching.slice(0, PAGE_SIZE);
-    const groups = config.directory?.groups ?? [];
-    const admins = new Set(config.admins ?? []);
-    const groupsOf = new Map<string, string[]>();
-    for (const g of groups) for (const m of g.members ?? []) groupsOf.set(m, [...(groupsOf.get(m) ?? []), g.id]);
-    return c.html(
-      adminPage(
-        c,
-        "directory",
-        "Directory",
-        html`<div class="title-row"><h1>Directory</h1><span><a class="button" href="/admin/users/import">Import CSV</a> <a class="button primary" href="/admin/users/new" data-testid="new-user">New person</a></span></div>
-<div class="title-row"><h2>People <span class="muted">(${everyone.length})</span></h2>
-<form method="get" class="search"><input name="q" type="search" value="${q}" placeholder="Search by name or email" aria-label="Search people"> <button type="submit" class="small">Search</button></form></div>
-${matching.length > users.length ? html`<p class="muted">Showing ${users.length} of ${matching.length}; search to narrow.</p>` : ""}
-<table data-testid="user-list"><thead><tr><th>Person</th><th>Manager</th><th>Time zone</th><th>Groups</th><th>State</th></tr></thead><tbody>
-${users.map(
-  (u) =>
-    html`<tr data-user="${u.email}"${u.active === false ? html` class="disabled"` : ""}><td><a href="/admin/users/${encodeURIComponent(u.email)}">${u.name}</a><br><span class="muted">${u.email}</span></td><td>${u.manager ?? ""}</td><td>${u.timezone ?? "UTC"}</td><td>${(groupsOf.get(u.email) ?? []).join(", ")}</td><td>${u.active === false ? "inactive" : "active"}${admins.has(u.email) ? " · admin" : ""}</td></tr>`,
-)}
-</tbody></table>
-<div class="title-row"><h2>Groups <span class="muted">(${groups.length})</span></h2><a class="button" href="/admin/groups/new" data-testid="new-group">New group</a></div>
-<table data-testid="group-list"><thead><tr><th>Group</th><th>Members</th></tr></thead><tbody>
-${groups.map((g) => html`<tr data-group="${g.id}"><td><a href="/admin/groups/${encodeURIComponent(g.id)}">${g.name}</a><br><code class="muted">group:${g.id}</code></td><td>${(g.members ?? []).join(", ")}</td></tr>`)}
-</tbody></table>
-<div class="title-row"><h2>Resource owners</h2><a class="button" href="/admin/owners">Edit</a></div>
-<table><thead><tr><th>App</th><th>Resources</th><th>Owners</th></tr></thead><tbody>
-${(config.resourceOwners ?? []).map((o) => html`<tr><td>${o.app}</td><td><code>${o.resource}</code></td><td>${o.owners.join(", ")}</td></tr>`)}
-</tbody></table>`,
-      ),
-    );
+function userForm(original: string | null, form: FormValues): UserForm {
+  return {
+    email: (original ?? form.email ?? "").trim(),
+    name: (form.name ?? "").trim(),
+    manager: (form.manager ?? "").trim(),
+    timezone: (form.timezone ?? "").trim() || "UTC",
+    active: form.active === "on",
+    admin: form.admin === "on",
   };
-
-  /** A person's grants that are not over yet, newest first, with the resource's name from the request. */
-  const liveGrantsOf = async (email: string) =>
-    relay.database.db
-      .select({ g: grants, resourceName: requests.resourceName })
-      .from(grants)
-      .innerJoin(people, eq(people.id, grants.userId))
-      .innerJoin(requests, eq(requests.id, grants.requestId))
-      .where(and(eq(people.email, email), notInArray(grants.state, [...ENDED_STATES])))
-      .orderBy(desc(grants.startsAt))
-      .limit(PAGE_SIZE);
-
-  /**
-   * The person's live access and the off-boarding button: every grant that
-   * can still be revoked is revoked at once (revokeAllOf: one transaction,
-   * each grant through the lifecycle, so each provider revoke is queued).
-   */
-  const accessSection = async (c: AdminContext, email: string, reason: string, errors?: FieldErrors) => {
-    const live = await liveGrantsOf(email);
-    const now = relay.clock.now();
-    // The machine has the last word on what a revoke applies to (not a grant whose revoke is under way or gave up).
-    const revocable = live.filter(({ g }) => transition(grantFacts(g), { type: "revoke", now, by: "", reason: "" }).ok).length;
-    const ends = (g: (typeof live)[number]["g"]) =>
-      g.state === "awaiting_start"
-        ? html`<span class="muted">start by</span> ${when(g.startBy)}`
-        : g.endsAt
-          ? when(g.endsAt)
-          : g.duration === "indefinite"
-            ? html`<span class="muted">until revoked</span>`
-            : html`<span class="muted">${g.duration} once in place</span>`;
-    return html`<h2 id="access">Access <span class="muted">(${live.length} live)</span></h2>
-${
-  live.length
-    ? html`<table data-testid="person-grants"><thead><tr><th>Since (UTC)</th><th>App · resource</th><th>State</th><th>Ends (UTC)</th></tr></thead><tbody>
-${live.map(
-  ({ g, resourceName }) =>
-    html`<tr data-grant="${g.id}"><td><a href="/admin/requests/${g.requestId}">${when(g.startsAt)}</a></td><td>${g.app} · ${g.scope === "app" ? "(whole app)" : (resourceName ?? g.resourceId ?? "")}</td><td>${grantCell(g)}</td><td>${ends(g)}</td></tr>`,
-)}
-</tbody></table>`
-    : html`<p class="muted" data-testid="person-grants-none">No live access.</p>`
 }
-${
-  revocable
-    ? html`<div class="danger"><form method="post" action="/admin/users/${encodeURIComponent(email)}/revoke-all" class="editor" data-testid="revoke-all-form">${csrfField(c)}
-${textField("Reason (kept in the audit trail)", "reason", reason, errors, {
-  required: true,
-  maxlength: 1000,
-  hint: `Off-boarding: revokes all ${revocable} grant${revocable === 1 ? "" : "s"} that can be revoked; each provider is asked to remove the access, and the person is told.`,
-})}
-<div class="actions"><button class="reject" type="submit" data-testid="revoke-all">Revoke all access…</button></div></form></div>`
-    : ""
-}`;
-  };
 
-  type UserForm = { email: string; name: string; manager: string; timezone: string; active: boolean; admin: boolean };
-  const userEditor = (
-    c: AdminContext,
-    original: string | null,
-    f: UserForm,
-    errors?: FieldErrors,
-    more: { access?: Fragment; notice?: Fragment; status?: 200 | 422 } = {},
-  ) =>
-    c.html(
-      adminPage(
-        c,
-        "directory",
-        original ? f.name : "New person",
-        html`<h1>${original ? "Edit person" : "New person"}</h1>${formErrors(errors)}${more.notice ?? ""}
-<form method="post" class="editor" data-testid="user-form">${csrfField(c)}
-${textField("Email", "email", f.email, errors, { type: "email", readonly: original !== null })}
-${textField("Name", "name", f.name, errors)}
-${textField("Manager", "manager", f.manager, errors, { type: "email", hint: "Their manager's email (the 'manager' approver); must be in the directory." })}
-${textField("Time zone", "timezone", f.timezone, errors, { list: "zones", hint: "IANA time zone, e.g. Europe/Berlin; conditions read it." })}
-<datalist id="zones">${ZONES.map((z) => html`<option value="${z}">`)}</datalist>
-${checkbox("Active", "active", f.active, "Inactive people cannot sign in, request or approve; their pending approvals move to error.")}
-${checkbox("Admin", "admin", f.admin, "Admins sign in here and approve fallback requests.")}
-<div class="actions"><button class="primary" type="submit" data-testid="save-user">Save</button> <a href="/admin/directory">Cancel</a></div></form>
-${more.access ?? ""}`,
-      ),
-      more.status ?? (errors ? 422 : 200),
-    );
+/** The owners editor's rows as submitted, empty ones left out. */
+function ownerRows(form: FormValues): OwnerRow[] {
+  const rows: OwnerRow[] = [];
+  for (let i = 0; form[`owners.${i}.app`] !== undefined; i++) {
+    const row = {
+      app: form[`owners.${i}.app`]?.trim() ?? "",
+      resource: form[`owners.${i}.resource`]?.trim() ?? "",
+      owners: form[`owners.${i}.owners`] ?? "",
+    };
+    if (row.app || row.resource || row.owners.trim()) rows.push(row);
+  }
+  return rows;
+}
 
-  /** A person: the edit form, then their live access with the off-boarding button. */
+/** An import's problems by the CSV line they are on, where they are on one. */
+const importProblems = (issues: ConfigIssue[], lineOf: (index: number) => number | null) =>
+  issues.map((i) => {
+    const [a, b, index, ...rest] = i.path;
+    const line = a === "directory" && b === "users" && typeof index === "number" ? lineOf(index) : null;
+    return line ? `line ${line}${rest.length ? `, ${formatPath(rest)}` : ""}: ${i.message}` : `${formatPath(i.path)}: ${i.message}`;
+  });
+
+const notFound = (c: AdminContext, what: string) =>
+  c.html(adminPage(c, "directory", `No such ${what}`, html`<h1>No such ${what}</h1><p><a href="/admin/directory">Directory</a></p>`), 404);
+const view = (c: AdminContext, title: string, body: Fragment, status: 200 | 422 = 200) =>
+  c.html(adminPage(c, "directory", title, body), status);
+const status = (errors: unknown) => (errors ? 422 : 200);
+/** Back to the directory after a change, saying so (and how many pending requests it left without an approver). */
+const saved = (c: AdminContext, done: string, stranded: number) => c.redirect(`/admin/directory?done=${done}&stranded=${stranded}`, 303);
+/** A change of the directory by the signed-in admin, checked and audited like every policy edit. */
+const edit = (relay: Relay, c: AdminContext, change: PolicyEdit) =>
+  editPolicy(relay, c.get("admin").user, requestMeta(c, relay.env.TRUST_PROXY), change);
+
+/** People: a new one, a person's page (the editor, their access, the off-boarding). */
+function peopleRoutes(relay: Relay) {
+  const userEditor = (c: AdminContext, original: string | null, f: UserForm, errors?: FieldErrors) =>
+    view(c, original ? f.name : "New person", UserEditorView({ original, f, errors, csrf: c.get("csrf") }), status(errors));
+
+  /** A person: the edit form, then their live access with the off-boarding button (and, when a revoke lacked its reason, why nothing happened). */
   const personPage = async (c: AdminContext, email: string, revoke?: { reason: string; errors: FieldErrors }) => {
-    const config = await readConfig(relay.database.db);
-    const u = config.directory?.users?.find((x) => x.email === email);
-    if (!u)
-      return c.html(
-        adminPage(c, "directory", "No such person", html`<h1>No such person</h1><p><a href="/admin/directory">Directory</a></p>`),
-        404,
-      );
-    return userEditor(
-      c,
-      u.email,
-      {
-        email: u.email,
-        name: u.name,
-        manager: u.manager ?? "",
-        timezone: u.timezone ?? "UTC",
-        active: u.active !== false,
-        admin: (config.admins ?? []).includes(u.email),
-      },
-      undefined,
-      {
-        access: await accessSection(c, u.email, revoke?.reason ?? "", revoke?.errors),
-        ...(revoke
-          ? {
-              status: 422 as const,
-              notice: html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was revoked.</strong> <a href="#f-reason">The reason</a> is missing: say why, for the audit trail.</div>`,
-            }
-          : {}),
-      },
-    );
+    const person = await findPerson(relay, email);
+    if (!person) return notFound(c, "person");
+    const { user: u } = person;
+    const f = {
+      email: u.email,
+      name: u.name,
+      manager: u.manager ?? "",
+      timezone: u.timezone ?? "UTC",
+      active: u.active !== false,
+      admin: person.admin,
+    };
+    const csrf = c.get("csrf");
+    const access = await personAccess(relay, u.email, PAGE_SIZE);
+    const section = AccessSection({ email: u.email, access, reason: revoke?.reason ?? "", errors: revoke?.errors, csrf });
+    const notice = revoke ? ReasonMissing() : undefined;
+    return view(c, u.name, UserEditorView({ original: u.email, f, errors: undefined, notice, access: section, csrf }), revoke ? 422 : 200);
   };
 
   const submitUser = async (c: AdminContext, original: string | null) => {
-    const form = await formValues(c);
-    const f: UserForm = {
-      email: (original ?? form.email ?? "").trim(),
-      name: (form.name ?? "").trim(),
-      manager: (form.manager ?? "").trim(),
-      timezone: (form.timezone ?? "").trim() || "UTC",
-      active: form.active === "on",
-      admin: form.admin === "on",
-    };
+    const f = userForm(original, await formValues(c));
     const user = { email: f.email, name: f.name, timezone: f.timezone, active: f.active, ...(f.manager ? { manager: f.manager } : {}) };
-    const result = await editPolicy(relay, by(c), meta(c), saveUser(original, user, f.admin));
+    const result = await edit(relay, c, saveUser(original, user, f.admin));
     if (!result.ok) return userEditor(c, original, f, issuesToFields(result.issues, result.focus, firstField));
-    return c.redirect(`/admin/directory?done=user-saved&stranded=${result.strandedRequests}`, 303);
+    return saved(c, "user-saved", result.strandedRequests);
   };
-
-  const groupEditor = (c: AdminContext, original: string | null, f: { id: string; name: string; members: string }, errors?: FieldErrors) =>
-    c.html(
-      adminPage(
-        c,
-        "directory",
-        original ? f.name : "New group",
-        html`<h1>${original ? "Edit group" : "New group"}</h1>${formErrors(errors)}
-<form method="post" class="editor" data-testid="group-form">${csrfField(c)}
-${textField("Id", "id", f.id, errors, { readonly: original !== null, hint: "Flows name it as group:<id>." })}
-${textField("Name", "name", f.name, errors)}
-${textField("Members", "members", f.members, errors, { rows: 6, hint: "Emails, one per line; each must be in the directory." })}
-<div class="actions"><button class="primary" type="submit" data-testid="save-group">Save</button> <a href="/admin/directory">Cancel</a></div></form>
-${original ? html`<div class="danger">${actionButton(c, `/admin/groups/${encodeURIComponent(original)}/delete`, "Delete this group", { cls: "reject" })}</div>` : ""}`,
-      ),
-      errors ? 422 : 200,
-    );
-
-  const submitGroup = async (c: AdminContext, original: string | null) => {
-    const form = await formValues(c);
-    const f = { id: (original ?? form.id ?? "").trim(), name: (form.name ?? "").trim(), members: form.members ?? "" };
-    const result = await editPolicy(relay, by(c), meta(c), saveGroup(original, { id: f.id, name: f.name, members: entries(f.members) }));
-    if (!result.ok) return groupEditor(c, original, f, issuesToFields(result.issues, result.focus, firstField));
-    return c.redirect(`/admin/directory?done=group-saved&stranded=${result.strandedRequests}`, 303);
-  };
-
-  const ownersEditor = (c: AdminContext, rows: { app: string; resource: string; owners: string }[], errors?: FieldErrors) =>
-    c.html(
-      adminPage(
-        c,
-        "directory",
-        "Resource owners",
-        html`<h1>Resource owners</h1>
-<p class="muted">Who approves for steps that name <code>resource_owner</code>: every row whose app and resource glob match the request counts. Leave a row empty to remove it.</p>
-${formErrors(errors)}
-<form method="post" class="editor" data-testid="owners-form">${csrfField(c)}
-<table><thead><tr><th>App</th><th>Resource glob</th><th>Owners (user:&lt;email&gt;, group:&lt;id&gt;)</th></tr></thead><tbody>
-${[...rows, { app: "", resource: "", owners: "" }].map(
-  (r, i) =>
-    html`<tr><td><input name="owners.${i}.app" value="${r.app}" aria-label="App"></td><td><input name="owners.${i}.resource" value="${r.resource}" aria-label="Resource glob"></td><td><input name="owners.${i}.owners" value="${r.owners}" aria-label="Owners">${["app", "resource", "owners"].map((k) => html`${errorsOfRow(errors, i, k)}`)}</td></tr>`,
-)}
-</tbody></table>
-<div class="actions"><button class="primary" type="submit">Save</button> <a href="/admin/directory">Cancel</a></div></form>`,
-      ),
-      errors ? 422 : 200,
-    );
-
-  const importPage = (c: AdminContext, errors?: string[]) =>
-    c.html(
-      adminPage(
-        c,
-        "directory",
-        "Import people",
-        html`<h1>Import people from CSV</h1>
-<p>A header row, then one person per line. Columns: <code>email</code>, <code>name</code>, and optionally <code>manager</code>, <code>timezone</code>, <code>active</code>. People already in the directory are updated; nobody is removed. The whole file is checked first: either every line is imported or none.</p>
-<pre class="yaml">email,name,manager,timezone,active
-dana@acme.test,Dana Whitfield,lee@acme.test,Europe/Berlin,true</pre>
-${errors?.length ? html`<div class="notice bad" role="alert" data-testid="form-errors"><strong>Nothing was imported.</strong><ul>${errors.map((e) => html`<li>${e}</li>`)}</ul></div>` : ""}
-<form method="post" enctype="multipart/form-data" class="editor" data-testid="import-form">${csrfField(c)}
-<div class="field"><label for="file">CSV file</label><input id="file" type="file" name="file" accept=".csv,text/csv"></div>
-${textField("…or paste it here", "text", "", undefined, { rows: 6 })}
-<div class="actions"><button class="primary" type="submit" data-testid="import-users">Import</button></div></form>`,
-      ),
-      errors ? 422 : 200,
-    );
 
   return new Hono<AdminEnv>()
-    .get("/admin/directory", overview)
-    .get("/admin/users/new", (c) => userEditor(c, null, { email: "", name: "", manager: "", timezone: "UTC", active: true, admin: false }))
+    .get("/admin/users/new", (c) => userEditor(c, null, NEW_USER))
     .post("/admin/users/new", (c) => submitUser(c, null))
+    .get("/admin/users/:email", (c) => personPage(c, c.req.param("email")))
+    .post("/admin/users/:email", (c) => submitUser(c, c.req.param("email")))
+    .post("/admin/users/:email/revoke-all", async (c) => {
+      const email = c.req.param("email");
+      const reason = ((await formValues(c)).reason ?? "").trim().slice(0, 1000);
+      const id = await personId(relay, email);
+      if (!id) return personPage(c, email);
+      if (!reason) return personPage(c, email, { reason: "", errors: new Map([["reason", ["say why, for the audit trail"]]]) });
+      const revoked = await revokeAllOf(relay, c.get("admin").user.email, id, reason, requestMeta(c, relay.env.TRUST_PROXY));
+      return c.redirect(`/admin/users/${encodeURIComponent(email)}?done=access-revoked&n=${revoked}#access`, 303);
+    });
+}
+
+/** People from a CSV file: every line imported, or none. */
+function importRoutes(relay: Relay) {
+  const importPage = (c: AdminContext, problems?: string[]) =>
+    view(c, "Import people", ImportView({ problems, csrf: c.get("csrf") }), status(problems));
+  return new Hono<AdminEnv>()
     .get("/admin/users/import", (c) => importPage(c))
     .post("/admin/users/import", async (c) => {
       const text = await uploadedText(c);
       if (text.length > 10_000_000) return importPage(c, ["the file is larger than 10 MB"]);
       const parsed = parseUsersCsv(text);
       if (!parsed.ok) return importPage(c, parsed.errors);
-      const edit = importUsers(parsed.people);
-      const result = await editPolicy(relay, by(c), meta(c), edit);
-      if (!result.ok) {
+      const change = importUsers(parsed.people);
+      const result = await edit(relay, c, change);
+      if (!result.ok)
         return importPage(
           c,
-          result.issues.map((i) => {
-            const [a, b, index, ...rest] = i.path;
-            const line = a === "directory" && b === "users" && typeof index === "number" ? edit.lineOf(index) : null;
-            return line ? `line ${line}${rest.length ? `, ${formatPath(rest)}` : ""}: ${i.message}` : `${formatPath(i.path)}: ${i.message}`;
-          }),
+          importProblems(result.issues, (i) => change.lineOf(i)),
         );
-      }
-      return c.redirect(`/admin/directory?done=users-imported&stranded=${result.strandedRequests}`, 303);
-    })
-    .get("/admin/users/:email", (c) => personPage(c, c.req.param("email")))
-    .post("/admin/users/:email", (c) => submitUser(c, c.req.param("email")))
-    .post("/admin/users/:email/revoke-all", async (c) => {
-      const email = c.req.param("email");
-      const reason = ((await formValues(c)).reason ?? "").trim().slice(0, 1000);
-      const [person] = await relay.database.db.select({ id: people.id }).from(people).where(eq(people.email, email));
-      if (!person) return personPage(c, email);
-      if (!reason) return personPage(c, email, { reason: "", errors: new Map([["reason", ["say why, for the audit trail"]]]) });
-      const revoked = await revokeAllOf(relay, by(c).email, person.id, reason, meta(c));
-      return c.redirect(`/admin/users/${encodeURIComponent(email)}?done=access-revoked&n=${revoked}#access`, 303);
-    })
+      return saved(c, "users-imported", result.strandedRequests);
+    });
+}
+
+/** Groups: new, edit, delete. */
+function groupRoutes(relay: Relay) {
+  const groupEditor = (c: AdminContext, original: string | null, f: GroupForm, errors?: FieldErrors) =>
+    view(c, original ? f.name : "New group", GroupEditorView({ original, f, errors, csrf: c.get("csrf") }), status(errors));
+  const submitGroup = async (c: AdminContext, original: string | null) => {
+    const form = await formValues(c);
+    const f = { id: (original ?? form.id ?? "").trim(), name: (form.name ?? "").trim(), members: form.members ?? "" };
+    const result = await edit(relay, c, saveGroup(original, { id: f.id, name: f.name, members: entries(f.members) }));
+    if (!result.ok) return groupEditor(c, original, f, issuesToFields(result.issues, result.focus, firstField));
+    return saved(c, "group-saved", result.strandedRequests);
+  };
+  return new Hono<AdminEnv>()
     .get("/admin/groups/new", (c) => groupEditor(c, null, { id: "", name: "", members: "" }))
     .post("/admin/groups/new", (c) => submitGroup(c, null))
     .get("/admin/groups/:id", async (c) => {
-      const config = await readConfig(relay.database.db);
-      const g = config.directory?.groups?.find((x) => x.id === c.req.param("id"));
-      if (!g)
-        return c.html(
-          adminPage(c, "directory", "No such group", html`<h1>No such group</h1><p><a href="/admin/directory">Directory</a></p>`),
-          404,
-        );
+      const g = await findGroup(relay, c.req.param("id"));
+      if (!g) return notFound(c, "group");
       return groupEditor(c, g.id, { id: g.id, name: g.name, members: (g.members ?? []).join("\n") });
     })
     .post("/admin/groups/:id", (c) => submitGroup(c, c.req.param("id")))
     .post("/admin/groups/:id/delete", async (c) => {
       const id = c.req.param("id");
-      const result = await editPolicy(relay, by(c), meta(c), deleteGroup(id));
-      if (result.ok) return c.redirect(`/admin/directory?done=group-deleted&stranded=${result.strandedRequests}`, 303);
-      const config = await readConfig(relay.database.db);
-      const g = config.directory?.groups?.find((x) => x.id === id);
+      const result = await edit(relay, c, deleteGroup(id));
+      if (result.ok) return saved(c, "group-deleted", result.strandedRequests);
+      const g = await findGroup(relay, id);
       return groupEditor(
         c,
         id,
         { id, name: g?.name ?? "", members: (g?.members ?? []).join("\n") },
         issuesToFields(result.issues, [], firstField),
       );
-    })
+    });
+}
+
+/** Resource owners: one editor for all rows. */
+function ownerRoutes(relay: Relay) {
+  const ownersEditor = (c: AdminContext, rows: OwnerRow[], errors?: FieldErrors) =>
+    view(c, "Resource owners", OwnersEditorView({ rows, errors, csrf: c.get("csrf") }), status(errors));
+  return new Hono<AdminEnv>()
     .get("/admin/owners", async (c) => {
-      const config = await readConfig(relay.database.db);
-      return ownersEditor(
-        c,
-        (config.resourceOwners ?? []).map((o) => ({ app: o.app, resource: o.resource, owners: o.owners.join(", ") })),
-      );
+      const rows = (await resourceOwners(relay)).map((o) => ({ app: o.app, resource: o.resource, owners: o.owners.join(", ") }));
+      return ownersEditor(c, rows);
     })
     .post("/admin/owners", async (c) => {
-      const form = await formValues(c);
-      const rows: { app: string; resource: string; owners: string }[] = [];
-      for (let i = 0; form[`owners.${i}.app`] !== undefined; i++) {
-        const row = {
-          app: form[`owners.${i}.app`]?.trim() ?? "",
-          resource: form[`owners.${i}.resource`]?.trim() ?? "",
-          owners: form[`owners.${i}.owners`] ?? "",
-        };
-        if (row.app || row.resource || row.owners.trim()) rows.push(row);
-      }
+      const rows = ownerRows(await formValues(c));
       const owners: ResourceOwnerInput[] = rows.map((r) => ({ app: r.app, resource: r.resource, owners: entries(r.owners) }));
-      const result = await editPolicy(relay, by(c), meta(c), setResourceOwners(owners));
-      if (!result.ok) {
-        // Paths are resourceOwners[i].field…: keyed "i.field" for the row's cell.
+      const result = await edit(relay, c, setResourceOwners(owners));
+      // Paths are resourceOwners[i].field…: keyed "i.field" for the row's cell.
+      if (!result.ok)
         return ownersEditor(
           c,
           rows,
           issuesToFields(result.issues, result.focus, (rest) => rest.slice(0, 2).join(".")),
         );
-      }
-      return c.redirect(`/admin/directory?done=owners-saved&stranded=${result.strandedRequests}`, 303);
+      return saved(c, "owners-saved", result.strandedRequests);
     });
 }
 
-function errorsOfRow(errors: FieldErrors | undefined, row: number, key: string) {
-  const list = errors?.get(`${row}.${key}`);
-  return list?.length
-    ? html`<ul class="field-errors" data-error-for="owners.${row}.${key}">${list.map((e) => html`<li>${key}: ${e}</li>`)}</ul>`
-    : "";
+/** The directory: people (manager, time zone, active, admin), groups and members, resource owners, CSV import. */
+export function directoryPages(relay: Relay) {
+  return new Hono<AdminEnv>()
+    .get("/admin/directory", async (c) => {
+      const q = (c.req.query("q") ?? "").trim().toLowerCase();
+      return view(c, "Directory", DirectoryView({ dir: await directoryOverview(relay, q, PAGE_SIZE), q }));
+    })
+    .route("/", importRoutes(relay))
+    .route("/", peopleRoutes(relay))
+    .route("/", groupRoutes(relay))
+    .route("/", ownerRoutes(relay));
 }

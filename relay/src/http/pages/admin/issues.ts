@@ -1,6 +1,6 @@
 import { formatPath } from "../../../config/load.ts";
 import type { ConfigIssue } from "../../../config/schema.ts";
-import type { FieldErrors } from "./layout.ts";
+import type { FieldErrors } from "../fields.ts";
 
 /**
  * Sorts the policy check's problems onto a form: those under `focus` (the
