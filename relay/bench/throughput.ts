@@ -41,12 +41,17 @@ const { values } = parseArgs({
     connections: { type: "string", default: "50" },
     approvals: { type: "string", default: "2000" },
     engines: { type: "string", default: "postgres,pglite" },
+    phases: { type: "string", default: "livez,me,create,approve" },
   },
 });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const APPROVALS = Number(values.approvals);
 const ENGINES = (values.engines ?? "").split(",");
+const PHASES = new Set((values.phases ?? "").split(","));
+const skipped: Figures = { perSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, errors: 0, non2xx: 0, total: 0 };
+/** Runs a phase unless --phases leaves it out. */
+const phase = (name: string, run: () => Promise<Figures>) => (PHASES.has(name) ? run() : Promise.resolve(skipped));
 const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const here = dirname(fileURLToPath(import.meta.url));
 const PUBLIC_URL = "http://relay.bench";
@@ -363,12 +368,13 @@ async function main(): Promise<void> {
       await seeded.bus.stop();
       const relay = await startRelay({ DATABASE_URL: url, GATEHOUSE_CONFIG: policyFile, PUBLIC_URL, KEY_ENCRYPTION_KEY: KEK });
       try {
-        const livez = await load({ url: `${relay.base}/livez` });
-        const me = await load({ url: `${relay.base}/api/v1/me`, setupClient: perConnectionToken(tokens) });
-        const created = await createRequests(relay.base, tokens);
-        const links = (await decisionLinks(seedDb)).slice(0, APPROVALS);
-        const forms = await confirmationForms(relay.base, links);
-        const approved = await approve(relay.base, forms);
+        const livez = await phase("livez", () => load({ url: `${relay.base}/livez` }));
+        const me = await phase("me", () => load({ url: `${relay.base}/api/v1/me`, setupClient: perConnectionToken(tokens) }));
+        const created = await phase("create", () => createRequests(relay.base, tokens));
+        const approved = await phase("approve", async () => {
+          const links = (await decisionLinks(seedDb)).slice(0, APPROVALS);
+          return approve(relay.base, await confirmationForms(relay.base, links));
+        });
         const [count] = await seedDb.db.select({ n: sql<number>`count(*)::int` }).from(requests).where(eq(requests.state, "approved"));
         console.log(`PostgreSQL ${version}`);
         console.log(`  /livez                  ${fmt(livez)}   ${(livez.perSecond / bareLivez.perSecond).toFixed(2)} × bare`);

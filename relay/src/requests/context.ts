@@ -47,9 +47,22 @@ export async function loadRequestContext(q: Db | Tx, request: RequestRow): Promi
     .innerJoin(users, eq(users.id, requestMessages.authorId))
     .where(eq(requestMessages.requestId, request.id))
     .orderBy(asc(requestMessages.id));
+  return requestContext(
+    request,
+    { name: requester?.name ?? "(unknown)", email: requester?.email ?? "" },
+    lines.map(({ m, name, email }) => ({ kind: m.kind, text: m.text, by: { name, email }, at: m.at })),
+  );
+}
+
+/** A request's context from what the caller has at hand (a new request: its requester, no conversation yet). */
+export function requestContext(
+  request: RequestRow,
+  requester: { name: string; email: string },
+  conversation: ConversationLine[] = [],
+): RequestContext {
   return {
     id: request.id,
-    requester: { name: requester?.name ?? "(unknown)", email: requester?.email ?? "" },
+    requester,
     app: request.app,
     resource: { id: request.resourceId, name: request.resourceName, url: request.resourceUrl },
     duration: request.duration,
@@ -60,6 +73,6 @@ export async function loadRequestContext(q: Db | Tx, request: RequestRow): Promi
     flowName: request.flowName,
     step: request.step + 1,
     stepCount: request.steps.length,
-    conversation: lines.map(({ m, name, email }) => ({ kind: m.kind, text: m.text, by: { name, email }, at: m.at })),
+    conversation,
   };
 }

@@ -50,14 +50,18 @@ export async function notifyApprovers(
   approverIds: string[],
   reason: ApproverReason,
   now: Date,
-  ctx?: RequestContext,
+  /** What the caller already has: the request's context, and the approvers' names and addresses. */
+  known: { ctx?: RequestContext; people?: readonly { id: string; email: string; name: string }[] } = {},
 ): Promise<void> {
   if (approverIds.length === 0) return;
-  const context = ctx ?? (await loadRequestContext(tx, request));
+  const context = known.ctx ?? (await loadRequestContext(tx, request));
   const channels = new Set(request.channels);
   const { env } = relay;
   const event = `approval.${reason.kind}`;
-  const approvers = await tx.select().from(users).where(inArray(users.id, approverIds));
+  const byId = new Map((known.people ?? []).map((u) => [u.id, u]));
+  const approvers = approverIds.every((id) => byId.has(id))
+    ? approverIds.map((id) => byId.get(id) as { id: string; email: string; name: string })
+    : await tx.select({ id: users.id, email: users.email, name: users.name }).from(users).where(inArray(users.id, approverIds));
   for (const approver of approvers) {
     const link = await decisionLink(relay, request, approver.id, now);
     if (channels.has("email")) {

@@ -16,7 +16,7 @@ import { appendAudit, unitOfWork } from "../db/unit-of-work.ts";
 import type { Principal, RequestMeta } from "../devices/service.ts";
 import { applyGrantEvents, createGrant, extendRulesOf, flowOf } from "../grants/lifecycle.ts";
 import { currentPolicySnapshot } from "../policy/snapshot.ts";
-import type { RequestRow } from "./context.ts";
+import { type RequestRow, requestContext } from "./context.ts";
 import { announceOutcome, notifyApprovers, notifyRequester, publishEvent } from "./notify.ts";
 import { applyTransition, requestTransition } from "./transitions.ts";
 import { loadRequestView, requestView } from "./view.ts";
@@ -239,7 +239,11 @@ async function openRequest(
     );
     return requestView(approved, grant);
   }
-  await openStep(relay, tx, request, { kind: "opened" }, now);
+  // What the first step's mail needs is at hand: no lookups of the requester, the conversation (none yet) or the approvers.
+  await openStep(relay, tx, request, { kind: "opened" }, now, undefined, {
+    ctx: requestContext(request, { name: p.user.name, email: p.user.email }),
+    people: e.steps[0]?.approvers ?? [],
+  });
   return requestView(request, null);
 }
 
@@ -362,6 +366,7 @@ export async function openStep(
   reason: ApproverReason,
   now: Date,
   snapshot?: PolicySnapshot,
+  known: Parameters<typeof notifyApprovers>[6] = {},
 ): Promise<boolean> {
   let resolved = request.steps[request.step];
   if (!resolved) throw new Error(`request ${request.id} has no step ${request.step}`);
@@ -380,7 +385,7 @@ export async function openStep(
     return false;
   }
   await tx.insert(approvals).values(resolved.approverIds.map((approverId) => ({ requestId: request.id, step: request.step, approverId })));
-  await notifyApprovers(relay, tx, request, resolved.approverIds, reason, now);
+  await notifyApprovers(relay, tx, request, resolved.approverIds, reason, now, known);
   await appendAudit(tx, {
     at: now,
     actor: "relay",
