@@ -371,8 +371,10 @@ async function main(): Promise<void> {
         const livez = await phase("livez", () => load({ url: `${relay.base}/livez` }));
         const me = await phase("me", () => load({ url: `${relay.base}/api/v1/me`, setupClient: perConnectionToken(tokens) }));
         const created = await phase("create", () => createRequests(relay.base, tokens));
+        let linkCount = 0;
         const approved = await phase("approve", async () => {
           const links = (await decisionLinks(seedDb)).slice(0, APPROVALS);
+          linkCount = links.length;
           return approve(relay.base, await confirmationForms(relay.base, links));
         });
         const [count] = await seedDb.db.select({ n: sql<number>`count(*)::int` }).from(requests).where(eq(requests.state, "approved"));
@@ -383,7 +385,7 @@ async function main(): Promise<void> {
           `  POST /requests          ${fmt(created)}   ${statements.create} statements + ${statements.createTx} begin/commit each`,
         );
         console.log(
-          `  approvals (POST)        ${fmt(approved)}   ${statements.approve} statements each; ${count?.n ?? "?"} requests approved`,
+          `  approvals (POST)        ${fmt(approved)}   ${statements.approve} statements each; ${count?.n ?? "?"} requests approved of ${linkCount} links`,
         );
       } finally {
         await relay.stop();

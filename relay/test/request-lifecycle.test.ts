@@ -103,6 +103,12 @@ describe("decisions", () => {
     const t = run(r, [part("a", { state: "approved", duration: "1h" }), part("b")], approve("b", "8h"));
     expect(t.ok && t.patch).toMatchObject({ state: "approved", duration: "1h", remindAt: null, deadlineAt: null });
     expect(t.ok && t.effects.find((e) => e.kind === "grant")).toMatchObject({ duration: "1h" });
+    // Nobody else is pending at the step: nothing to close.
+    expect(kinds(t)).toEqual(["audit:approval.approved", "grant"]);
+  });
+
+  it("an `any` step approved by one closes the others' parts", () => {
+    const t = run(request(), [part("a"), part("b")], approve("a"));
     expect(kinds(t)).toEqual(["close_step", "audit:approval.approved", "grant"]);
   });
 
@@ -123,7 +129,7 @@ describe("decisions", () => {
     });
     const t = run(r, [part("a")], approve("a", "4h", { remindAt }));
     expect(t.ok && t.patch).toMatchObject({ step: 1, state: "pending", remindAt });
-    expect(kinds(t)).toEqual(["close_step", "audit:approval.approved", "publish", "notify_requester", "open_step"]);
+    expect(kinds(t)).toEqual(["audit:approval.approved", "publish", "notify_requester", "open_step"]);
   });
 
   it("refuses a duration not on offer, the whole app where not allowed, an empty question", () => {

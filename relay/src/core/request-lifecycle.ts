@@ -276,12 +276,15 @@ export function transition(
       };
       const step = request.steps[request.step];
       if (stepVerdict(step?.require ?? 1, atStep(request, after)) !== "complete") return ok({ duration }, [audit], settle);
-      const close: RequestEffect = { kind: "close_step", step: request.step };
+      // The other parts still pending end with the step (none left: nothing to close, a statement saved).
+      const close: RequestEffect[] = atStep(request, after).some((a) => a.state === "pending")
+        ? [{ kind: "close_step", step: request.step }]
+        : [];
       if (request.step + 1 < request.steps.length) {
         return ok(
           { step: request.step + 1, duration, state: "pending", remindAt: event.remindAt },
           [
-            close,
+            ...close,
             audit,
             { kind: "publish", event: "request.step_approved", data: { step: request.step, actor: event.by.email } },
             {
@@ -296,7 +299,7 @@ export function transition(
       }
       return ok(
         approvedPatch(now, duration),
-        [close, audit, { kind: "grant", duration, wholeApp: event.wholeApp, actor: event.by.email }],
+        [...close, audit, { kind: "grant", duration, wholeApp: event.wholeApp, actor: event.by.email }],
         settle,
       );
     }

@@ -69,8 +69,11 @@ async function checkLink(q: Db | Tx, claims: DecisionLinkClaims, lockRequest: bo
  * asked for (a custom duration is not among them). Only the one asked for
  * when the flow is built in (fallback) or no longer exists.
  */
-async function grantableDurations(q: Db | Tx, request: RequestRow): Promise<string[]> {
-  const [flow] = await q.select({ definition: accessFlows.definition }).from(accessFlows).where(eq(accessFlows.id, request.flowId));
+async function grantableDurations(q: Db | Tx, request: RequestRow, snapshot?: PolicySnapshot): Promise<string[]> {
+  // The policy of now has the flows: read from it when the caller has it.
+  const [flow] = snapshot
+    ? snapshot.flows.filter((f) => f.id === request.flowId)
+    : await q.select({ definition: accessFlows.definition }).from(accessFlows).where(eq(accessFlows.id, request.flowId));
   if (!flow) return [request.duration];
   const offered = offeredDurations(flow.definition.durations);
   return offered.includes(request.duration) ? offered : [...offered, request.duration];
@@ -183,8 +186,9 @@ async function decideIn(
     switch (decision.action) {
       case "approve": {
         const advances = request.step + 1 < request.steps.length;
-        const remindAt = advances ? nextReminder(now, (await loadApprovalSettings(tx)).remindAfter, request.deadlineAt) : null;
-        const grantable = await grantableDurations(tx, request);
+        const settings = advances ? (snapshot?.approvals ?? (await loadApprovalSettings(tx))) : null;
+        const remindAt = settings ? nextReminder(now, settings.remindAfter, request.deadlineAt) : null;
+        const grantable = await grantableDurations(tx, request, snapshot);
         event = {
           type: "approve",
           now,

@@ -123,6 +123,8 @@ export async function notifyApprovers(
  * Slack or Teams channel that was told of the request gets the outcome.
  */
 export async function announceOutcome(relay: Relay, tx: Tx, request: RequestRow, outcome: Outcome, now: Date): Promise<void> {
+  // Chat messages exist only where the request's channels (frozen when it was made) name a chat.
+  if (!request.channels.some((c) => c === "slack" || c === "teams")) return;
   const sent = await tx
     .select({ id: outbox.id, channel: outbox.channel, payload: outbox.payload, state: outbox.state, event: outbox.event })
     .from(outbox)
