@@ -1,10 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { and, desc, eq, inArray, isNotNull, lte, or, sql } from "drizzle-orm";
 import type { Transporter } from "nodemailer";
 import type { Relay } from "../context.ts";
 import type { Tx } from "../db/client.ts";
 import { loggableError } from "../db/faults.ts";
 import { outbox } from "../db/schema/index.ts";
-import { unitOfWork } from "../db/unit-of-work.ts";
+import { appendOutbox, unitOfWork } from "../db/unit-of-work.ts";
 import { DeliveryError, httpFailure } from "./http.ts";
 import { slackApi } from "./slack.ts";
 import { sendWebhook, type WebhookPayload } from "./webhook.ts";
@@ -46,26 +47,25 @@ export async function enqueue(
   state: "pending" | "held" | "failed" = "pending",
   lastError: string | null = null,
 ): Promise<string> {
-  const [row] = await tx
-    .insert(outbox)
-    .values({
-      channel: d.channel,
-      to: d.to,
-      subject: d.subject,
-      text: d.text,
-      html: d.html ?? "",
-      payload: d.payload ?? null,
-      requestId: d.requestId ?? null,
-      event: d.event ?? null,
-      afterId: d.afterId ?? null,
-      state,
-      lastError,
-      nextAttemptAt: now,
-      createdAt: now,
-    })
-    .returning({ id: outbox.id });
-  if (!row) throw new Error("outbox insert returned nothing");
-  return row.id;
+  // Written at the end of the caller's unit of work with its other rows: the id is made here, so callers can chain deliveries (afterId).
+  const id = randomUUID();
+  await appendOutbox(tx, {
+    id,
+    channel: d.channel,
+    to: d.to,
+    subject: d.subject,
+    text: d.text,
+    html: d.html ?? "",
+    payload: d.payload ?? null,
+    requestId: d.requestId ?? null,
+    event: d.event ?? null,
+    afterId: d.afterId ?? null,
+    state,
+    lastError,
+    nextAttemptAt: now,
+    createdAt: now,
+  });
+  return id;
 }
 
 /** Queues a mail; without SMTP it is held for /dev/outbox. */

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { chainerOf } from "./audit-chainer.ts";
 import { chunks } from "./chunks.ts";
 import type { Db, Tx } from "./client.ts";
-import { auditInbox, notices } from "./schema/index.ts";
+import { auditInbox, notices, outbox } from "./schema/index.ts";
 
 export { chainCommitted, lockChain } from "./audit-chainer.ts";
 
@@ -53,6 +53,8 @@ interface TrailWrites {
   written: number[];
   /** What to do once the transaction has committed (afterCommit). */
   after: (() => void)[];
+  /** Outbox rows (deliveries, queued by channels/outbox.ts), written with the rest at the end. */
+  outbox: (typeof outbox.$inferInsert)[];
 }
 const pending = new WeakMap<object, TrailWrites>();
 
@@ -72,7 +74,7 @@ const NOTIFY_IDS = 150;
  * never wait on each other; and one NOTIFY names every user with new notices.
  */
 export async function unitOfWork<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, config?: Parameters<Db["transaction"]>[1]): Promise<T> {
-  const writes: TrailWrites = { events: [], notices: [], written: [], after: [] };
+  const writes: TrailWrites = { events: [], notices: [], written: [], after: [], outbox: [] };
   const result = await db.transaction(async (tx) => {
     pending.set(tx, writes);
     const result = await fn(tx);
@@ -90,37 +92,75 @@ export async function unitOfWork<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, con
   return result;
 }
 
-/** Writes events to the inbox, then notices under their users' locks, and one NOTIFY for them. */
+/**
+ * Writes what the unit of work collected — outbox rows, audit events to the
+ * inbox, notices under their users' locks, one NOTIFY for them — as one
+ * pipeline: every statement is issued at once, so they travel to the
+ * database in one write and come back in one round trip (the server runs
+ * them in order; one failing fails the transaction).
+ */
 async function writeTrail(tx: Tx, w: TrailWrites): Promise<void> {
-  if (w.events.length) {
-    for (const part of chunks(w.events.map(storedFields))) {
-      const ids = await tx.insert(auditInbox).values(part).returning({ id: auditInbox.id });
-      w.written.push(...ids.map((r) => r.id));
-    }
-  }
+  const statements: Promise<unknown>[] = [];
+  for (const part of chunks(w.outbox))
+    statements.push(
+      tx
+        .insert(outbox)
+        .values(part)
+        .then(() => undefined),
+    );
+  for (const part of chunks(w.events.map(storedFields)))
+    statements.push(
+      tx
+        .insert(auditInbox)
+        .values(part)
+        .returning({ id: auditInbox.id })
+        .then((ids) => {
+          w.written.push(...ids.map((r) => r.id));
+        }),
+    );
   if (w.notices.length) {
-    // Sorted, so two transactions for the same people take their locks in the same order.
+    // Sorted, so two transactions for the same people take their locks in the same order; before the inserts, in the pipeline's order.
     const users = [...new Set(w.notices.map((n) => n.userId))].sort();
-    for (const userId of users) await tx.execute(sql`select pg_advisory_xact_lock(${NOTICE_LOCK_SPACE}, hashtext(${userId}))`);
-    for (const part of chunks(w.notices)) await tx.insert(notices).values(part);
+    for (const userId of users) statements.push(tx.execute(sql`select pg_advisory_xact_lock(${NOTICE_LOCK_SPACE}, hashtext(${userId}))`));
+    for (const part of chunks(w.notices))
+      statements.push(
+        tx
+          .insert(notices)
+          .values(part)
+          .then(() => undefined),
+      );
     // Delivered after commit, on every instance: ids only, the rows carry the data.
     for (let i = 0; i < users.length; i += NOTIFY_IDS)
-      await tx.execute(sql`select pg_notify(${NOTICE_CHANNEL}, ${users.slice(i, i + NOTIFY_IDS).join(",")})`);
+      statements.push(tx.execute(sql`select pg_notify(${NOTICE_CHANNEL}, ${users.slice(i, i + NOTIFY_IDS).join(",")})`));
   }
+  // allSettled first, so no statement is left running when the first failure is thrown.
+  const settled = await Promise.allSettled(statements);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+/**
+ * Queues an outbox row in the caller's unit of work, written with the rest
+ * at its end (outside one, at once). The caller gives the row its id.
+ */
+export async function appendOutbox(tx: Tx, row: typeof outbox.$inferInsert & { id: string }): Promise<void> {
+  const w = pending.get(tx);
+  if (w) w.outbox.push(row);
+  else await tx.insert(outbox).values(row);
 }
 
 /** Appends one event in the caller's transaction (same commit as the change). */
 export async function appendAudit(tx: Tx, event: AuditInput): Promise<void> {
   const w = pending.get(tx);
   if (w) w.events.push(event);
-  else await writeTrail(tx, { events: [event], notices: [], written: [], after: [] });
+  else await writeTrail(tx, { events: [event], notices: [], written: [], after: [], outbox: [] });
 }
 
 /** Records a notice for a requester in the caller's transaction; live connections hear of it after commit. */
 export async function appendNotice(tx: Tx, notice: NoticeInput): Promise<void> {
   const w = pending.get(tx);
   if (w) w.notices.push(notice);
-  else await writeTrail(tx, { events: [], notices: [notice], written: [], after: [] });
+  else await writeTrail(tx, { events: [], notices: [notice], written: [], after: [], outbox: [] });
 }
 
 /**
