@@ -93,34 +93,6 @@ export function deleteFlow(id: string): PolicyEdit {
   };
 }
 
-/** Creates a person (`originalEmail` null) or updates one; `admin` adds or removes them from the admins. */
-export function saveUser(originalEmail: string | null, user: UserInput, admin: boolean): PolicyEdit {
-  const email = user.email.toLowerCase();
-  return {
-    action: originalEmail ? "user.updated" : "user.created",
-    subject: email,
-    apply(d) {
-      const users = usersOf(d);
-      let i: number;
-      if (originalEmail === null) {
-        if (users.some((u) => u.email === email)) return { issues: [{ path: ["email"], message: `${email} is already in the directory` }] };
-        i = users.push(user) - 1;
-      } else {
-        i = users.findIndex((u) => u.email === originalEmail);
-        if (i < 0) return missing(originalEmail);
-        users[i] = { ...user, email: originalEmail };
-      }
-      const admins = (d.admins ?? []).filter((a) => a !== email);
-      d.admins = admin ? [...admins, email] : admins;
-      return { focus: ["directory", "users", i] };
-    },
-    view: (d) => {
-      const u = d.directory?.users?.find((x) => x.email === (originalEmail ?? email));
-      return u ? { ...u, admin: (d.admins ?? []).includes(u.email) } : null;
-    },
-  };
-}
-
 /**
  * Adds or updates people from a CSV import, all or nothing. `rows[i].line`
  * is the CSV line, so the page can say which line a problem is on.

@@ -19,7 +19,7 @@ const approverRef = z
   .string()
   .regex(/^(manager|admins|resource_owner|user:.+|group:.+)$/, "expected manager, admins, resource_owner, user:<email> or group:<id>");
 
-const userSchema = z.strictObject({
+export const userSchema = z.strictObject({
   email,
   name: z.string().min(1).max(200),
   manager: email.optional(),
@@ -323,7 +323,7 @@ export function checkReferences(config: GatehouseConfig): ConfigIssue[] {
 /** Zones already checked: a directory of 20,000 people names a handful, and building a formatter costs ~40 µs. */
 const zones = new Map<string, boolean>();
 
-function isTimeZone(tz: string): boolean {
+export function isTimeZone(tz: string): boolean {
   let known = zones.get(tz);
   if (known === undefined) {
     try {

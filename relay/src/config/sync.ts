@@ -80,6 +80,17 @@ const UPSERT_USER = Object.fromEntries(
   ]),
 );
 
+/**
+ * Every write of the policy or the directory says so, in its transaction:
+ * readers rebuild their cached snapshot when the version changes
+ * (policy/snapshot.ts), and every instance drops its snapshot and its
+ * authenticated devices (a person may have been deactivated) once it commits.
+ */
+export async function policyChanged(tx: Tx, now: Date): Promise<void> {
+  await putSetting(tx, POLICY_VERSION_SETTING, { v: randomUUID() }, now);
+  await invalidate(tx, "policy");
+}
+
 export async function writeConfig(
   tx: Tx,
   before: GatehouseConfig | null,
@@ -87,10 +98,7 @@ export async function writeConfig(
   now: Date,
   source: "config" | "admin",
 ): Promise<void> {
-  // Readers rebuild their cached snapshot when this changes (policy/snapshot.ts).
-  await putSetting(tx, POLICY_VERSION_SETTING, { v: randomUUID() }, now);
-  // Every instance drops its snapshot and its authenticated devices (a person may have been deactivated) once this commits.
-  await invalidate(tx, "policy");
+  await policyChanged(tx, now);
   const admins = new Set(after.admins);
   const wasAdmin = new Set(before?.admins ?? []);
   const previous = new Map((before?.directory.users ?? []).map((u) => [u.email, u]));

@@ -10,14 +10,14 @@ import { auditEvents, auditInbox } from "./schema/index.ts";
  * Writers put events in `audit_inbox` without a hash and without a lock, so
  * concurrent transactions never wait on each other for the trail. A chain
  * pass — one at a time in the whole cluster, under an advisory lock that
- * only passes take — moves inbox rows into `audit_events`, each hashed onto
- * the one before, in `(xid, id)` order, taking only rows whose transaction
- * is older than the oldest one still running (`xid < xmin` of the pass's
- * snapshot). That makes the order commit-safe: every row a later pass can
- * see belongs to a transaction at least as new as that xmin, so it sorts
- * after everything already chained, and nothing is ever inserted behind the
- * head. `audit_events` stays what it was — ids in chain order, every row
- * hashed — so verification, checkpoints and exports read it as before.
+ * only passes (and checkpoint writers) take — moves the inbox rows it can
+ * see into `audit_events`, each hashed onto the one before. A pass sees only
+ * committed rows, and `audit_events` ids are assigned by the pass itself, so
+ * the chain grows in the order transactions committed (give or take a pass)
+ * and nothing is ever inserted behind its head; a transaction's own events
+ * stay together and in their order. `audit_events` stays what it was — ids
+ * in chain order, every row hashed — so verification, checkpoints and
+ * exports read it as before.
  */
 
 /** The lock chain passes (and checkpoint writers, which read the head) take turns on. */
@@ -34,15 +34,12 @@ export async function chainCommitted(db: Db): Promise<number[]> {
   for (;;) {
     const ids = await db.transaction(async (tx) => {
       await lockChain(tx);
-      const safe = tx
-        .select({ id: auditInbox.id })
-        .from(auditInbox)
-        .where(sql`${auditInbox.xid} < pg_snapshot_xmin(pg_current_snapshot())`)
-        .orderBy(asc(auditInbox.xid), asc(auditInbox.id))
-        .limit(BATCH);
-      const rows = await tx.delete(auditInbox).where(inArray(auditInbox.id, safe)).returning();
+      // What this pass sees has committed; what commits meanwhile is the next pass's.
+      const oldest = tx.select({ id: auditInbox.id }).from(auditInbox).orderBy(asc(auditInbox.id)).limit(BATCH);
+      const rows = await tx.delete(auditInbox).where(inArray(auditInbox.id, oldest)).returning();
       if (rows.length === 0) return [];
-      // RETURNING has no order: the chain's is (xid, id), compared as numbers (xid8 is 64-bit, so BigInt).
+      // RETURNING has no order. By transaction, then inbox id: concurrent writers' ids interleave, and a transaction's
+      // events stay together in the order it wrote them (xid8 is 64-bit: compared as BigInt).
       rows.sort((a, b) => {
         const x = BigInt(a.xid) - BigInt(b.xid);
         return x !== 0n ? (x < 0n ? -1 : 1) : a.id - b.id;
@@ -110,11 +107,11 @@ export class AuditChainer {
   }
 
   /**
-   * Waits until these inbox rows are chained, so whoever made them reads them
-   * in the trail when the call returns. A transaction older than theirs that is
-   * still running (on this instance or another) holds them back; a pass on
-   * another instance may take them. After `giveUpMs` the wait ends quietly:
-   * the relay's chain loop takes them later.
+   * Waits until these (committed) inbox rows are chained, so whoever made them
+   * reads them in the trail when the call returns. Normally the next pass
+   * takes them; a pass on another instance may have taken them first. After
+   * `giveUpMs` (the database went away) the wait ends quietly: the relay's
+   * chain loop takes them later.
    */
   async chained(ids: number[], giveUpMs = 5_000): Promise<void> {
     let left = ids;

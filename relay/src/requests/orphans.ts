@@ -1,4 +1,4 @@
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, or } from "drizzle-orm";
 import { resolveStepNow, userById } from "../core/policy/evaluate.ts";
 import { UNDECIDED } from "../core/request-lifecycle.ts";
 import type { Tx } from "../db/client.ts";
@@ -21,13 +21,36 @@ import { applyTransition, requestTransition } from "./transitions.ts";
  * People an approver escalated to were chosen by that approver and stay
  * while they are active. Returns the requests moved to `error`.
  */
-export async function failStrandedRequests(tx: Tx, now: Date, actor = "config"): Promise<string[]> {
+export async function failStrandedRequests(
+  tx: Tx,
+  now: Date,
+  actor = "config",
+  /** Only the requests this person takes part in: as requester (their manager may be an approver), or as an approver. */
+  scope: { involving?: string } = {},
+): Promise<string[]> {
+  const involving = scope.involving
+    ? or(
+        eq(requests.requesterId, scope.involving),
+        inArray(
+          requests.id,
+          tx
+            .select({ id: approvals.requestId })
+            .from(approvals)
+            .where(
+              and(
+                eq(approvals.state, "pending"),
+                or(eq(approvals.approverId, scope.involving), eq(approvals.escalatedFrom, scope.involving)),
+              ),
+            ),
+        ),
+      )
+    : undefined;
   // Locked, as a decision locks its request: a decision committing meanwhile is waited for, and a
   // request it closed drops out here (the state is checked again on the row as it then stands).
   const open = await tx
     .select()
     .from(requests)
-    .where(inArray(requests.state, [...UNDECIDED]))
+    .where(and(inArray(requests.state, [...UNDECIDED]), involving))
     .orderBy(requests.id)
     .for("update");
   if (open.length === 0) return [];

@@ -45,15 +45,13 @@ export const auditCheckpoints = pgTable("audit_checkpoints", {
  * Audit events committed but not chained yet. A unit of work writes its
  * events here, with no hash and no lock, so writers never wait on each
  * other; the chainer (db/audit-chainer.ts) moves them into `audit_events`
- * once every transaction that could still add an earlier one has ended
- * (`xid` below the snapshot's xmin), in `(xid, id)` order, hashing each onto
- * the last. Rows stay here for milliseconds.
+ * after commit, hashing each onto the last. Rows stay here for milliseconds.
  */
 export const auditInbox = pgTable(
   "audit_inbox",
   {
     id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-    /** The writing transaction (pg_current_xact_id()): decides when the row is safe to chain, and its place. */
+    /** The writing transaction (pg_current_xact_id()): which events were written together, should the inbox ever need reading by hand. */
     xid: xid8("xid").notNull().default(sql`pg_current_xact_id()`),
     at: timestamp("at", { withTimezone: true }).notNull(),
     actor: text("actor").notNull(),

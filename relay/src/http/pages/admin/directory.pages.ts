@@ -1,8 +1,9 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { directoryOverview, findGroup, findPerson, personId, resourceOwners } from "../../../admin/directory.ts";
-import { deleteGroup, importUsers, type ResourceOwnerInput, saveGroup, saveUser, setResourceOwners } from "../../../admin/edits.ts";
+import { deleteGroup, importUsers, type ResourceOwnerInput, saveGroup, setResourceOwners } from "../../../admin/edits.ts";
 import { entries, type FormValues } from "../../../admin/flow-form.ts";
+import { savePerson } from "../../../admin/person-save.ts";
 import { editPolicy, type PolicyEdit } from "../../../admin/policy-edit.ts";
 import { parseUsersCsv } from "../../../admin/users-csv.ts";
 import { formatPath } from "../../../config/load.ts";
@@ -104,7 +105,8 @@ function peopleRoutes(relay: Relay) {
   const submitUser = async (c: AdminContext, original: string | null) => {
     const f = userForm(original, await formValues(c));
     const user = { email: f.email, name: f.name, timezone: f.timezone, active: f.active, ...(f.manager ? { manager: f.manager } : {}) };
-    const result = await edit(relay, c, saveUser(original, user, f.admin));
+    // One row, checked and written on its own (admin/person-save.ts), not the whole directory.
+    const result = await savePerson(relay, c.get("admin").user, requestMeta(c, relay.env.TRUST_PROXY), original, user, f.admin);
     if (!result.ok) return userEditor(c, original, f, issuesToFields(result.issues, result.focus, firstField));
     return saved(c, "user-saved", result.strandedRequests);
   };
