@@ -4,7 +4,7 @@ import { verifyChain } from "../src/audit/chain.ts";
 import type { Database } from "../src/db/client.ts";
 import { auditEvents, auditInbox, notices } from "../src/db/schema/index.ts";
 import { appendAudit, appendNotice, unitOfWork } from "../src/db/unit-of-work.ts";
-import { engines } from "./harness.ts";
+import { engines, latch } from "./harness.ts";
 
 // The trail is chained after commit, without a lock writers share. Real PostgreSQL only: PGlite runs one
 // transaction at a time, so there is no interleaving to get wrong there.
@@ -33,21 +33,15 @@ describe.runIf(postgres)("the audit chain after commit (PostgreSQL)", () => {
   it("a writer does not wait for another's open transaction, and the chain follows commit order", async () => {
     const { db } = database;
     // A: writes its event and a notice, then stays open.
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    let written!: () => void;
-    const aWrote = new Promise<void>((r) => {
-      written = r;
-    });
+    const gateLatch = latch();
+    const aWroteLatch = latch();
     const a = db.transaction(async (tx) => {
       await appendAudit(tx, event("first.started"));
       await appendNotice(tx, notice(USER_A));
-      written();
-      await gate;
+      aWroteLatch.open();
+      await gateLatch.opened;
     });
-    await aWrote;
+    await aWroteLatch.opened;
 
     // B: starts after A, commits while A is open — with a shared chain lock it would wait for A here.
     const b = unitOfWork(db, async (tx) => {
@@ -58,7 +52,7 @@ describe.runIf(postgres)("the audit chain after commit (PostgreSQL)", () => {
     await b;
     expect((await db.select().from(auditEvents)).map((e) => e.action)).toEqual(["second.committed"]);
 
-    release();
+    gateLatch.open();
     await a;
     // A's event, committed last, is chained after B's: the chain follows commit order, never inserting behind its head.
     await unitOfWork(db, (tx) => appendAudit(tx, event("third.after")));
@@ -71,20 +65,14 @@ describe.runIf(postgres)("the audit chain after commit (PostgreSQL)", () => {
 
   it("notices for one person follow commit order: a second writer for the same person waits for the first", async () => {
     const { db } = database;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    let locked!: () => void;
-    const firstLocked = new Promise<void>((r) => {
-      locked = r;
-    });
+    const gateLatch = latch();
+    const firstLockedLatch = latch();
     const first = db.transaction(async (tx) => {
       await appendNotice(tx, notice(USER_A)); // takes USER_A's lock until commit
-      locked();
-      await gate;
+      firstLockedLatch.open();
+      await gateLatch.opened;
     });
-    await firstLocked;
+    await firstLockedLatch.opened;
     let secondDone = false;
     const second = unitOfWork(db, (tx) => appendNotice(tx, notice(USER_A))).then(() => {
       secondDone = true;
@@ -92,7 +80,7 @@ describe.runIf(postgres)("the audit chain after commit (PostgreSQL)", () => {
     const other = unitOfWork(db, (tx) => appendNotice(tx, notice(USER_B)));
     await other; // someone else's notice does not wait
     expect(secondDone).toBe(false);
-    release();
+    gateLatch.open();
     await Promise.all([first, second]);
     const ids = (await db.select().from(notices).where(eq(notices.userId, USER_A)).orderBy(asc(notices.id))).map((n) => n.id);
     expect(ids).toHaveLength(3);

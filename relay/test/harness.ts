@@ -205,3 +205,12 @@ export function configErrors(text: string): string[] {
   }
   return [];
 }
+
+/** A signal one side waits for and the other gives (`open()`): for holding a transaction open until a test says so. */
+export function latch(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}

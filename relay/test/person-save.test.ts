@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { savePerson } from "../src/admin/person-save.ts";
 import { requests, users } from "../src/db/schema/index.ts";
-import { bearer, docsRequest, engines, json, signedInSuite } from "./harness.ts";
+import { bearer, docsRequest, engines, json, latch, signedInSuite } from "./harness.ts";
 
 // Saving one person from the admin UI is a row-level command: checked on its own, touching only the requests they take part in.
 const pg = engines.find((e) => e.name === "postgres");
@@ -73,23 +73,17 @@ describe.each(engines)("saving one person ($name)", (engine) => {
     const created = await suite.t.app.request("/api/v1/requests", json(docsRequest("1PersonSaveLockedAbCdEf"), bearer(suite.token)));
     const { id } = (await created.json()) as { id: string };
     // Someone holds Dana's request (approver: Lee) locked; an edit of Priya, who has no part in it, goes through.
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => {
-      locked = r;
-    });
+    const gateLatch = latch();
+    const isLockedLatch = latch();
     const holder = relay().database.db.transaction(async (tx) => {
       await tx.select().from(requests).where(eq(requests.id, id)).for("update");
-      locked();
-      await gate;
+      isLockedLatch.open();
+      await gateLatch.opened;
     });
-    await isLocked;
+    await isLockedLatch.opened;
     const saved = await savePerson(relay(), ops, meta, "priya@acme.test", { email: "priya@acme.test", name: "Priya R." }, false);
     expect(saved).toEqual({ ok: true, strandedRequests: 0 });
-    release();
+    gateLatch.open();
     await holder;
   });
 });
