@@ -140,3 +140,16 @@ export function chainerOf(db: Db): AuditChainer {
   }
   return c;
 }
+
+/** Writes events straight into the chain, in the caller's transaction (databases whose transactions run one at a time only: db/serial.ts). */
+export async function chainInTransaction(tx: Tx, events: Omit<typeof auditEvents.$inferInsert, "prevHash" | "hash">[]): Promise<void> {
+  const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const rows = events.map((fields) => {
+    const hash = eventHash(prevHash, fields as Parameters<typeof eventHash>[1]);
+    const row = { ...fields, prevHash, hash };
+    prevHash = hash;
+    return row;
+  });
+  for (const part of chunks(rows)) await tx.insert(auditEvents).values(part);
+}

@@ -11,6 +11,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "./schema/index.ts";
+import { markSerial } from "./serial.ts";
 
 export type Schema = typeof schema;
 // biome-ignore lint/suspicious/noExplicitAny: both drivers' result kinds
@@ -55,6 +56,8 @@ export async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir.startsWith("memory://") ? undefined : dataDir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
+  // One connection runs one transaction at a time: nobody writes beside a unit of work, so it chains its own events.
+  markSerial(db);
   return {
     db,
     kind: "pglite",

@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
-import { chainerOf } from "./audit-chainer.ts";
+import { chainerOf, chainInTransaction } from "./audit-chainer.ts";
 import { chunks } from "./chunks.ts";
 import type { Db, Tx } from "./client.ts";
 import { auditInbox, notices, outbox } from "./schema/index.ts";
+import { isSerial } from "./serial.ts";
 
 export { chainCommitted, lockChain } from "./audit-chainer.ts";
 
@@ -55,6 +56,8 @@ interface TrailWrites {
   after: (() => void)[];
   /** Outbox rows (deliveries, queued by channels/outbox.ts), written with the rest at the end. */
   outbox: (typeof outbox.$inferInsert)[];
+  /** Events go straight into the chain (a database that runs one transaction at a time). */
+  inline?: boolean;
 }
 const pending = new WeakMap<object, TrailWrites>();
 
@@ -74,7 +77,7 @@ const NOTIFY_IDS = 150;
  * never wait on each other; and one NOTIFY names every user with new notices.
  */
 export async function unitOfWork<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, config?: Parameters<Db["transaction"]>[1]): Promise<T> {
-  const writes: TrailWrites = { events: [], notices: [], written: [], after: [], outbox: [] };
+  const writes: TrailWrites = { events: [], notices: [], written: [], after: [], outbox: [], inline: isSerial(db) };
   const result = await db.transaction(async (tx) => {
     pending.set(tx, writes);
     const result = await fn(tx);
@@ -108,16 +111,18 @@ async function writeTrail(tx: Tx, w: TrailWrites): Promise<void> {
         .values(part)
         .then(() => undefined),
     );
-  for (const part of chunks(w.events.map(storedFields)))
-    statements.push(
-      tx
-        .insert(auditInbox)
-        .values(part)
-        .returning({ id: auditInbox.id })
-        .then((ids) => {
-          w.written.push(...ids.map((r) => r.id));
-        }),
-    );
+  if (w.inline && w.events.length) statements.push(chainInTransaction(tx, w.events.map(storedFields)));
+  else
+    for (const part of chunks(w.events.map(storedFields)))
+      statements.push(
+        tx
+          .insert(auditInbox)
+          .values(part)
+          .returning({ id: auditInbox.id })
+          .then((ids) => {
+            w.written.push(...ids.map((r) => r.id));
+          }),
+      );
   if (w.notices.length) {
     // Sorted, so two transactions for the same people take their locks in the same order; before the inserts, in the pipeline's order.
     const users = [...new Set(w.notices.map((n) => n.userId))].sort();
