@@ -37,7 +37,8 @@ export const EnvSchema = z.object({
   MAIL_FROM: z.string().default("Gatehouse <gatehouse@localhost>"),
   LINK_TTL: lifetime.prefault("72h"),
   DEVICE_TOKEN_TTL: lifetime.prefault("90d"),
-  EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  /** The longest the grant clock sleeps without looking (it wakes when the next grant is due, and when told of a sooner one): the safety net for times written outside the relay. */
+  EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(10_000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   TRUST_PROXY: bool.default(false),
   /** Serve /dev/outbox (held mail, sign-in links included): `npm start` sets it; honoured only embedded, without SMTP, on loopback. */

@@ -12,7 +12,9 @@
  *   - effect latency: from the transaction that queued the grant call to the
  *     provider applying it (p50/p95);
  *   - expiry lateness: from the end to the relay beginning the revoke
- *     (`revoking`) and to the provider's confirmed removal (`ended`),
+ *     (`revoking`, the time the grant's transition records), to the
+ *     provider receiving it (`revoke at the provider`, the endpoint's own
+ *     clock) and to the provider's confirmed removal (`ended`),
  *     p50/p99/max;
  * and the ratio of each p99 to a single grant's, measured in the same run
  * (the baseline: one tick of the loops). `--kill` adds a `kill -9` of a
@@ -38,6 +40,7 @@ interface Figures {
   kills: number;
   effect: number[];
   revoking: number[];
+  atProvider: number[];
   ended: number[];
   expirySeconds: number;
 }
@@ -61,7 +64,9 @@ async function run(size: number, kill: boolean): Promise<Figures> {
     const expirySeconds = (Date.now() - endsAt.getTime()) / 1000;
     const kills = (await faults?.stop()) ?? 0;
     const { revoking, ended } = await cluster.lateness();
-    return { grants: total, kills, effect, revoking, ended, expirySeconds };
+    const end = endsAt.getTime();
+    const atProvider = cluster.receiver.applied.filter((a) => a.action === "revoke").map((a) => (a.at - end) / 1000);
+    return { grants: total, kills, effect, revoking, atProvider, ended, expirySeconds };
   } finally {
     await cluster.stop();
   }
@@ -77,7 +82,10 @@ async function main(): Promise<void> {
   const base = await run(1, false);
   const baseEnded = percentile(base.ended, 99);
   const baseRevoking = percentile(base.revoking, 99);
-  process.stdout.write(`effect ${s(percentile(base.effect, 50))}, revoking ${s(baseRevoking)}, ended ${s(baseEnded)}\n\n`);
+  const baseAtProvider = percentile(base.atProvider, 99);
+  process.stdout.write(
+    `effect ${s(percentile(base.effect, 50))}, revoking ${s(baseRevoking)}, at the provider ${s(baseAtProvider)}, ended ${s(baseEnded)}\n\n`,
+  );
   for (const size of SIZES) {
     process.stdout.write(`${size} grants ending in the same second:\n`);
     const f = await run(size, values.kill);
@@ -86,6 +94,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `  grant effect latency       p50 ${s(percentile(f.effect, 50))}  p95 ${s(percentile(f.effect, 95))}\n` +
         line("lateness to revoking", f.revoking, baseRevoking) +
+        line("revoke at the provider", f.atProvider, baseAtProvider) +
         line("lateness to ended", f.ended, baseEnded) +
         `  all ${f.grants} ended ${s(f.expirySeconds)} after their end${f.kills ? `, ${f.kills} relays killed meanwhile` : ""}\n\n`,
     );

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, lte, type SQL } from "drizzle-orm";
+import { and, eq, isNotNull, lte, min, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Relay } from "../context.ts";
 import type { GrantEvent } from "../core/grant-lifecycle.ts";
@@ -7,7 +7,7 @@ import { grants, requests } from "../db/schema/index.ts";
 import { unitOfWork } from "../db/unit-of-work.ts";
 import { loadGrantSettings } from "../policy/snapshot.ts";
 import { notifyRequester } from "../requests/notify.ts";
-import { applyGrantEvents, warnAtFor } from "./lifecycle.ts";
+import { applyGrantEvents, CLOCK_TIMES, warnAtFor } from "./lifecycle.ts";
 
 /**
  * The grant clock: ends grants whose time is up, starts scheduled ones,
@@ -18,6 +18,10 @@ import { applyGrantEvents, warnAtFor } from "./lifecycle.ts";
  * the claiming transaction with its audit event, notices and provider calls
  * (the revoke runs after commit, exactly once by its key). Access itself is
  * decided from `ends_at` at read time, so a late tick never extends it.
+ *
+ * The clock does not tick: after each turn it sleeps until the soonest time
+ * it waits for (nextClockTime), so a grant ends when its time comes rather
+ * than at the next tick after it (workers.ts).
  */
 const BATCH = 200;
 
@@ -111,4 +115,33 @@ export async function sendWarnings(relay: Relay): Promise<number> {
     sent += claimed;
     if (claimed < BATCH) return sent;
   }
+}
+
+/**
+ * The soonest time the grant clock waits for (CLOCK_TIMES: an end, a
+ * warning, a start, a start deadline), past or future; null when it waits
+ * for nothing. One index lookup each.
+ */
+export async function nextClockTime(relay: Relay): Promise<Date | null> {
+  const { db } = relay.database;
+  const found = await Promise.all(
+    CLOCK_TIMES.map(async ([state, column]) => {
+      const [row] = await db
+        .select({ at: min(grants[column]) })
+        .from(grants)
+        .where(eq(grants.state, state));
+      return row?.at ?? null;
+    }),
+  );
+  let soonest: Date | null = null;
+  for (const at of found) if (at && (!soonest || at < soonest)) soonest = at;
+  return soonest;
+}
+
+/** One turn of the grant clock: ends, starts, lapses and warns whatever is due; returns when it next has something to do. */
+export async function runGrantClock(relay: Relay): Promise<Date | null> {
+  await expireDueGrants(relay);
+  await startAndLapse(relay);
+  await sendWarnings(relay);
+  return nextClockTime(relay);
 }

@@ -10,6 +10,7 @@ import {
   type GrantEvent,
   type GrantFacts,
   type GrantPatch,
+  type GrantState,
   initialGrant,
   nextWarningAt,
   type Transition,
@@ -49,6 +50,47 @@ export function grantFacts(g: GrantRow): GrantFacts {
     failedAction: g.failedAction,
     extensions: g.extensions,
   };
+}
+
+/** The NOTIFY channel that tells every relay's grant clock (workers.ts) of a grant due before it would look again; the payload is the time. */
+export const GRANT_DUE_CHANNEL = "gatehouse_grant_due";
+
+/**
+ * What the grant clock (grants/expiry.ts) waits for, by state: an active
+ * grant's end and next warning, a scheduled grant's start, the deadline of
+ * one waiting to be started.
+ */
+export const CLOCK_TIMES = [
+  ["active", "endsAt"],
+  ["active", "warnAt"],
+  ["scheduled", "startsAt"],
+  ["awaiting_start", "startBy"],
+] as const satisfies readonly (readonly [GrantState, "endsAt" | "warnAt" | "startsAt" | "startBy"])[];
+
+/** When the grant clock next has something to do with this grant (null: nothing). */
+export function clockTimeOf(g: GrantRow): Date | null {
+  let soonest: Date | null = null;
+  for (const [state, column] of CLOCK_TIMES) {
+    const at = g.state === state ? g[column] : null;
+    if (at && (!soonest || at < soonest)) soonest = at;
+  }
+  return soonest;
+}
+
+/**
+ * Tells every relay's grant clock, after commit, of the soonest of these
+ * grants' times when it comes before the clocks look again on their own
+ * (each does at least every EXPIRY_INTERVAL_MS, and sleeps until the next
+ * time it found): one NOTIFY, and none for the usual grant that ends later.
+ */
+async function announceClockTimes(relay: Relay, tx: Tx, rows: GrantRow[]): Promise<void> {
+  const horizon = relay.clock.now().getTime() + relay.env.EXPIRY_INTERVAL_MS;
+  let soonest: Date | null = null;
+  for (const g of rows) {
+    const at = clockTimeOf(g);
+    if (at && at.getTime() < horizon && (!soonest || at < soonest)) soonest = at;
+  }
+  if (soonest) await tx.execute(sql`select pg_notify(${GRANT_DUE_CHANNEL}, ${soonest.toISOString()})`);
 }
 
 /** The idempotency key of one provider call: the same on every retry of it. */
@@ -117,6 +159,7 @@ export async function createGrant(
     })
     .returning();
   if (!grant) throw new Error("grant insert returned nothing");
+  await announceClockTimes(relay, tx, [grant]);
   await runEffects(relay, tx, [{ grant, request, effects: start.effects, now }], actor);
   // A target that cannot be rendered would fail on every try: the grant fails now, loudly.
   if (targetError && grant.state === "provisioning") {
@@ -236,6 +279,7 @@ export async function applyGrantEvents(
   for (const { set, ids } of groups.values())
     for (const part of chunks(ids))
       for (const row of await tx.update(grants).set(set).where(inArray(grants.id, part)).returning()) updated.set(row.id, row);
+  await announceClockTimes(relay, tx, [...updated.values()]);
 
   const requestIds = [...new Set([...updated.values()].map((g) => g.requestId))];
   const requestRows = new Map<string, RequestRow>();
