@@ -15,11 +15,12 @@ export default defineConfig({
     permissions: ["storage", "alarms", "notifications"],
     icons: { 16: "/icon/16.png", 48: "/icon/48.png", 128: "/icon/128.png" },
     action: { default_title: "Gatehouse" },
-    // The panel chunk is imported by the content script on denied pages only.
+    // The detector chunk is imported by the content script on pages that pass its first look,
+    // the panel chunk on denied pages only.
     // Chrome's dynamic URL keeps pages from probing for the extension by a fixed URL.
     web_accessible_resources: [
       {
-        resources: ["panel.js"],
+        resources: ["panel.js", "detector.js"],
         matches: ["http://*/*", "https://*/*"],
         ...(browser === "firefox" ? {} : { use_dynamic_url: true }),
       },

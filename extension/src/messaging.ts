@@ -1,5 +1,6 @@
-import type { CreateRequestBody, PreviewBody, PreviewResponse, Problem, RequestView, UserSummary } from "@gatehouse/shared";
+import type { CreateRequestBody, Detection, PreviewBody, PreviewResponse, Problem, RequestView, UserSummary } from "@gatehouse/shared";
 import { defineExtensionMessaging } from "@webext-core/messaging";
+import type { Explanation } from "./detect/index.ts";
 import type { ResourceQuery } from "./ui/grant-status.ts";
 
 /** What a relay call gives back to the UI: a value, or a problem to show. */
@@ -47,6 +48,19 @@ interface ProtocolMap {
   requestUpdate(data: { request: RequestView; kind: string }): void;
   /** background → a tab's panel: the page's address (to focus a tab that shows a resource already). */
   panelLocation(): string;
+  /** a frame's content script → background: the frame shows (or no longer shows) a denial. */
+  frameDetection(data: { detection: Detection | null }): void;
+  /** background → the tab's top frame: one of its frames' verdicts, for the one panel. */
+  showFrameDetection(data: { frameId: number; detection: Detection | null }): void;
+  /** options page → a tab's top frame: the detector's account of the page, signal by signal. */
+  explainPage(): PageExplanation;
+}
+
+/** What a tab's content script says about its page for the options page's debug view. */
+export interface PageExplanation {
+  url: string;
+  title: string;
+  explanation: Explanation;
 }
 
 export const { sendMessage, onMessage } = defineExtensionMessaging<ProtocolMap>();

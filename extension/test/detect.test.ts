@@ -4,7 +4,9 @@ import { parseHTML } from "linkedom";
 import { describe, expect, it } from "vitest";
 import { extract } from "../src/detect/extract.ts";
 import { CATALOG, compileRules, detect, identifyApp } from "../src/detect/index.ts";
-import { DENIAL, HINTS, LANGUAGES } from "../src/detect/phrases.ts";
+import { readPage } from "../src/detect/page.ts";
+import { DENIAL, HINTS, LANGUAGES, ORG_RESTRICTED, PENDING } from "../src/detect/phrases.ts";
+import { mayBeDenied } from "../src/detect/screen.ts";
 
 const page = (html: string) => parseHTML(html).document as unknown as Document;
 const fixture = readFileSync(new URL("../../test/e2e/fixtures/google-docs-you-need-access.html", import.meta.url), "utf8");
@@ -337,6 +339,103 @@ describe("the cheap first look (HINTS)", () => {
     }
     expect(samples.filter((t) => whole.test(t)).length).toBeGreaterThan(50);
     expect(samples.filter((t) => DENIAL.test(t))).toEqual(samples.filter((t) => whole.test(t)));
+  });
+});
+
+describe("kinds of refusal", () => {
+  const at = new URL("https://tools.acme-corp.internal/reports/q3");
+  it.each([
+    ["Request sent", "You'll get an email when the owner approves your request.", "en"],
+    ["You've already requested access", "The owner hasn't answered yet.", "en"],
+    ["Zugriff angefordert", "Sie erhalten eine E-Mail, sobald der Eigentümer Ihre Anfrage genehmigt.", "de"],
+    ["Demande envoyée", "Vous recevrez un e-mail lorsque le propriétaire aura approuvé votre demande d'accès.", "fr"],
+    ["Solicitud enviada", "Recibirás un correo cuando el propietario apruebe tu acceso.", "es"],
+    ["Solicitação enviada", "Você receberá um e-mail quando o proprietário aprovar seu acesso.", "pt-BR"],
+    ["リクエストを送信しました", "オーナーが承認するとメールでお知らせします。", "ja"],
+    ["请求已发送", "所有者批准后，您将收到电子邮件。", "zh"],
+    ["요청을 보냈습니다", "소유자가 승인하면 이메일로 알려 드립니다.", "ko"],
+  ])("a request already pending is a refusal of its own kind: %s (%s)", (heading, detail) => {
+    expect(detect(denial(heading, detail), at)).toMatchObject({ kind: "pending" });
+  });
+
+  it("a support form's 'request sent' is not about access", () => {
+    expect(detect(denial("Request sent", "Our support team will get back to you within two business days."), at)).toBeNull();
+  });
+
+  it.each([
+    [
+      "You can't open this file",
+      "Only people in Acme Corp can open this file. Your organization's policy doesn't allow external accounts.",
+    ],
+    ["Access blocked", "This board is restricted to your organization. Contact your admin."],
+    ["Zugriff verweigert", "Die Richtlinien Ihrer Organisation erlauben den Zugriff von diesem Gerät nicht."],
+    ["Accès refusé", "La politique de sécurité de votre organisation bloque ce partage."],
+    ["アクセスできません", "組織のポリシーにより、このファイルは組織外のユーザーと共有できません。"],
+  ])("an organisation's policy in the way is 'org-restricted': %s", (heading, detail) => {
+    expect(detect(denial(heading, detail), at)).toMatchObject({ kind: "org-restricted" });
+  });
+
+  it("a group's members only is a missing grant, not a policy", () => {
+    const d = detect(denial("Access denied", "This area is only for members of the HR group. Ask the owner for access."), at);
+    expect(d).toMatchObject({ kind: "access" });
+  });
+
+  it.each([
+    ["访问被拒绝", "您没有查看此页面的权限。"],
+    ["您没有权限", "请联系管理员。"],
+    ["액세스 거부", "이 페이지에 대한 액세스 권한이 없습니다."],
+    ["권한이 없습니다", "관리자에게 문의하세요."],
+  ])("reads Chinese and Korean denials: %s", (heading, detail) => {
+    expect(detect(denial(heading, detail), at)).not.toBeNull();
+  });
+
+  it("keeps pending and organisation phrases' stems in their parts", () => {
+    const samples = [
+      "Request sent",
+      "Your access request is pending",
+      "Zugriff angefordert",
+      "Demande envoyée",
+      "Solicitud enviada",
+      "Pedido enviado",
+      "リクエストを送信しました",
+      "请求已发送",
+      "요청을 보냈습니다",
+      "Only people in Acme can view this",
+      "Ihre Organisation erlaubt das nicht",
+      "組織のポリシーにより",
+    ];
+    for (const text of samples) {
+      if (PENDING.test(text) || ORG_RESTRICTED.test(text)) expect(HINTS.test(text), text).toBe(true);
+      for (const lang of LANGUAGES) {
+        if (lang.pending?.vocabulary.test(text)) expect(lang.pending.stems.test(text), `${lang.name}: ${text}`).toBe(true);
+        if (lang.org?.vocabulary.test(text)) expect(lang.org.stems.test(text), `${lang.name}: ${text}`).toBe(true);
+      }
+    }
+    expect(samples.filter((t) => PENDING.test(t) || ORG_RESTRICTED.test(t)).length).toBe(samples.length);
+  });
+});
+
+describe("the content script's first look", () => {
+  it("lets through every page the detector would call denied, and keeps out pages with no sign of one", () => {
+    const manifest = JSON.parse(readFileSync(new URL("../../test/fixtures/denied-pages/manifest.json", import.meta.url), "utf8")) as {
+      file: string;
+      url: string;
+    }[];
+    let denied = 0;
+    for (const e of manifest) {
+      const html = readFileSync(new URL(`../../test/fixtures/denied-pages/${e.file}`, import.meta.url), "utf8");
+      const doc = page(html);
+      // Scripts do not run here: this reads the static markup, a superset check all the same.
+      if (detect(doc, new URL(e.url))) {
+        denied++;
+        expect(mayBeDenied(readPage(doc)), e.file).toBe(true);
+      }
+    }
+    expect(denied).toBeGreaterThan(40);
+    const ordinary = page(
+      "<html><head><title>Quarterly roadmap</title></head><body><main><h1>Roadmap</h1><p>Ship the billing worker and the new onboarding flow.</p></main></body></html>",
+    );
+    expect(mayBeDenied(readPage(ordinary))).toBe(false);
   });
 });
 

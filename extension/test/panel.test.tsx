@@ -58,6 +58,7 @@ const detection: Detection = {
   resource: { id: "doc1", name: null, url: "https://docs.google.com/document/d/doc1/edit" },
   message: "You need access",
   confidence: 0.9,
+  kind: "access",
 };
 
 const fail = (detail?: string): Result<never> => ({ ok: false, problem: { code: "internal", title: "Something went wrong", detail } });

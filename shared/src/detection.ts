@@ -13,6 +13,12 @@ export const DetectionSchema = z.object({
   }),
   message: z.string().max(2000),
   confidence: z.number().min(0).max(1),
+  /**
+   * What stands in the way: no access (the default), a request the reader
+   * already sent in the app and that is still pending, or an organisation's
+   * policy. The panel words each differently.
+   */
+  kind: z.enum(["access", "pending", "org-restricted"]).default("access"),
 });
 export type Detection = z.infer<typeof DetectionSchema>;
 

@@ -56,6 +56,8 @@ function bigPage(): Page {
     resource: null,
     notes: "",
     message: null,
+    kind: "access",
+    lang: "en",
     html: `<!doctype html><html><head><title>All issues</title></head><body><main><h1>All issues</h1><table>${rows}</table></main></body></html>`,
   };
 }

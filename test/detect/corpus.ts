@@ -12,6 +12,12 @@ export const EntrySchema = z.object({
   resource: z.string().nullable(),
   notes: z.string().default(""),
   message: z.string().nullable().default(null),
+  /** Positives: what stands in the way (no access, a request already pending, an organisation's policy). */
+  kind: z.enum(["access", "pending", "org-restricted"]).default("access"),
+  /** The product the page stands for, to count apps beyond the catalog (generic pages are many products). */
+  product: z.string().min(1).optional(),
+  /** The UI's language (BCP 47). */
+  lang: z.string().min(2).default("en"),
 });
 export type Entry = z.infer<typeof EntrySchema>;
 

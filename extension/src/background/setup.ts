@@ -1,5 +1,6 @@
+import { DetectionSchema } from "@gatehouse/shared";
 import { browser } from "wxt/browser";
-import { onMessage, type Result } from "../messaging.ts";
+import { onMessage, type Result, sendMessage } from "../messaging.ts";
 import { updateBadge, watchBadge } from "./badge.ts";
 import { grantAction, grantStatus, setupNotificationClicks } from "./grants.ts";
 import { RelayError } from "./relay-client.ts";
@@ -78,6 +79,17 @@ export function setupMessages(): void {
     }),
   );
   onMessage("releaseGrant", ({ data }) => result(() => grantAction("release", data.grantId)));
+  // A denial inside an embedded frame is shown by the tab's top frame; the report is checked here, where pages cannot reach.
+  onMessage("frameDetection", async ({ data, sender }) => {
+    const tabId = sender.tab?.id;
+    const frameId = sender.frameId;
+    if (tabId === undefined || !frameId) return;
+    const parsed = DetectionSchema.nullable().safeParse(data.detection);
+    if (!parsed.success) return;
+    await sendMessage("showFrameDetection", { frameId, detection: parsed.data }, { tabId, frameId: 0 }).catch(() => {
+      // The top frame has no content script (a browser page, an extension page): nothing shows the panel.
+    });
+  });
   onMessage("cancelRequest", ({ data }) =>
     result(async () => {
       const view = await (await relayClient()).cancel(data.requestId);

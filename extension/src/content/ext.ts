@@ -8,8 +8,22 @@ interface StorageChange {
   oldValue?: unknown;
   newValue?: unknown;
 }
+/** A message in the shape of the extension's typed protocol (src/messaging.ts, @webext-core/messaging). */
+export interface ProtocolMessage {
+  id: number;
+  type: string;
+  data: unknown;
+  timestamp: number;
+}
 interface ContentApis {
-  runtime: { getURL(path: string): string };
+  runtime: {
+    getURL(path: string): string;
+    sendMessage(message: ProtocolMessage): Promise<unknown>;
+    onMessage: {
+      addListener(fn: (message: unknown, sender: unknown, respond: (answer: unknown) => void) => undefined | boolean): void;
+      removeListener(fn: (message: unknown, sender: unknown, respond: (answer: unknown) => void) => undefined | boolean): void;
+    };
+  };
   storage: {
     local: { get(key: string): Promise<Record<string, unknown>> };
     onChanged: {

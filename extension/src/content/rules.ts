@@ -1,4 +1,4 @@
-import { type CompiledRule, compileRules } from "../detect/index.ts";
+import { anyHost, type HostMatcher, hostPattern } from "../detect/hosts.ts";
 import { ext } from "./ext.ts";
 
 /** Where the background keeps the admin's detection rules (already schema-checked). */
@@ -10,21 +10,38 @@ export interface StoredRules {
 }
 
 /**
- * The admin rules for the detector, compiled, and a subscription to changes.
- * A rule that fails to compile here (say, a selector this browser rejects) is
- * left out; the background reports the rules it can check on the options page.
+ * The admin rules as stored, uncompiled: the detector chunk compiles them
+ * (detect/admin-rules.ts) when it is loaded. Here only their hosts are read,
+ * so a page a rule claims always gets the detector, whatever its text.
  */
-export async function loadRules(): Promise<CompiledRule[]> {
+export interface LoadedRules {
+  raw: unknown[];
+  /** Does a rule name this host? */
+  claims(host: string): boolean;
+}
+
+export async function loadRules(): Promise<LoadedRules> {
+  let raw: unknown[] = [];
   try {
     const got = await ext.storage.local.get(RULES_KEY);
     const stored = got[RULES_KEY] as StoredRules | undefined;
-    // Selectors are checked against an empty fragment: it tells a syntax error
-    // as well as the page would, at no cost on large pages.
-    return Array.isArray(stored?.rules) ? compileRules(stored.rules, document.createDocumentFragment()).rules : [];
+    if (Array.isArray(stored?.rules)) raw = stored.rules;
   } catch (err) {
     console.warn("Gatehouse: detection rules unavailable", err);
-    return []; // detection goes on with the catalog and the generic vocabulary
+    // detection goes on with the catalog and the generic vocabulary
   }
+  const hosts: HostMatcher[] = [];
+  for (const r of raw) {
+    const listed = (r as { hosts?: unknown } | null)?.hosts;
+    for (const h of Array.isArray(listed) ? listed : []) {
+      try {
+        hosts.push(hostPattern(String(h)));
+      } catch {
+        // the detector chunk reports the broken rule; its other hosts still count
+      }
+    }
+  }
+  return { raw, claims: (host) => anyHost(hosts, host) };
 }
 
 export function onRulesChanged(fn: () => void): () => void {

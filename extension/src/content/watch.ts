@@ -30,6 +30,8 @@ export interface WatchOptions {
   check(): Detection | null;
   /** Called with a new verdict: a detection, or null when a denied URL is left. */
   onChange(detection: Detection | null): void;
+  /** Called on each same-document navigation, before the check. */
+  onNavigate?(): void;
   interval?: number;
   slowInterval?: number;
   patience?: number;
@@ -148,6 +150,7 @@ export function watchPage(opts: WatchOptions): Watcher {
     urlSince = performance.now();
     settleUntil = urlSince + SETTLE_MS;
     pending = null;
+    opts.onNavigate?.();
     // Check at once, then keep watching: the new route usually renders a moment later.
     schedule(true);
     observe(true);

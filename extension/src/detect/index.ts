@@ -5,7 +5,7 @@ import { extract, humanize } from "./extract.ts";
 import { anyHost, type HostMatcher, hostPattern } from "./hosts.ts";
 import { findControl, hidden, messageAround, type PageView, readPage, squash } from "./page.ts";
 import { DENIAL, HELP_PATH, REQUEST_ACCESS } from "./phrases.ts";
-import { THRESHOLD, weigh } from "./score.ts";
+import { type DenialKind, THRESHOLD, weigh } from "./score.ts";
 
 export type { Detection } from "@gatehouse/shared";
 export { type CompiledRule, compileRules } from "./admin-rules.ts";
@@ -114,6 +114,7 @@ export function detect(doc: Document, url: URL, options: DetectOptions = {}): De
         resource: { id: extract(url, rule.resource) ?? host, name: null, url: boundedUrl(url) },
         message: clip(squash(signal)),
         confidence: 0.95,
+        kind: "access",
       };
     }
   }
@@ -135,6 +136,7 @@ export function detect(doc: Document, url: URL, options: DetectOptions = {}): De
     },
     message: clip(squash(message) || "Access denied"),
     confidence: Math.round(verdict.score * 100) / 100,
+    kind: verdict.kind,
   };
 }
 
@@ -156,8 +158,31 @@ function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | n
   return { app, resourceId, verdict };
 }
 
-/** Why a page was or was not judged denied: for `pnpm eval:detect` and for debugging rules. */
-export function explain(doc: Document, url: URL): { app: string | null; score: number; reasons: string[] } {
-  const { app, verdict } = assess(doc, url, readPage(doc), null);
-  return { app: app?.id ?? null, score: verdict.score, reasons: verdict.reasons };
+/** Why a page was or was not judged denied, signal by signal. */
+export interface Explanation {
+  /** The catalog app the page belongs to, if any. */
+  app: string | null;
+  resourceId: string | null;
+  score: number;
+  threshold: number;
+  kind: DenialKind;
+  /** Each signal with what it added or took away ("denial in heading +0.55"). */
+  reasons: string[];
+  /** The text that carried the strongest denial signal, and where it was. */
+  evidence: { place: string; text: string } | null;
+}
+
+/** For `pnpm eval:detect` and the options page's "why did (or didn't) Gatehouse appear here". */
+export function explain(doc: Document, url: URL): Explanation {
+  const { app, resourceId, verdict } = assess(doc, url, readPage(doc), null);
+  const best = verdict.best;
+  return {
+    app: app?.id ?? null,
+    resourceId,
+    score: Math.round(verdict.score * 1000) / 1000,
+    threshold: THRESHOLD,
+    kind: verdict.kind,
+    reasons: verdict.reasons,
+    evidence: best ? { place: best.segment.place, text: clip(squash(best.segment.text), 300) } : null,
+  };
 }

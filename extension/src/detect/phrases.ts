@@ -1,6 +1,6 @@
 /**
  * The vocabulary of denial, in the languages the generic detector reads:
- * English, German, French, Spanish, Portuguese, Italian, Dutch and Japanese.
+ * English, German, French, Spanish, Portuguese, Italian, Dutch, Japanese, Chinese and Korean.
  * Each list is joined into one case-insensitive regular expression so a page
  * costs one scan per text, not one per phrase.
  *
@@ -9,6 +9,8 @@
  * access", "permissions") are deliberately absent: settings pages and help
  * articles use them all the time.
  */
+import { STEMS } from "./stems.ts";
+
 const Q = "['’]"; // apostrophes as typed and as typeset
 const NOT = `(?:do(?:n${Q}t| not)|did(?:n${Q}t| not))`;
 
@@ -32,13 +34,22 @@ interface Part {
   status: string[];
   /** Denials said to the reader ("you don't have access"). */
   said: string[];
+  /**
+   * The reader already asked and waits ("Request sent", "you've requested
+   * access"): still blocked, the same situation. Its own stems, since these
+   * pages often never say "access".
+   */
+  pending?: { stems: RegExp; status: string[]; said: string[] };
+  /** Blocked by an organisation's policy rather than a missing grant ("only people in Acme can open this"). */
+  org?: string[];
+  /** Stems of `org` where the part's own stems miss them. */
+  orgStems?: RegExp;
 }
 
 const PARTS: Part[] = [
   {
     name: "English",
-    stems:
-      /access|permission|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)/i,
+    stems: STEMS.English.main,
     status: [
       `\\baccess (?:is )?(?:denied|refused|forbidden|restricted|not allowed)\\b`,
       `\\bpermission (?:denied|required|violation)\\b`,
@@ -68,22 +79,68 @@ const PARTS: Part[] = [
       `\\brequired permissions?:`,
       `\\bdo(?:es)?n${Q}t have permission\\b`,
       `\\bwithout (?:the )?(?:required )?permission\\b`,
+      `\\byou need (?:an? )?(?:invitation|invite) to\\b`,
+      `\\b(?:doesn${Q}t|does not) exist,? or you (?:don${Q}t|do not) have\\b`,
+    ],
+    pending: {
+      stems: STEMS.English.pending,
+      status: [
+        `\\b(?:access |your )?request(?: has been| was)? (?:sent|submitted)\\b`,
+        `\\baccess requested\\b`,
+        `\\b(?:access )?request pending\\b`,
+        `\\bpending (?:approval|access request)\\b`,
+      ],
+      said: [
+        `\\byou(?:${Q}ve| have)? (?:already )?(?:requested|asked for) (?:edit |view |viewer |editor )?(?:access|permission|to join|to view)\\b`,
+        `\\byour (?:access )?request (?:is|has been) (?:pending|awaiting|waiting|under review|sent|submitted)\\b`,
+        `\\b(?:awaiting|waiting for) (?:the )?(?:owner|admin|administrator|approval|approver|an admin)`,
+      ],
+    },
+    orgStems: STEMS.English.org,
+    org: [
+      // "Only people in Acme Corp can open this file" (a group's members are a missing grant, not a policy).
+      `\\b(?:only|restricted to) (?:people|users|accounts|employees|anyone) (?:in|at|from|within) (?:(?:your |the |this )?(?:organi[sz]ation|company|domain|enterprise|tenant)\\b|[\\w&.-]+(?: [\\w&.-]+){0,3} (?:can|may)\\b)`,
+      `\\brestricted to (?:(?:members|people|users) of )?(?:your |the |this |its )?(?:organi[sz]ation|company|domain|enterprise|tenant)\\b`,
+      `\\byour (?:organi[sz]ation|company|enterprise|admin(?:istrator)?|it (?:department|team))(?:${Q}s)? (?:security )?(?:policy |policies |settings )?(?:has |have )?(?:restricted|blocked|disabled|turned off|prevents?|does(?:n${Q}t| not) (?:allow|permit))\\b`,
+      `\\b(?:blocked|restricted|prevented|not allowed|disallowed) by (?:your |an? |the )?(?:organi[sz]ation|company|enterprise|admin(?:istrator)?|security|conditional access|workspace|it)(?:${Q}s)?(?: (?:policy|policies|settings|admin))?\\b`,
+      `\\b(?:external|outside) (?:sharing|access|users?|guests?|collaborators?) (?:is |are |has been )?(?:disabled|not allowed|turned off|restricted|blocked)\\b`,
+      `\\bcan(?:${Q}t|not| not) be (?:shared|accessed|opened|viewed) (?:by people |with people )?outside (?:of )?(?:your |the |this )?(?:organi[sz]ation|company|domain|enterprise)\\b`,
     ],
   },
   {
     name: "German",
-    stems: /zugriff|zugang|berechtig|rechte|autorisiert/i,
+    stems: STEMS.German.main,
     status: [`\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`],
     said: [
       `\\bkeine (?:berechtigung|zugriffsberechtigung|zugriffsrechte|rechte)\\b`,
       `\\bkeinen (?:zugriff|zugang)\\b`,
       `\\bnicht (?:berechtigt|autorisiert)\\b`,
       `\\bfehlende (?:berechtigung|rechte)`,
+      `\\b(?:sie|du) (?:benötigen|benötigst|brauchen|brauchst) (?:eine |die )?(?:zugriffsberechtigung|berechtigung|zugriff|zugang)`,
+      `\\b(?:zugriff|zugang|berechtigung) erforderlich\\b`,
+      `\\bnicht (?:für (?:sie|dich) )?freigegeben\\b`,
+      `\\b(?:sie sind|du bist) kein mitglied\\b`,
+    ],
+    pending: {
+      stems: STEMS.German.pending,
+      status: [
+        `\\b(?:zugriffs)?anfrage (?:wurde )?(?:gesendet|gesandt|verschickt|übermittelt)`,
+        `\\bzugriff angefordert\\b`,
+        `\\banfrage ausstehend\\b`,
+      ],
+      said: [`\\b(?:sie haben|du hast) (?:bereits )?(?:den )?zugriff angefordert`, `\\b(?:wartet|warten) auf (?:die )?genehmigung`],
+    },
+    orgStems: STEMS.German.org,
+    org: [
+      `\\b(?:ihre|deine) organisation (?:erlaubt|gestattet|lässt)\\b.{0,60}\\bnicht\\b`,
+      `\\brichtlinien? (?:ihrer|deiner) organisation\\b`,
+      `\\bnur (?:für )?(?:personen|mitglieder|nutzer|benutzer) (?:in|von|aus|bei) (?:ihrer|deiner|der|dieser) (?:organisation|firma|domain)\\b`,
+      `\\baußerhalb (?:ihrer|deiner) organisation\\b`,
     ],
   },
   {
     name: "French",
-    stems: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)/i,
+    stems: STEMS.French.main,
     status: [
       `\\bacc[eè]s (?:refus[ée]|interdit|non autoris[ée]|restreint)`,
       `\\bautorisation (?:requise|refus[ée]e)\\b`,
@@ -92,21 +149,50 @@ const PARTS: Part[] = [
     said: [
       `\\bn${Q}(?:avez|a|êtes) pas (?:accès|l${Q}autorisation|les autorisations|les droits|la permission|les permissions|autoris[ée])`,
       `\\bvous (?:n${Q}avez|ne disposez) pas (?:de |des |d${Q})?(?:accès|droits|autorisations?|permissions?)`,
+      `\\bvous (?:avez besoin|devez disposer) d${Q}(?:un )?(?:accès|autorisation)`,
+      `\\b(?:accès|autorisation) (?:requis|nécessaire)\\b`,
+      `\\bvous n${Q}êtes pas membre\\b`,
+    ],
+    pending: {
+      stems: STEMS.French.pending,
+      status: [`\\bdemande (?:d${Q}accès )?(?:envoyée|transmise|en attente)`],
+      said: [`\\bvous avez (?:déjà )?demandé (?:l${Q}|un )?accès`, `\\ben attente (?:d${Q}approbation|de validation|de l${Q}approbation)`],
+    },
+    orgStems: STEMS.French.org,
+    org: [
+      `\\bvotre organisation (?:n${Q}autorise pas|ne permet pas|a restreint|bloque|a bloqué)`,
+      `\\bréservée? aux (?:membres|personnes|utilisateurs) de (?:votre|l${Q}|cette) ?(?:organisation|entreprise|domaine)`,
+      `\\b(?:politique|stratégie|règles?) de (?:sécurité de )?votre organisation\\b`,
+      `\\ben dehors de votre organisation\\b`,
     ],
   },
   {
     name: "Spanish",
-    stems: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone/i,
+    stems: STEMS.Spanish.main,
     status: [`\\bacceso (?:denegado|restringido|no autorizado)`, `\\bpermiso denegado\\b`],
     said: [
       `\\bno (?:tienes|tiene|tienen|dispone de|dispones de) (?:acceso|permisos?|autorizaci[oó]n)`,
       `\\bno (?:est[aá]s?|est[aá]n) autorizad[oa]s?\\b`,
       `\\bnecesitas? (?:acceso|permisos?)\\b`,
+      `\\bse (?:necesita|requiere) (?:acceso|permiso)`,
+      `\\bno (?:eres|es) miembro\\b`,
+    ],
+    pending: {
+      stems: STEMS.Spanish.pending,
+      status: [`\\bsolicitud (?:de acceso )?(?:enviada|pendiente)`],
+      said: [`\\b(?:ya )?(?:has|ha) solicitado (?:el )?acceso`, `\\bpendiente de (?:aprobación|aprobacion)`],
+    },
+    orgStems: STEMS.Spanish.org,
+    org: [
+      `\\b(?:tu|su) organizaci[oó]n no (?:permite|admite)`,
+      `\\brestringid[oa] a (?:los |las )?(?:miembros|usuarios|personas) de (?:tu|su|la|esta) (?:organizaci[oó]n|empresa|dominio)`,
+      `\\bpol[ií]ticas? de (?:tu|su) organizaci[oó]n\\b`,
+      `\\bfuera de (?:tu|su) organizaci[oó]n\\b`,
     ],
   },
   {
     name: "Portuguese",
-    stems: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de/i,
+    stems: STEMS.Portuguese.main,
     status: [`\\bacesso (?:negado|restrito|não autorizado)`, `\\bpermiss[aã]o negada\\b`],
     said: [
       `\\b(?:você|voce|vc) não (?:tem|possui) (?:acesso|permiss[aã]o|autoriza[cç][aã]o)`,
@@ -114,29 +200,65 @@ const PARTS: Part[] = [
       `\\bsem permiss[aã]o\\b`,
       `\\bnão (?:está|estás) autorizad[oa]\\b`,
       `\\bprecisa de (?:acesso|permiss[aã]o)\\b`,
+      `\\b(?:acesso|permiss[aã]o) necess[aá]ri[oa]\\b`,
+      `\\bnão (?:é|és) membro\\b`,
+    ],
+    pending: {
+      stems: STEMS.Portuguese.pending,
+      status: [`\\b(?:solicita[cç][aã]o|pedido) (?:de acesso )?(?:enviad[oa]|pendente)`],
+      said: [`\\b(?:você|voce) (?:já )?solicitou (?:o )?acesso`, `\\baguardando (?:a )?aprova[cç][aã]o`],
+    },
+    orgStems: STEMS.Portuguese.org,
+    org: [
+      `\\b(?:sua|a) organiza[cç][aã]o não (?:permite|autoriza)`,
+      `\\brestrit[oa] a (?:membros|usuários|pessoas) d[ae] (?:sua |esta )?(?:organiza[cç][aã]o|empresa|dom[ií]nio)`,
+      `\\bpol[ií]ticas? da (?:sua )?organiza[cç][aã]o\\b`,
+      `\\bfora da (?:sua )?organiza[cç][aã]o\\b`,
     ],
   },
   {
     name: "Italian",
-    stems: /accesso|autorizzazion|autorizzat|permess|diritti|non (?:hai|ha|avete|disponi|dispone|sei|è)\b/i,
+    stems: STEMS.Italian.main,
     status: [`\\baccesso (?:negato|non consentito|non autorizzato|limitato)`, `\\b(?:autorizzazione|permesso) negat[oa]\\b`],
     said: [
       `\\bnon (?:hai|ha|avete|disponi|dispone) (?:di )?(?:accesso|l${Q}accesso|l${Q}autorizzazione|autorizzazioni|i permessi|il permesso|permessi|i diritti)`,
       `\\bnon (?:sei|è) autorizzat[oa]\\b`,
+      `\\b(?:hai bisogno|è necessario disporre) (?:di |dell${Q})?(?:accesso|autorizzazione)`,
+    ],
+    pending: {
+      stems: STEMS.Italian.pending,
+      status: [`\\brichiesta (?:di accesso )?(?:inviata|in attesa)`],
+      said: [`\\bin attesa di approvazione\\b`, `\\bhai già richiesto (?:l${Q})?accesso`],
+    },
+    orgStems: STEMS.Italian.org,
+    org: [
+      `\\bla tua organizzazione non (?:consente|permette)`,
+      `\\b(?:riservat|limitat)[oa] ai (?:membri|utenti) (?:della|dell${Q}) ?(?:tua |questa )?(?:organizzazione|azienda)`,
     ],
   },
   {
     name: "Dutch",
-    stems: /toegang|toestemming|rechten|machtig|bevoegd|geautoriseerd/i,
+    stems: STEMS.Dutch.main,
     status: [`\\btoegang (?:geweigerd|verboden|niet toegestaan)`],
     said: [
       `\\bgeen (?:toegang|toestemming|rechten|machtiging|bevoegdheid|toegangsrechten)\\b`,
       `\\bniet (?:gemachtigd|bevoegd|geautoriseerd)\\b`,
+      `\\b(?:je|u) (?:hebt|heeft) (?:toegang|toestemming) nodig\\b`,
+    ],
+    pending: {
+      stems: STEMS.Dutch.pending,
+      status: [`\\b(?:toegangs)?(?:verzoek|aanvraag) (?:is )?(?:verzonden|verstuurd|ingediend)`],
+      said: [`\\bwacht(?:en)? op goedkeuring\\b`, `\\b(?:je|u) (?:hebt|heeft) (?:al )?toegang aangevraagd\\b`],
+    },
+    orgStems: STEMS.Dutch.org,
+    org: [
+      `\\b(?:je|uw) organisatie staat\\b.{0,50}\\bniet toe\\b`,
+      `\\balleen (?:voor )?(?:leden|gebruikers|mensen) (?:van|binnen) (?:je|uw|de|deze) organisatie\\b`,
     ],
   },
   {
     name: "Japanese",
-    stems: /アクセス|権限|許可|拒否/,
+    stems: STEMS.Japanese.main,
     status: ["アクセス(?:が|は)?拒否"],
     said: [
       "(?:アクセス|閲覧|表示|編集)?(?:する)?権限(?:が|は)(?:ありません|ない)",
@@ -144,7 +266,47 @@ const PARTS: Part[] = [
       "アクセスできません",
       "許可されていません",
       "権限が必要です",
+      "アクセス権(?:限)?が必要",
+      "(?:アクセス)?許可(?:が|は)(?:ありません|ない)",
+      "アクセス(?:する)?(?:権限|許可)を(?:持って|お持ちで)(?:いません|ない)",
+      "メンバーではありません",
     ],
+    pending: {
+      stems: STEMS.Japanese.pending,
+      status: ["リクエスト(?:を|が)送信(?:しました|されました)", "リクエスト済み", "申請済み", "承認待ち"],
+      said: ["アクセス(?:権)?を(?:リクエスト|申請)しました", "(?:オーナー|管理者)の承認を待って"],
+    },
+    orgStems: STEMS.Japanese.org,
+    org: ["組織の(?:ポリシー|設定|管理者)によ", "組織外", "組織(?:内|の)(?:ユーザー|メンバー)(?:のみ|だけ)"],
+  },
+  {
+    name: "Chinese",
+    stems: STEMS.Chinese.main,
+    status: ["(?:访问|訪問|存取)(?:被|遭)?(?:拒绝|拒絕)", "拒绝访问", "拒絕存取"],
+    said: [
+      "(?:您|你)?(?:没有|沒有)(?:访问|訪問|查看|檢視|编辑|編輯|存取)?(?:权限|權限)",
+      "(?:无权|無權)(?:访问|訪問|查看|檢視|存取)",
+      "(?:无法|無法)(?:访问|訪問|存取)(?:此|该|該)",
+      "需要(?:访问|訪問|存取)?(?:权限|權限)",
+    ],
+    pending: {
+      stems: STEMS.Chinese.pending,
+      status: ["(?:请求|請求|申请|申請)已(?:发送|發送|提交)", "已(?:发送|發送|提交)(?:请求|請求|申请|申請)"],
+      said: ["等待(?:所有者|管理员|管理員)?(?:批准|审批|審批)", "已申请访问", "已申請存取"],
+    },
+    org: ["(?:组织|組織)(?:的)?(?:策略|政策)", "仅限.{0,12}(?:组织|組織)", "(?:组织|組織)外部"],
+  },
+  {
+    name: "Korean",
+    stems: STEMS.Korean.main,
+    status: ["(?:액세스|접근)(?:이|가)? 거부"],
+    said: ["권한이 없습니다", "(?:액세스|접근) 권한이 없", "(?:액세스|접근)할 수 없습니다", "권한이 필요합니다"],
+    pending: {
+      stems: STEMS.Korean.pending,
+      status: ["요청(?:을|이) (?:보냈습니다|전송되었습니다)"],
+      said: ["(?:액세스|접근)(?:를|을)? 요청했습니다", "승인 대기"],
+    },
+    org: ["조직(?:의)? 정책", "조직 외부", "조직 (?:구성원|사용자)만"],
   },
 ];
 
@@ -194,24 +356,51 @@ export class Vocabulary implements Matcher {
  * where a sentence starts with them. Anchored: it tells whether a match *is* one.
  */
 export const STATUS = new Vocabulary(
-  PARTS.map((p) => ({ stems: p.stems, phrases: p.status })),
+  PARTS.flatMap((p) => [
+    { stems: p.stems, phrases: p.status },
+    ...(p.pending ? [{ stems: p.pending.stems, phrases: p.pending.status }] : []),
+  ]),
   true,
 );
 
 export const DENIAL = new Vocabulary(PARTS.map((p) => ({ stems: p.stems, phrases: [...p.status, ...p.said] })));
+
+/** The reader's request is already with the app's owner: "Request sent", "Zugriff angefordert". */
+export const PENDING = new Vocabulary(
+  PARTS.flatMap((p) => (p.pending ? [{ stems: p.pending.stems, phrases: [...p.pending.status, ...p.pending.said] }] : [])),
+);
+
+/** An organisation's policy, not a missing grant, stands in the way. */
+export const ORG_RESTRICTED = new Vocabulary(PARTS.flatMap((p) => (p.org ? [{ stems: p.orgStems ?? p.stems, phrases: p.org }] : [])));
+
+/**
+ * A pending-request page often says no more than "Request sent"; a support
+ * form says that too. Only with one of these words around is it about access.
+ */
+export const ACCESS_CONTEXT =
+  /access|permission|approv|owner|admin|zugriff|genehmig|berechtig|accès|approbation|acceso|aprobaci|acesso|aprova|accesso|approvazione|toegang|goedkeuring|アクセス|承認|権限|权限|權限|访问|批准|액세스|권한|승인/i;
 
 /** Per language, for the test that keeps stems and phrases in step. */
 export const LANGUAGES = PARTS.map((p) => ({
   name: p.name,
   stems: p.stems,
   vocabulary: new Vocabulary([{ stems: /(?:)/, phrases: [...p.status, ...p.said] }]),
+  org: p.org ? { stems: p.orgStems ?? p.stems, vocabulary: new Vocabulary([{ stems: /(?:)/, phrases: p.org }]) } : null,
+  pending: p.pending
+    ? { stems: p.pending.stems, vocabulary: new Vocabulary([{ stems: /(?:)/, phrases: [...p.pending.status, ...p.pending.said] }]) }
+    : null,
 }));
 
 /**
  * A cheap first look: any language's stems. Segments without any (most of
  * the web) never run, or even compile, the vocabulary.
  */
-export const HINTS = new RegExp(PARTS.map((p) => p.stems.source).join("|"), "i");
+export const HINTS = new RegExp(
+  PARTS.flatMap((p) => [p.stems.source, ...(p.pending ? [p.pending.stems.source] : []), ...(p.orgStems ? [p.orgStems.source] : [])]).join(
+    "|",
+  ),
+  "i",
+);
 
 /** The label of a button or link that asks for access. */
 export const REQUEST_ACCESS = phrases([

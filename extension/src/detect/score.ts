@@ -1,5 +1,6 @@
 import type { PageView, Place, Segment } from "./page.ts";
 import {
+  ACCESS_CONTEXT,
   DENIAL,
   EXCEPTION_BEFORE,
   EXCEPTION_TITLE,
@@ -10,7 +11,9 @@ import {
   type Matcher,
   NOT_FOUND,
   OPEN_QUOTE,
+  ORG_RESTRICTED,
   PAYWALL,
+  PENDING,
   RATE_LIMIT,
   REPORTED_BEFORE,
   SERVER_ERROR,
@@ -47,8 +50,12 @@ export interface Context {
   requestControl?: () => boolean;
 }
 
+/** What kind of refusal the page shows; each has its own panel wording. */
+export type DenialKind = "access" | "pending" | "org-restricted";
+
 export interface Verdict {
   score: number;
+  kind: DenialKind;
   /** The segment holding the denial, and the phrase that matched in it. */
   best: { segment: Segment; phrase: Matcher } | null;
   reasons: string[];
@@ -95,15 +102,31 @@ function said(text: string, phrase: Matcher, place: Place): boolean {
 export function weigh(page: PageView, ctx: Context = {}): Verdict {
   const reasons: string[] = [];
   let score = 0;
+  /** Each signal with what it added or took away: `pnpm eval:detect` and the options page show them. */
+  const add = (delta: number, why: string) => {
+    score += delta;
+    reasons.push(`${why} ${delta >= 0 ? "+" : "−"}${Math.abs(delta).toFixed(2)}`);
+  };
   let best: Verdict["best"] = null;
   let bestWeight = 0;
   const places = new Set<Place>();
   const short = !page.long && page.body.length < SHORT_PAGE;
 
+  let pendingSaid = false;
+  let orgSaid = false;
+  // "Request sent" alone is a support form's confirmation too; with access words around, it is this.
+  let accessContext: boolean | undefined;
+  const aboutAccess = () => (accessContext ??= ACCESS_CONTEXT.test(page.body) || page.segments.some((s) => ACCESS_CONTEXT.test(s.text)));
+  const matchers: Matcher[] = [DENIAL, PENDING, ORG_RESTRICTED];
+  if (ctx.appPhrases) matchers.push(ctx.appPhrases);
   for (const segment of page.segments) {
     if (!HINTS.test(segment.text)) continue;
-    for (const phrase of ctx.appPhrases ? [DENIAL, ctx.appPhrases] : [DENIAL]) {
+    for (const phrase of matchers) {
       if (!said(segment.text, phrase, segment.place)) continue;
+      if (phrase === PENDING) {
+        if (!aboutAccess()) continue;
+        pendingSaid = true;
+      } else if (phrase === ORG_RESTRICTED) orgSaid = true;
       let w = PLACE_WEIGHT[segment.place];
       // On a page with hardly any text besides the app's chrome, the sentence is the message.
       if (segment.place === "body" && short) w += page.body.length < TINY_PAGE ? 0.25 : 0.1;
@@ -124,12 +147,13 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     }
   }
   if (best) {
-    score += bestWeight;
-    reasons.push(`denial in ${best.segment.place}`);
+    add(
+      bestWeight,
+      `${best.phrase === PENDING ? "pending request" : best.phrase === ORG_RESTRICTED ? "organisation restriction" : "denial"} in ${best.segment.place}`,
+    );
     // Said twice, in different places (title and heading, heading and body), it is meant.
     if (places.size > 1) {
-      score += 0.15;
-      reasons.push("repeated");
+      add(0.15, "repeated");
     }
   }
 
@@ -137,8 +161,7 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   const inProminent = (re: RegExp) => prominent.some((s) => re.test(s.text));
 
   if ((inProminent(NOT_FOUND) || page.imageAlts.some((a) => NOT_FOUND.test(a))) && ctx.notFoundMeansDenied?.()) {
-    score += 0.6;
-    reasons.push("not found on a private-by-default resource");
+    add(0.6, "not found on a private-by-default resource");
     if (!best) {
       const seg = prominent.find((s) => NOT_FOUND.test(s.text)) ?? page.segments[0];
       if (seg) best = { segment: seg, phrase: NOT_FOUND };
@@ -146,29 +169,25 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   }
 
   if (prominent.some((s) => s.place !== "overlay" && HTTP_DENIAL.test(s.text))) {
-    score += best ? 0.15 : 0.3;
-    reasons.push("HTTP 401/403 wording");
+    add(best ? 0.15 : 0.3, "HTTP 401/403 wording");
   }
   const control = (best !== null || score > 0 || short) && ctx.requestControl?.() === true;
   if (control && (best || score > 0)) {
-    score += 0.2;
-    reasons.push("request-access control");
+    add(0.2, "request-access control");
   } else if (control) {
-    score += 0.15;
-    reasons.push("request-access control on a short page");
+    add(0.15, "request-access control on a short page");
   }
   if (score > 0 && short) {
-    score += 0.05;
-    reasons.push("short page");
+    add(0.05, "short page");
   }
 
   // Nothing points to a denial: no need to ask what else the page might be.
-  if (score === 0) return { score, best, reasons };
+  const kind: DenialKind = pendingSaid ? "pending" : orgSaid ? "org-restricted" : "access";
+  if (score === 0) return { score, kind, best, reasons };
 
   // Pages that look like a denial but are something else.
   if (page.passwordField) {
-    score -= 0.5;
-    reasons.push("password field");
+    add(-0.5, "password field");
   }
   const headline = prominent.filter((s) => s.place === "title" || s.place === "heading" || s.place === "overlay");
   const unlessDenial = (re: RegExp) => headline.some((s) => re.test(s.text) && !DENIAL.test(s.text));
@@ -176,36 +195,28 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     (s) => (s.place === "title" || s.place === "heading") && SIGN_IN.test(s.text) && !DENIAL.test(s.text) && !SWITCH_ACCOUNT.test(s.text),
   );
   if (signInHeadline) {
-    score -= 0.4;
-    reasons.push("sign-in wording");
+    add(-0.4, "sign-in wording");
   }
   if (unlessDenial(RATE_LIMIT)) {
-    score -= 0.6;
-    reasons.push("rate limit");
+    add(-0.6, "rate limit");
   }
   if (unlessDenial(SERVER_ERROR) && !inProminent(HTTP_DENIAL)) {
-    score -= 0.5;
-    reasons.push("server error");
+    add(-0.5, "server error");
   }
   if (unlessDenial(PAYWALL)) {
-    score -= 0.5;
-    reasons.push("plan limit");
+    add(-0.5, "plan limit");
   }
   if (unlessDenial(GONE)) {
-    score -= 0.4;
-    reasons.push("deleted or expired");
+    add(-0.4, "deleted or expired");
   }
   if (unlessDenial(NOT_FOUND) && !ctx.notFoundMeansDenied?.()) {
-    score -= 0.3;
-    reasons.push("not found");
+    add(-0.3, "not found");
   }
   if (ctx.helpPath || headline.some((s) => (s.place === "title" || s.place === "heading") && HELP_TITLE.test(s.text))) {
-    score -= 0.35;
-    reasons.push("help or docs page");
+    add(-0.35, "help or docs page");
   }
   if (page.long) {
-    score -= 0.2;
-    reasons.push("long page");
+    add(-0.2, "long page");
   }
-  return { score: Math.max(0, Math.min(1, score)), best, reasons };
+  return { score: Math.max(0, Math.min(1, score)), kind, best, reasons };
 }

@@ -1,11 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
-import type { Result, SessionState } from "../messaging.ts";
+import type { PageExplanation, Result, SessionState } from "../messaging.ts";
+import { DetectionDebug } from "./DetectionDebug.tsx";
 
 /** Relay URL and sign-in with the work email (device authorization by emailed link). */
 export function Options(props: {
   getSession(): Promise<SessionState>;
   startSignIn(relayUrl: string, email: string): Promise<Result<{ userCode: string }>>;
   signOut(): Promise<void>;
+  explainTabs(): Promise<PageExplanation[]>;
 }) {
   const [session, setSession] = useState<SessionState | null>(null);
   const [relayUrl, setRelayUrl] = useState("");
@@ -122,6 +124,7 @@ export function Options(props: {
           {error}
         </p>
       )}
+      <DetectionDebug explainTabs={props.explainTabs} />
     </main>
   );
 }

@@ -190,6 +190,8 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
     setView({ step: "sent", request: res.value, approvers: preview.approvers.map((a) => a.name) });
   }
 
+  // Detections from an older content script carry no kind.
+  const kind = detection.kind ?? "access";
   return (
     <section class="gh-panel" aria-label="Gatehouse: request access" data-testid="gatehouse-panel" data-step={view.step}>
       <header class="gh-head">
@@ -198,8 +200,9 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
           ×
         </button>
       </header>
-      <p class="gh-what">
-        No access to <strong data-testid="gh-resource">{resourceLabel}</strong>
+      <p class="gh-what" data-testid="gh-what" data-kind={kind}>
+        {kind === "pending" ? "Your request for " : kind === "org-restricted" ? "Your organisation restricts " : "No access to "}
+        <strong data-testid="gh-resource">{resourceLabel}</strong>
         {detection.resource.name && detection.resource.id && detection.resource.name !== detection.resource.id && (
           <span class="gh-muted" data-testid="gh-resource-id">
             {" "}
@@ -207,14 +210,22 @@ export function Panel(props: { detection: Detection; api: PanelApi; onClose(): v
           </span>
         )}
         {detection.app === "generic" && !detection.appName ? (
-          "."
+          ""
         ) : (
           <>
             {" "}
-            in <span data-testid="gh-app">{detection.appName ?? appLabel(detection.app)}</span>.
+            in <span data-testid="gh-app">{detection.appName ?? appLabel(detection.app)}</span>
           </>
         )}
+        {kind === "pending" ? " is still pending in the app." : "."}
       </p>
+      {kind !== "access" && view.step === "prompt" && (
+        <p class="gh-muted" data-testid="gh-kind-hint">
+          {kind === "pending"
+            ? "Ask through Gatehouse to reach an approver now, with a time limit."
+            : "Ask through Gatehouse for an approved exception, with a time limit."}
+        </p>
+      )}
       {detection.message && (
         <blockquote class="gh-message" data-testid="gh-message">
           {detection.message}

@@ -1,0 +1,58 @@
+/**
+ * The stems of the denial vocabulary (phrases.ts), per language: every
+ * phrase of a part contains one of its part's stems. They live apart from
+ * the phrases because they are all the always-loaded content script needs:
+ * a page whose text holds none of them (nor a not-found or HTTP refusal)
+ * cannot be judged denied, so the detector itself (catalog, vocabulary,
+ * scoring: detector.js) is loaded only for pages that do. See screen.ts.
+ */
+export const STEMS = {
+  English: {
+    main: /access|permission|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)/i,
+    pending: /request|pending|awaiting|waiting for/i,
+    org: /organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside/i,
+  },
+  German: {
+    main: /zugriff|zugang|berechtig|rechte|autorisiert/i,
+    pending: /anfrage|angefordert|ausstehend|genehmig/i,
+    org: /organisation/i,
+  },
+  French: {
+    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)/i,
+    pending: /demand|en attente/i,
+    org: /organisation/i,
+  },
+  Spanish: {
+    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone/i,
+    pending: /solicit|pendiente/i,
+    org: /organizaci/i,
+  },
+  Portuguese: {
+    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de/i,
+    pending: /solicit|pedido|aguardando|pendente/i,
+    org: /organiza/i,
+  },
+  Italian: {
+    main: /accesso|autorizzazion|autorizzat|permess|diritti|non (?:hai|ha|avete|disponi|dispone|sei|è)\b/i,
+    pending: /richiest|in attesa/i,
+    org: /organizzazione/i,
+  },
+  Dutch: {
+    main: /toegang|toestemming|rechten|machtig|bevoegd|geautoriseerd/i,
+    pending: /verzoek|aanvraag|goedkeuring/i,
+    org: /organisatie/i,
+  },
+  Japanese: {
+    main: /アクセス|権限|許可|拒否/,
+    pending: /リクエスト|申請|承認/,
+    org: /組織/,
+  },
+  Chinese: {
+    main: /权限|權限|访问|訪問|存取|拒绝|拒絕|无权|無權|请求|請求|申请|申請|组织|組織/,
+    pending: /请求|請求|申请|申請|审批|審批|批准/,
+  },
+  Korean: {
+    main: /권한|액세스|접근|거부|요청|승인|조직/,
+    pending: /요청|승인/,
+  },
+} satisfies Record<string, { main: RegExp; pending?: RegExp; org?: RegExp }>;
