@@ -322,7 +322,8 @@ export class PanelDriver {
         .send("Runtime.evaluate", {
           contextId: id,
           returnByValue: true,
-          expression: `(() => { const root = globalThis.__gatehousePanel?.root?.() ?? null; return (${body})(root); })()`,
+          // Only the world that loaded the panel answers: a page's frames have isolated worlds of their own, without it.
+          expression: `(() => { if (!globalThis.__gatehousePanel) return undefined; const root = globalThis.__gatehousePanel.root?.() ?? null; return (${body})(root); })()`,
         })
         .catch(() => null);
       if (res && !res.exceptionDetails && res.result.value !== undefined) return res.result.value as T;

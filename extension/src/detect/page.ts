@@ -13,6 +13,16 @@ export interface Segment {
   text: string;
   /** The element the text came from (null for the title). */
   el: Element | null;
+  /** A heading over a number: a dashboard tile's label ("Access denied · 387"), not a statement. */
+  metric?: boolean;
+}
+
+/** How the page is built, beyond its words: prose, tiles of figures. */
+export interface Shape {
+  /** Paragraphs of running text (80 characters or more), up to 50: articles, docs, Q&A. */
+  prose: number;
+  /** Headings whose next block is a bare figure: dashboard tiles. */
+  metrics: number;
 }
 
 export interface PageView {
@@ -27,6 +37,7 @@ export interface PageView {
   imageAlts: string[];
   /** Buttons and links, for a "Request access" control (read only when it can matter). */
   controls: Element[];
+  shape: Shape;
 }
 
 const BODY_CHARS = 5000;
@@ -164,11 +175,13 @@ interface Structure {
   controls: Element[];
   passwordField: boolean;
   imageAlts: string[];
+  prose: number;
   /** The pass stopped before the end of the document. */
   cut: boolean;
 }
 
 const STRUCTURE_NODES = 4000;
+const PROSE_CHARS = 80;
 const OVERLAY_ROLES = new Set(["dialog", "alertdialog", "alert"]);
 const OVERLAY_HINT = /error|denied|forbidden|no-?access|empty-?state/i;
 const HEADINGS = new Set(["H1", "H2", "H3", "H4"]);
@@ -186,6 +199,8 @@ function visitElement(el: Element, into: Structure): void {
   } else if (tag === "IMG") {
     const alt = el.getAttribute("alt");
     if (alt && into.imageAlts.length < 12) into.imageAlts.push(squash(alt));
+  } else if (tag === "P" && into.prose < 50 && (el.textContent?.length ?? 0) >= PROSE_CHARS) {
+    into.prose++;
   }
   if (into.overlays.length >= 12) return;
   const role = el.getAttribute("role");
@@ -220,7 +235,7 @@ const SKIP_STRUCTURE = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "svg"
  * read too: that is where apps mount their modals.
  */
 function readStructure(doc: Document): Structure {
-  const into: Structure = { headings: [], overlays: [], controls: [], passwordField: false, imageAlts: [], cut: false };
+  const into: Structure = { headings: [], overlays: [], controls: [], passwordField: false, imageAlts: [], prose: 0, cut: false };
   const body = doc.body ?? doc.documentElement;
   if (!body) return into;
   if (walkElements(body, STRUCTURE_NODES, into)) {
@@ -240,16 +255,19 @@ export function readPage(doc: Document): PageView {
   const { text: body, long } = root ? readText(root, BODY_CHARS, BODY_NODES) : { text: "", long: false };
   const structure = readStructure(doc);
 
+  let metrics = 0;
   for (const h of structure.headings) {
     const text = readText(h, 300, 60).text;
     if (!text || text.length > 300) continue;
     const level = h.tagName === "H1" || h.tagName === "H2" ? "heading" : "subheading";
-    segments.push({ place: level, text, el: h });
     // Empty states put the heading's explanation in the next block: "No access" + "You do not have …".
     const next = h.nextElementSibling;
     // Not when it holds code or quotes: that is the page showing someone else's words.
     const read = next && !next.matches("button, form, input, nav, ul, ol, table, pre") ? readText(next, 400, 80) : null;
-    if (next && read?.text && !read.quotes && !read.long) segments.push({ place: "lead", text: read.text, el: next });
+    const metric = Boolean(read?.text && FIGURE.test(read.text));
+    if (metric) metrics++;
+    segments.push({ place: level, text, el: h, ...(metric ? { metric } : {}) });
+    if (next && read?.text && !read.quotes && !read.long && !metric) segments.push({ place: "lead", text: read.text, el: next });
   }
 
   for (const o of structure.overlays) {
@@ -266,8 +284,12 @@ export function readPage(doc: Document): PageView {
     passwordField: structure.passwordField,
     imageAlts: structure.imageAlts,
     controls: structure.controls,
+    shape: { prose: structure.prose, metrics },
   };
 }
+
+/** A bare figure: "387", "1,204", "12.5 %", "3.2k", "99.9%", "−4". */
+const FIGURE = /^[-−+]?[\d][\d.,  ]*\s*(?:%|k|m|ms|s|\/s)?$/i;
 
 /** The first button or link whose label matches `label`. */
 export function findControl(page: PageView, label: RegExp): Element | null {
@@ -280,12 +302,8 @@ export function findControl(page: PageView, label: RegExp): Element | null {
 
 const BLOCKS = new Set(["P", "H1", "H2", "H3", "H4", "LI", "DIV", "SECTION", "DIALOG", "TD", "ARTICLE", "HEADER", "MAIN", "FORM", "SPAN"]);
 
-/**
- * The page's own words for the denial: the block around the match, plus the
- * paragraph after a heading ("You need access" + "Ask for access, or …").
- */
-export function messageAround(el: Element, phrase: Matcher): string {
-  // Narrow down to the smallest descendant block that still holds the phrase.
+/** The smallest block under `el` that still holds the phrase: where on the page it is said. */
+export function blockOf(el: Element, phrase: Matcher): Element {
   let node: Element = el;
   for (let depth = 0; depth < 12; depth++) {
     const child = [...node.children].find((c) => phrase.test(readText(c, 600, 200).text));
@@ -293,6 +311,37 @@ export function messageAround(el: Element, phrase: Matcher): string {
     node = child;
   }
   while (!BLOCKS.has(node.tagName) && node.parentElement) node = node.parentElement;
+  return node;
+}
+
+/**
+ * Is a block part of something that holds many texts — a row of a table, an
+ * item of a list (search results, events, comments), or an article of
+ * several paragraphs? A denial said there is reported, not addressed to the
+ * reader; a denial card is a block of its own.
+ */
+export function enclosure(block: Element): "list" | "article" | null {
+  if (block.closest("[role=row], [role=listitem], [role=gridcell], [role=log], [role=feed]")) return "list";
+  // A list of a few items, or a layout table (classic apps lay whole pages out in cells), is not a list of records.
+  const item = block.closest("li");
+  if (item?.parentElement && item.parentElement.children.length >= 3) return "list";
+  const table = block.closest("td, th")?.closest("table");
+  const rows = table?.getElementsByTagName("tr");
+  if (rows && rows.length >= 4 && (rows[1]?.children.length ?? 0) >= 2) return "list";
+  const article = block.closest("article, [role=article]");
+  if (!article) return null;
+  let prose = 0;
+  const paragraphs = article.getElementsByTagName("p");
+  for (let i = 0; i < paragraphs.length && i < 30; i++) if ((paragraphs[i]?.textContent?.length ?? 0) >= PROSE_CHARS) prose++;
+  return prose >= 3 ? "article" : null;
+}
+
+/**
+ * The page's own words for the denial: the block around the match, plus the
+ * paragraph after a heading ("You need access" + "Ask for access, or …").
+ */
+export function messageAround(el: Element, phrase: Matcher): string {
+  const node = blockOf(el, phrase);
   let text = readText(node, 600, 200).text;
   if (/^H[1-4]$/.test(node.tagName) || node.getAttribute("role") === "heading") {
     const next = node.nextElementSibling;

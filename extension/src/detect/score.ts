@@ -1,4 +1,4 @@
-import type { PageView, Place, Segment } from "./page.ts";
+import { blockOf, enclosure, type PageView, type Place, type Segment } from "./page.ts";
 import {
   ACCESS_CONTEXT,
   DENIAL,
@@ -120,7 +120,8 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   const matchers: Matcher[] = [DENIAL, PENDING, ORG_RESTRICTED];
   if (ctx.appPhrases) matchers.push(ctx.appPhrases);
   for (const segment of page.segments) {
-    if (!HINTS.test(segment.text)) continue;
+    // A dashboard tile's label over its figure counts denials; it does not deny.
+    if (segment.metric || !HINTS.test(segment.text)) continue;
     for (const phrase of matchers) {
       if (!said(segment.text, phrase, segment.place)) continue;
       if (phrase === PENDING) {
@@ -155,6 +156,10 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     if (places.size > 1) {
       add(0.15, "repeated");
     }
+    // Where it is said: a row of a table, an item of a list or a paragraph of an article reports a denial.
+    const el = best.segment.el;
+    const around = el && best.segment.place !== "title" ? enclosure(blockOf(el, best.phrase)) : null;
+    if (around) add(-Math.round(bestWeight * 70) / 100, around === "list" ? "said in a list or table" : "said in an article");
   }
 
   const prominent = page.segments.filter((s) => s.place !== "body");
@@ -218,5 +223,8 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   if (page.long) {
     add(-0.2, "long page");
   }
+  // Long-form text (docs, Q&A, READMEs) and tiles of figures (monitoring, BI) talk about denials.
+  if (page.shape.prose >= 6) add(-0.25, `long-form text (${page.shape.prose} paragraphs)`);
+  if (page.shape.metrics >= 2) add(-0.35, `dashboard tiles (${page.shape.metrics})`);
   return { score: Math.max(0, Math.min(1, score)), kind, best, reasons };
 }
