@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { DetectionRuleSchema } from "@gatehouse/shared";
 import { parseHTML } from "linkedom";
 import { describe, expect, it } from "vitest";
+import { APP_DENIALS } from "../src/detect/catalog-words.ts";
 import { extract } from "../src/detect/extract.ts";
 import { CATALOG, compileRules, detect, identifyApp } from "../src/detect/index.ts";
 import { readPage } from "../src/detect/page.ts";
@@ -412,6 +413,43 @@ describe("kinds of refusal", () => {
       }
     }
     expect(samples.filter((t) => PENDING.test(t) || ORG_RESTRICTED.test(t)).length).toBe(samples.length);
+  });
+});
+
+describe("the big apps' own denial strings in their UI languages", () => {
+  const AT: Record<string, string> = {
+    "google-docs": "https://docs.google.com/document/d/1LocalisedDocAbCdEfGh/edit",
+    sharepoint: "https://acme.sharepoint.com/sites/Finance/Shared%20Documents/Forms/AllItems.aspx",
+    onedrive: "https://acme-my.sharepoint.com/personal/dana_acme_com/Documents/plan.docx",
+    dropbox: "https://www.dropbox.com/scl/fo/a1b2c3d4e5f6g7h8i9j0k/h?rlkey=x",
+    box: "https://app.box.com/s/7h3k2l1m0n9b8v7c6x5z4",
+    figma: "https://www.figma.com/design/kT3pW9vLq2Xc8RbN5mZ1aD/Checkout",
+    miro: "https://miro.com/app/board/uXjVN1a2b3c=/",
+    notion: "https://www.notion.so/acme/Plan-8f2c1e9a4b7d4c0e9a1f3b5d7c9e2a4f",
+    confluence: "https://acme.atlassian.net/wiki/spaces/ENG/pages/2288451607/Postmortem",
+    jira: "https://acme.atlassian.net/browse/PAY-2231",
+    slack: "https://app.slack.com/client/T04ACME1234/C06PRIV4567",
+    salesforce: "https://acme.lightning.force.com/lightning/r/Opportunity/0068c00001Qx7ZbAAJ/view",
+    okta: "https://acme.okta.com/app/acme_payroll/exk1a2b3c4d5e6f7g8h9/sso/saml",
+    airtable: "https://airtable.com/appAbCdEfGhIjKlMn/tblX/viw",
+    asana: "https://app.asana.com/0/1204567890123456/1204567890654321",
+  };
+  const cases = Object.entries(APP_DENIALS).flatMap(([app, langs]) =>
+    Object.entries(langs).flatMap(([lang, words]) => words.map((w) => [app, lang, w] as const)),
+  );
+  it("covers en, de, fr, es, ja and pt-BR for each app", () => {
+    for (const [app, langs] of Object.entries(APP_DENIALS)) {
+      expect(Object.keys(langs).sort(), app).toEqual(["de", "en", "es", "fr", "ja", "pt-BR"]);
+      expect(AT[app], app).toBeDefined();
+    }
+  });
+  it.each(cases)("%s (%s): “%s”", (app, _lang, words) => {
+    const doc = page(
+      `<html><head><title>${app}</title></head><body><header><a href="/logout">Sign out</a></header><main><h1>${words}</h1></main></body></html>`,
+    );
+    // The content script's first look lets it through, and the detector reads it as the app's denial.
+    expect(mayBeDenied(readPage(doc))).toBe(true);
+    expect(detect(doc, new URL(AT[app] as string))).toMatchObject({ app });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Detection } from "@gatehouse/shared";
 import type { CompiledRule } from "./admin-rules.ts";
 import { CATALOG, type CatalogApp } from "./catalog.ts";
+import { appDenialPattern } from "./catalog-words.ts";
 import { extract, humanize } from "./extract.ts";
 import { anyHost, type HostMatcher, hostPattern } from "./hosts.ts";
 import { findControl, hidden, messageAround, type PageView, readPage, squash } from "./page.ts";
@@ -140,6 +141,18 @@ export function detect(doc: Document, url: URL, options: DetectOptions = {}): De
   };
 }
 
+const appWords = new Map<string, RegExp | undefined>();
+
+/** The app's own denial wording: its catalog phrases and its strings in every UI language, one expression, built once. */
+function appPhrases(app: CatalogApp | null): RegExp | undefined {
+  if (!app) return undefined;
+  if (!appWords.has(app.id)) {
+    const own = appDenialPattern(app.id);
+    appWords.set(app.id, own && app.phrases ? new RegExp(`${app.phrases.source}|${own.source}`, "i") : (own ?? app.phrases));
+  }
+  return appWords.get(app.id);
+}
+
 function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | null) {
   const app = ruled ? null : identifyApp(doc, url);
   const resourceId = ruled ? (extract(url, ruled.resource) ?? url.hostname) : app ? extract(url, app.resource) : url.hostname;
@@ -147,7 +160,7 @@ function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | n
   // signed in, and only on a page that says "not found": the query scans the document.
   let notFoundMeansDenied: boolean | undefined;
   const verdict = weigh(page, {
-    appPhrases: app?.phrases,
+    appPhrases: appPhrases(app),
     notFoundMeansDenied: () =>
       (notFoundMeansDenied ??= Boolean(
         app?.notFoundDenies && resourceId && doc.querySelector(app.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN),

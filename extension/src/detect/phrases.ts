@@ -149,7 +149,7 @@ const PARTS: Part[] = [
     said: [
       `\\bn${Q}(?:avez|a|êtes) pas (?:accès|l${Q}autorisation|les autorisations|les droits|la permission|les permissions|autoris[ée])`,
       `\\bvous (?:n${Q}avez|ne disposez) pas (?:de |des |d${Q})?(?:accès|droits|autorisations?|permissions?)`,
-      `\\bvous (?:avez besoin|devez disposer) d${Q}(?:un )?(?:accès|autorisation)`,
+      `\\bvous (?:avez besoin|devez disposer) d${Q}(?:une? )?(?:accès|autorisation)`,
       `\\b(?:accès|autorisation) (?:requis|nécessaire)\\b`,
       `\\bvous n${Q}êtes pas membre\\b`,
     ],

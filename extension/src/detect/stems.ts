@@ -13,22 +13,22 @@ export const STEMS = {
     org: /organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside/i,
   },
   German: {
-    main: /zugriff|zugang|berechtig|rechte|autorisiert/i,
+    main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt/i,
     pending: /anfrage|angefordert|ausstehend|genehmig/i,
     org: /organisation/i,
   },
   French: {
-    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)/i,
+    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)|privil[eè]ges|non attribu|pas disponible pour vous|restreinte/i,
     pending: /demand|en attente/i,
     org: /organisation/i,
   },
   Spanish: {
-    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone/i,
+    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone|privilegios|no asignad|no está disponible para|restringid/i,
     pending: /solicit|pendiente/i,
     org: /organizaci/i,
   },
   Portuguese: {
-    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de/i,
+    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de|privil[eé]gios|não atribu|não está disponível para|restrit/i,
     pending: /solicit|pedido|aguardando|pendente/i,
     org: /organiza/i,
   },
@@ -43,7 +43,7 @@ export const STEMS = {
     org: /organisatie/i,
   },
   Japanese: {
-    main: /アクセス|権限|許可|拒否/,
+    main: /アクセス|権限|許可|拒否|割り当て|ご利用いただけません|不十分|制限されて/,
     pending: /リクエスト|申請|承認/,
     org: /組織/,
   },

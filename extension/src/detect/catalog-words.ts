@@ -1,0 +1,146 @@
+/**
+ * The big apps' own denial strings in the languages their UIs ship in (at
+ * least en, de, fr, es, ja and pt-BR): what each app's localised denial page
+ * says, written from the apps' help centres and their translated UIs. The
+ * generic vocabulary (phrases.ts) already reads most of them; these carry the
+ * app's own turns of phrase it would miss ("App nicht zugewiesen", "ご利用い
+ * ただけません", "Privilèges insuffisants") and make sure no translation of a
+ * catalog app is left to chance. A unit test checks every string on a page at
+ * the app's own URL.
+ */
+export type UiLanguage = "en" | "de" | "fr" | "es" | "ja" | "pt-BR";
+
+export const APP_DENIALS: Record<string, Record<UiLanguage, string[]>> = {
+  "google-docs": {
+    en: ["You need access", "You need permission", "switch to an account with access"],
+    de: ["Sie benötigen eine Zugriffsberechtigung", "zu einem Konto mit Zugriffsberechtigung wechseln"],
+    fr: ["Vous avez besoin d'une autorisation", "Vous devez disposer d'une autorisation"],
+    es: ["Necesitas permiso", "Necesitas acceso"],
+    ja: ["アクセス権が必要です", "アクセス権限が必要です"],
+    "pt-BR": ["Você precisa de permissão", "Você precisa de acesso"],
+  },
+  sharepoint: {
+    en: ["You need permission to access this site", "Access required"],
+    de: ["Sie benötigen die Berechtigung zum Zugriff auf diese Website", "Zugriff erforderlich"],
+    fr: ["Vous devez disposer d'une autorisation pour accéder à ce site", "Accès requis"],
+    es: ["Necesita permiso para acceder a este sitio", "Se requiere acceso"],
+    ja: ["このサイトにアクセスするには許可が必要です", "アクセスが必要です"],
+    "pt-BR": ["Você precisa de permissão para acessar este site", "Acesso necessário"],
+  },
+  onedrive: {
+    en: ["You need permission to access this item"],
+    de: ["Sie benötigen die Berechtigung zum Zugriff auf dieses Element"],
+    fr: ["Vous avez besoin d'une autorisation pour accéder à cet élément"],
+    es: ["Necesita permiso para acceder a este elemento"],
+    ja: ["このアイテムにアクセスするには許可が必要です"],
+    "pt-BR": ["Você precisa de permissão para acessar este item"],
+  },
+  dropbox: {
+    en: ["You don't have access to this folder", "You don't have access to this file"],
+    de: ["Sie haben keinen Zugriff auf diesen Ordner", "Kein Zugriff auf diese Datei"],
+    fr: ["Vous n'avez pas accès à ce dossier", "Vous n'avez pas accès à ce fichier"],
+    es: ["No tienes acceso a esta carpeta", "No tienes acceso a este archivo"],
+    ja: ["このフォルダへのアクセス権がありません", "このファイルにアクセスできません"],
+    "pt-BR": ["Você não tem acesso a esta pasta", "Você não tem acesso a este arquivo"],
+  },
+  box: {
+    en: ["is unavailable to you", "This shared file or folder link has been removed or is unavailable to you"],
+    de: ["ist für Sie nicht verfügbar", "wurde entfernt oder ist für Sie nicht verfügbar"],
+    fr: ["n'est pas disponible pour vous", "a été supprimé ou n'est pas disponible pour vous"],
+    es: ["no está disponible para usted", "se ha eliminado o no está disponible para usted"],
+    ja: ["このアイテムはご利用いただけません", "削除されたか、ご利用いただけません"],
+    "pt-BR": ["não está disponível para você", "foi removido ou não está disponível para você"],
+  },
+  figma: {
+    en: ["You don't have access to this file", "Ask the file owner for access"],
+    de: ["Du hast keinen Zugriff auf diese Datei", "Bitte den Eigentümer der Datei um Zugriff"],
+    fr: ["Vous n'avez pas accès à ce fichier", "Demandez l'accès au propriétaire du fichier"],
+    es: ["No tienes acceso a este archivo", "Pide acceso al propietario del archivo"],
+    ja: ["このファイルへのアクセス権がありません", "ファイルのオーナーにアクセス権をリクエスト"],
+    "pt-BR": ["Você não tem acesso a este arquivo", "Peça acesso ao proprietário do arquivo"],
+  },
+  miro: {
+    en: ["You don't have access to this board"],
+    de: ["Du hast keinen Zugriff auf dieses Board"],
+    fr: ["Vous n'avez pas accès à ce tableau"],
+    es: ["No tienes acceso a este tablero"],
+    ja: ["このボードへのアクセス権がありません"],
+    "pt-BR": ["Você não tem acesso a este quadro"],
+  },
+  notion: {
+    en: ["You don't have access to this page", "No access to this page"],
+    de: ["Du hast keinen Zugriff auf diese Seite", "Kein Zugriff auf diese Seite"],
+    fr: ["Vous n'avez pas accès à cette page", "Aucun accès à cette page"],
+    es: ["No tienes acceso a esta página", "Sin acceso a esta página"],
+    ja: ["このページへのアクセス権がありません", "このページにアクセスできません"],
+    "pt-BR": ["Você não tem acesso a esta página", "Sem acesso a esta página"],
+  },
+  confluence: {
+    en: ["You don't have permission to view this page", "This page is restricted"],
+    de: ["Sie haben keine Berechtigung zum Anzeigen dieser Seite", "Diese Seite ist eingeschränkt"],
+    fr: ["Vous n'avez pas l'autorisation de consulter cette page", "Cette page est restreinte"],
+    es: ["No tienes permiso para ver esta página", "Esta página está restringida"],
+    ja: ["このページを表示する権限がありません", "このページは制限されています"],
+    "pt-BR": ["Você não tem permissão para visualizar esta página", "Esta página é restrita"],
+  },
+  jira: {
+    en: ["You don't have permission to view this issue", "You don't have access to this project"],
+    de: ["Sie haben keine Berechtigung, diesen Vorgang anzuzeigen", "Sie haben keinen Zugriff auf dieses Projekt"],
+    fr: ["Vous n'avez pas l'autorisation de consulter ce ticket", "Vous n'avez pas accès à ce projet"],
+    es: ["No tienes permiso para ver esta incidencia", "No tienes acceso a este proyecto"],
+    ja: ["この課題を表示する権限がありません", "このプロジェクトへのアクセス権がありません"],
+    "pt-BR": ["Você não tem permissão para visualizar este item", "Você não tem acesso a este projeto"],
+  },
+  slack: {
+    en: ["You don't have access to this channel"],
+    de: ["Du hast keinen Zugriff auf diesen Channel"],
+    fr: ["Vous n'avez pas accès à cette chaîne"],
+    es: ["No tienes acceso a este canal"],
+    ja: ["このチャンネルへのアクセス権がありません"],
+    "pt-BR": ["Você não tem acesso a este canal"],
+  },
+  salesforce: {
+    en: ["Insufficient Privileges"],
+    de: ["Unzureichende Berechtigungen"],
+    fr: ["Privilèges insuffisants"],
+    es: ["Privilegios insuficientes"],
+    ja: ["権限が不十分です"],
+    "pt-BR": ["Privilégios insuficientes"],
+  },
+  okta: {
+    en: ["App not assigned"],
+    de: ["App nicht zugewiesen"],
+    fr: ["Application non attribuée"],
+    es: ["Aplicación no asignada"],
+    ja: ["アプリが割り当てられていません"],
+    "pt-BR": ["Aplicativo não atribuído"],
+  },
+  airtable: {
+    en: ["You don't have access to this base"],
+    de: ["Du hast keinen Zugriff auf diese Base"],
+    fr: ["Vous n'avez pas accès à cette base"],
+    es: ["No tienes acceso a esta base"],
+    ja: ["このベースへのアクセス権がありません"],
+    "pt-BR": ["Você não tem acesso a esta base"],
+  },
+  asana: {
+    en: ["You don't have access to this task"],
+    de: ["Du hast keinen Zugriff auf diese Aufgabe"],
+    fr: ["Vous n'avez pas accès à cette tâche"],
+    es: ["No tienes acceso a esta tarea"],
+    ja: ["このタスクにアクセスする権限がありません"],
+    "pt-BR": ["Você não tem acesso a esta tarefa"],
+  },
+};
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** One expression for an app's strings in every language: whitespace and apostrophes as pages type them. */
+export function appDenialPattern(id: string): RegExp | undefined {
+  const words = APP_DENIALS[id];
+  if (!words) return undefined;
+  const alternatives = Object.values(words)
+    .flat()
+    .map((w) => escape(w).replace(/\s+/g, "\\s+").replace(/'/g, "['’]"));
+  return new RegExp(alternatives.join("|"), "i");
+}
