@@ -133,7 +133,7 @@ export const APP_DENIALS: Record<string, Record<UiLanguage, string[]>> = {
   },
 };
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** One expression for an app's strings in every language: whitespace and apostrophes as pages type them. */
 export function appDenialPattern(id: string): RegExp | undefined {
@@ -141,6 +141,6 @@ export function appDenialPattern(id: string): RegExp | undefined {
   if (!words) return undefined;
   const alternatives = Object.values(words)
     .flat()
-    .map((w) => escape(w).replace(/\s+/g, "\\s+").replace(/'/g, "['’]"));
+    .map((w) => literal(w).replace(/\s+/g, "\\s+").replace(/'/g, "['’]"));
   return new RegExp(alternatives.join("|"), "i");
 }
