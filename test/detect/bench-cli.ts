@@ -1,7 +1,7 @@
 /**
  * `pnpm bench:detect [fixture dir]`: what detection costs, measured in the
  * system Chromium. Prints
- *  - the size of the always-loaded content script and of the lazy panel chunk;
+ *  - the size of the always-loaded content script and of the lazy detector and panel chunks;
  *  - detect() time per page (first call, and warm median of repeated calls),
  *    median and p95 over all pages, against a baseline measured in the same
  *    run: the naive detector, the same vocabulary run over the page's whole
@@ -35,9 +35,11 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 function sizes(): void {
   const content = readFileSync(resolve(EXTENSION_DIR, "content-scripts/content.js"));
   const panel = readFileSync(resolve(EXTENSION_DIR, "panel.js"));
+  const detector = readFileSync(resolve(EXTENSION_DIR, "detector.js"));
   const gz = (b: Buffer) => gzipSync(b, { level: 9 }).length;
   console.log("Bundle sizes (chrome-mv3 build)");
   console.log(`  content script (every page)   ${kb(content.length)} raw, ${kb(gz(content))} gzipped   target < 15 KB gzipped`);
+  console.log(`  detector chunk (pages that pass the first look)  ${kb(detector.length)} raw, ${kb(gz(detector))} gzipped`);
   console.log(`  panel chunk (denied pages)    ${kb(panel.length)} raw, ${kb(gz(panel))} gzipped`);
 }
 
