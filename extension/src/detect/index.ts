@@ -5,7 +5,7 @@ import { appDenialPattern } from "./catalog-words.ts";
 import { extract, humanize } from "./extract.ts";
 import { anyHost, type HostMatcher, hostPattern } from "./hosts.ts";
 import { findControl, hidden, messageAround, type PageView, readPage, squash } from "./page.ts";
-import { DENIAL, HELP_PATH, REQUEST_ACCESS } from "./phrases.ts";
+import { DENIAL, HELP_HOST, HELP_PATH, REQUEST_ACCESS } from "./phrases.ts";
 import { type DenialKind, THRESHOLD, weigh } from "./score.ts";
 
 export type { Detection } from "@gatehouse/shared";
@@ -165,7 +165,7 @@ function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | n
       (notFoundMeansDenied ??= Boolean(
         app?.notFoundDenies && resourceId && doc.querySelector(app.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN),
       )),
-    helpPath: HELP_PATH.test(url.pathname),
+    helpPath: HELP_PATH.test(url.pathname) || (!app && !ruled && HELP_HOST.test(url.hostname)),
     requestControl: () => findControl(page, REQUEST_ACCESS) !== null,
   });
   return { app, resourceId, verdict };

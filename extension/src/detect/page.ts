@@ -303,7 +303,7 @@ export function findControl(page: PageView, label: RegExp): Element | null {
 const BLOCKS = new Set(["P", "H1", "H2", "H3", "H4", "LI", "DIV", "SECTION", "DIALOG", "TD", "ARTICLE", "HEADER", "MAIN", "FORM", "SPAN"]);
 
 /** The smallest block under `el` that still holds the phrase: where on the page it is said. */
-export function blockOf(el: Element, phrase: Matcher): Element {
+export function blockOf(el: Element, phrase: { test(text: string): boolean }): Element {
   let node: Element = el;
   for (let depth = 0; depth < 12; depth++) {
     const child = [...node.children].find((c) => phrase.test(readText(c, 600, 200).text));

@@ -68,7 +68,11 @@ const PARTS: Part[] = [
       `\\bnot authori[sz]ed to (?:access|view|see|perform|open|use)\\b`,
       `\\byou(?:${Q}re| are) not (?:a member|part) of (?:this|the|that)\\b`,
       `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
-      `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open) (?:this|that|the)\\b`,
+      `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open) (?:this|that|the|these|those|it)\\b`,
+      `\\bnot (?:permitted|allowed) to (?:access|view|open)\\b`,
+      `\\byou(?:${Q}re| are) unauthori[sz]ed to\\b`,
+      `\\bnot allowed by (?:rbac|(?:the |your )?(?:role|access|security) polic(?:y|ies))\\b`,
+      `\\bmay not exist,? or you (?:may not|don${Q}t|do not) have\\b`,
       `\\bcan${Q}t let you see\\b`,
       `\\byou may not have (?:access|permission)\\b`,
       `\\bunavailable to you\\b`,
@@ -104,6 +108,11 @@ const PARTS: Part[] = [
       `\\byour (?:organi[sz]ation|company|enterprise|admin(?:istrator)?|it (?:department|team))(?:${Q}s)? (?:security )?(?:policy |policies |settings )?(?:has |have )?(?:restricted|blocked|disabled|turned off|prevents?|does(?:n${Q}t| not) (?:allow|permit))\\b`,
       `\\b(?:blocked|restricted|prevented|not allowed|disallowed) by (?:your |an? |the )?(?:organi[sz]ation|company|enterprise|admin(?:istrator)?|security|conditional access|workspace|it)(?:${Q}s)?(?: (?:policy|policies|settings|admin))?\\b`,
       `\\b(?:external|outside) (?:sharing|access|users?|guests?|collaborators?) (?:is |are |has been )?(?:disabled|not allowed|turned off|restricted|blocked)\\b`,
+      `\\bcan only be (?:viewed|opened|accessed|edited|seen|used) by (?:people|users|accounts|employees) (?:in|at|from|of|within)\\b`,
+      `\\b(?:due to|because of) (?:your |the )?(?:organi[sz]ation(?:al|${Q}s)?|company(?:${Q}s)?|security) polic(?:y|ies)\\b`,
+      `\\bip (?:address )?(?:is )?not (?:allowed|permitted)\\b|\\bip allow ?list\\b`,
+      `\\b(?:from|on) this (?:network location|network|location|device)\\b`,
+      `\\bonly available to (?:the )?(?:members of )?(?:[\\w&.-]+ ){0,3}(?:workspace|organi[sz]ation|company|domain|tenant)\\b`,
       `\\bcan(?:${Q}t|not| not) be (?:shared|accessed|opened|viewed) (?:by people |with people )?outside (?:of )?(?:your |the |this )?(?:organi[sz]ation|company|domain|enterprise)\\b`,
     ],
   },
@@ -120,6 +129,7 @@ const PARTS: Part[] = [
       `\\b(?:zugriff|zugang|berechtigung) erforderlich\\b`,
       `\\bnicht (?:für (?:sie|dich) )?freigegeben\\b`,
       `\\b(?:sie sind|du bist) kein mitglied\\b`,
+      `\\b(?:sie können|du kannst) (?:leider )?nicht (?:auf|darauf)\\b.{0,50}\\bzugreifen\\b`,
     ],
     pending: {
       stems: STEMS.German.pending,
@@ -152,6 +162,7 @@ const PARTS: Part[] = [
       `\\bvous (?:avez besoin|devez disposer) d${Q}(?:une? )?(?:accès|autorisation)`,
       `\\b(?:accès|autorisation) (?:requis|nécessaire)\\b`,
       `\\bvous n${Q}êtes pas membre\\b`,
+      `\\bvous ne pouvez pas (?:accéder|ouvrir|afficher|consulter)\\b`,
     ],
     pending: {
       stems: STEMS.French.pending,
@@ -175,6 +186,7 @@ const PARTS: Part[] = [
       `\\bno (?:est[aá]s?|est[aá]n) autorizad[oa]s?\\b`,
       `\\bnecesitas? (?:acceso|permisos?)\\b`,
       `\\bse (?:necesita|requiere) (?:acceso|permiso)`,
+      `\\bno (?:puede|puedes|pueden|podemos) (?:acceder|abrir|ver) (?:a |al |este|esta|el |la )`,
       `\\bno (?:eres|es) miembro\\b`,
     ],
     pending: {
@@ -188,6 +200,7 @@ const PARTS: Part[] = [
       `\\brestringid[oa] a (?:los |las )?(?:miembros|usuarios|personas) de (?:tu|su|la|esta) (?:organizaci[oó]n|empresa|dominio)`,
       `\\bpol[ií]ticas? de (?:tu|su) organizaci[oó]n\\b`,
       `\\bfuera de (?:tu|su) organizaci[oó]n\\b`,
+      `\\bsolo (?:permite|pueden|puede)\\b.{0,60}\\b(?:personas|usuarios|miembros) de (?:su|tu|la) organizaci[oó]n`,
     ],
   },
   {
@@ -202,6 +215,7 @@ const PARTS: Part[] = [
       `\\bprecisa de (?:acesso|permiss[aã]o)\\b`,
       `\\b(?:acesso|permiss[aã]o) necess[aá]ri[oa]\\b`,
       `\\bnão (?:é|és) membro\\b`,
+      `\\b(?:você |voce )?não (?:pode|consegue|podemos) (?:acessar|abrir|visualizar)\\b`,
     ],
     pending: {
       stems: STEMS.Portuguese.pending,
@@ -285,6 +299,7 @@ const PARTS: Part[] = [
     status: ["(?:访问|訪問|存取)(?:被|遭)?(?:拒绝|拒絕)", "拒绝访问", "拒絕存取"],
     said: [
       "(?:您|你)?(?:没有|沒有)(?:访问|訪問|查看|檢視|编辑|編輯|存取)?(?:权限|權限)",
+      "(?:没有|沒有)[^。！？\\n]{1,12}(?:访问|訪問|查看|檢視|编辑|編輯|存取|阅读|閱讀)(?:权限|權限)",
       "(?:无权|無權)(?:访问|訪問|查看|檢視|存取)",
       "(?:无法|無法)(?:访问|訪問|存取)(?:此|该|該)",
       "需要(?:访问|訪問|存取)?(?:权限|權限)",
@@ -442,6 +457,8 @@ export const SIGN_IN = phrases([
   `\\bsession (?:has )?expired\\b`,
   `\\bverify your email\\b`,
   `\\bbitte (?:melden sie sich|anmelden)\\b`,
+  `\\b(?:bei ihrem konto )?anmelden,? um\\b.{0,40}\\bfortzufahren\\b`,
+  "サインインして",
   `\\bconnectez-vous\\b`,
   `\\binicia(?:r)? sesi[oó]n\\b`,
   `\\bfaça login\\b`,
@@ -491,16 +508,35 @@ export const GONE = phrases([
 export const STATUS_LINE =
   /^[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF]*(?:(?:error|http|status)?\s*(?:403|401)(?:\s*[-:–]?\s*(?:forbidden|unauthori[sz]ed|access denied))?|forbidden|unauthori[sz]ed)[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF]*$/im;
 
-/** Titles of articles about denials, not denials: "Troubleshooting 403 errors", "How to fix …". */
+/** Titles of articles about denials, not denials: "Troubleshooting 403 errors", "How to fix …", "Comment résoudre …". */
 export const HELP_TITLE =
-  /\b(?:troubleshoot\w*|how to|how do i|fix(?:ing)?|guide|faq|what to do|why (?:do|does|can.?t|am|is)|(?:403|401) errors)\b/i;
+  /\b(?:troubleshoot\w*|how to|how do i|fix(?:ing)?|guide|faq|what to do|why (?:do|does|can.?t|am|is)|(?:403|401) errors|comment (?:résoudre|corriger|réparer)|dépann\w+|cómo (?:solucionar|resolver|corregir)|solución de problemas|como (?:resolver|corrigir|solucionar)|solução de problemas|fehlerbehebung|so beheben sie|wie (?:behebe|löse)|come risolvere|problemen oplossen)\b|(?:解決方法|対処法|トラブルシューティング|の原因|如何解决|解决方法|해결 방법)/i;
+
+/** A question: a Q&A title or a help article's heading, about a denial rather than one. */
+export const QUESTION_END = /[?？]\s*$/;
+
+/** The sentence so far is a hypothetical: "If you open a file that you don't have permission to…". */
+export const CONDITIONAL_BEFORE =
+  /(?:^|[.!?;:。！？]\s*|\n)[^.!?;:。！？\n]*\b(?:if|when|whenever|in case|wenn|falls|sobald|si|se|cuando|quando|als|wanneer|qualora)\b[^.!?;:。！？\n]*$/i;
+
+/** What follows a status that makes it a label or a count: "Access denied events", "-Ereignisse", "と表示される". */
+export const LABEL_AFTER =
+  /^[\s“”"»」』'’)-]*(?:events?|errors?|counts?|logs?|attempts?|requests?\b|responses?|rates?|metrics?|alerts?|per\b|by (?:app|user|service|day|hour|department|team)|trend|over time|in the last|ereignisse|fehler|anzahl|événements|erreurs|eventos|errores|erros|イベント|件数|エラー|回数|と(?:表示|出|言われ|なっ)|というエラー|错误|事件|次数|이벤트|오류)/i;
+
+/** A status followed by a path or an error code is a log line: "Permission denied: '/var/log/app.log'", "(publickey)". */
+export const LOGGED_AFTER = /^\s*(?::\s*['"“‘/\\]|\((?:publickey|errno|os error|code)\b)/i;
 
 /** Paths of help centres and documentation: they describe denials rather than enact them. */
-export const HELP_PATH = /\/(?:help|hc|docs?|support|kb|knowledge(?:-?base)?|articles?|learn|guides?|faq|community|blog|academy)(?:\/|$)/i;
+export const HELP_PATH =
+  /\/(?:help|hc|docs?|support|kb|knowledge(?:-?base|-?center)?|articles?|learn|guides?|faq|community|blog|academy|questions|answers?|troubleshoot(?:ing)?|wiki\/[^/]*(?:error|troubleshoot))(?:\/|$)/i;
+
+/** Hosts of help centres, documentation and Q&A sites (for pages no catalog app claims: docs.google.com is Google Docs). */
+export const HELP_HOST =
+  /^(?:support|help|helpcenter|learn|developers?|docs|documentation|community|kb|answers|forums?|discuss|repost|stackoverflow|superuser|serverfault|askubuntu)\.|(?:^|\.)(?:stackoverflow\.com|stackexchange\.com|teratail\.com|qiita\.com|zenn\.dev|reddit\.com|medium\.com|dev\.to)$/i;
 
 /** A phrase right after "will see", "the error", "says" is reported speech, not the page speaking. */
 export const REPORTED_BEFORE =
-  /\b(?:see|sees|seeing|saw|shows?|showing|displays?|get|gets|getting|got|receive|receives|message|error|errors|reads?|says?|saying|like|text|called)\s*[:,]?\s*$/i;
+  /\b(?:see|sees|seeing|saw|shows?|showing|displays?|get|gets|getting|got|receive|receives|message|error|errors|reads?|says?|saying|like|text|called|reason|cause|status|type|filter|grund|ursache|typ|raison|motif|motivo|causa|tipo|estado|reden)\s*[:,]?\s*$/i;
 
 /** Offers to switch accounts are part of denial pages, not sign-in prompts. */
 export const SWITCH_ACCOUNT = /\b(?:different|another|other) account\b|\bswitch (?:accounts?|users?)\b|\bsign(?:ed)? out\b/i;

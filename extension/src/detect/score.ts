@@ -1,6 +1,7 @@
 import { blockOf, enclosure, type PageView, type Place, type Segment } from "./page.ts";
 import {
   ACCESS_CONTEXT,
+  CONDITIONAL_BEFORE,
   DENIAL,
   EXCEPTION_BEFORE,
   EXCEPTION_TITLE,
@@ -8,12 +9,15 @@ import {
   HELP_TITLE,
   HINTS,
   HTTP_DENIAL,
+  LABEL_AFTER,
+  LOGGED_AFTER,
   type Matcher,
   NOT_FOUND,
   OPEN_QUOTE,
   ORG_RESTRICTED,
   PAYWALL,
   PENDING,
+  QUESTION_END,
   RATE_LIMIT,
   REPORTED_BEFORE,
   SERVER_ERROR,
@@ -77,6 +81,15 @@ function quoted(before: string): boolean {
 function saidAt(text: string, index: number, match: string, place: Place): boolean {
   const before = text.slice(Math.max(0, index - 160), index);
   if (quoted(before) || EXCEPTION_BEFORE.test(before) || REPORTED_BEFORE.test(before.slice(-24))) return false;
+  // "If you open a file you don't have permission for…": a hypothetical, as help articles put it.
+  if (CONDITIONAL_BEFORE.test(before)) return false;
+  const after = text.slice(index + match.length, index + match.length + 40);
+  // "Access denied events", "„Zugriff verweigert“-Ereignisse", "Permission denied: '/var/log'": a label or a log, not a refusal.
+  if (LABEL_AFTER.test(after) || LOGGED_AFTER.test(after)) return false;
+  // "Can't access your account?", "Don't have access?": a question, a link to help, not a refusal.
+  const rest = text.slice(index + match.length, index + match.length + 120);
+  const end = rest.search(/[.!?。！？\n]/);
+  if (end >= 0 && (rest[end] === "?" || rest[end] === "？")) return false;
   // "Access denied" as a status: a statement in a title or heading, a mention mid-sentence elsewhere.
   const heading = place === "title" || place === "heading" || place === "subheading";
   return heading || !STATUS.test(match) || SENTENCE_START.test(before);
@@ -86,6 +99,8 @@ function saidAt(text: string, index: number, match: string, place: Place): boole
 function said(text: string, phrase: Matcher, place: Place): boolean {
   if (!phrase.test(text)) return false;
   if (place !== "body" && EXCEPTION_TITLE.test(text)) return false;
+  // A heading that asks ("Why do I get 403 Access Denied?") is a question, a page about the error.
+  if (place !== "body" && place !== "overlay" && place !== "lead" && QUESTION_END.test(text)) return false;
   // Every occurrence, each read in the whole text around it. (Not with a `g`
   // copy of the expression: that would compile the vocabulary a second time.)
   let offset = 0;
@@ -158,7 +173,9 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     }
     // Where it is said: a row of a table, an item of a list or a paragraph of an article reports a denial.
     const el = best.segment.el;
-    const around = el && best.segment.place !== "title" ? enclosure(blockOf(el, best.phrase)) : null;
+    const { phrase, segment } = best;
+    // The block of the occurrence that counted (not a quoted one before it).
+    const around = el && segment.place !== "title" ? enclosure(blockOf(el, { test: (t) => said(t, phrase, segment.place) })) : null;
     if (around) add(-Math.round(bestWeight * 70) / 100, around === "list" ? "said in a list or table" : "said in an article");
   }
 
@@ -214,10 +231,13 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   if (unlessDenial(GONE)) {
     add(-0.4, "deleted or expired");
   }
-  if (unlessDenial(NOT_FOUND) && !ctx.notFoundMeansDenied?.()) {
+  // "Not found — it may not exist, or you may not have access": a page that admits the permission possibility is a denial.
+  if (unlessDenial(NOT_FOUND) && !ctx.notFoundMeansDenied?.() && !(best && best.phrase !== NOT_FOUND && best.phrase !== STATUS_LINE)) {
     add(-0.3, "not found");
   }
-  if (ctx.helpPath || headline.some((s) => (s.place === "title" || s.place === "heading") && HELP_TITLE.test(s.text))) {
+  // The page's own title or main heading, not any heading: error pages carry "Troubleshooting details" too.
+  const mainHeading = page.segments.find((s) => s.place === "heading");
+  if (ctx.helpPath || page.segments.some((s) => (s.place === "title" || s === mainHeading) && HELP_TITLE.test(s.text))) {
     add(-0.35, "help or docs page");
   }
   if (page.long) {

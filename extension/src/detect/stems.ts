@@ -10,25 +10,25 @@ export const STEMS = {
   English: {
     main: /access|permission|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)/i,
     pending: /request|pending|awaiting|waiting for/i,
-    org: /organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside/i,
+    org: /organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside|only available to|ip allow|network location|this device|polic(?:y|ies)/i,
   },
   German: {
-    main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt/i,
+    main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt|zugreif/i,
     pending: /anfrage|angefordert|ausstehend|genehmig/i,
     org: /organisation/i,
   },
   French: {
-    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)|privil[eè]ges|non attribu|pas disponible pour vous|restreinte/i,
+    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)|privil[eè]ges|non attribu|pas disponible pour vous|restreinte|accéder|ne pouvez pas/i,
     pending: /demand|en attente/i,
     org: /organisation/i,
   },
   Spanish: {
-    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone|privilegios|no asignad|no está disponible para|restringid/i,
+    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone|privilegios|no asignad|no está disponible para|restringid|acceder|no puedes?/i,
     pending: /solicit|pendiente/i,
     org: /organizaci/i,
   },
   Portuguese: {
-    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de|privil[eé]gios|não atribu|não está disponível para|restrit/i,
+    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de|privil[eé]gios|não atribu|não está disponível para|restrit|acessar/i,
     pending: /solicit|pedido|aguardando|pendente/i,
     org: /organiza/i,
   },
