@@ -14,7 +14,7 @@ export { CATALOG } from "./catalog.ts";
 
 /** Marks of a signed-in page in most apps: a way to sign out, or an account menu. */
 const SIGNED_IN =
-  'a[href*="sign_out" i], a[href*="signout" i], a[href*="logout" i], a[href*="log_out" i], form[action*="sign_out" i], form[action*="logout" i], [aria-label*="account menu" i], [aria-label*="user menu" i], [aria-label*="your profile" i], [class*="avatar" i][title], img[class*="avatar" i], [data-testid*="avatar" i]';
+  'a[href*="sign_out" i], a[href*="signout" i], a[href*="logout" i], a[href*="log_out" i], form[action*="sign_out" i], form[action*="logout" i], [aria-label*="account menu" i], [aria-label*="user menu" i], [aria-label*="user navigation" i], [aria-label*="your profile" i], [class*="avatar" i][title], img[class*="avatar" i], [data-testid*="avatar" i]';
 
 interface KnownApp {
   app: CatalogApp;

@@ -119,7 +119,12 @@ function lines(parts: string[]): string {
  */
 const QUOTING = new Set(["PRE", "CODE", "BLOCKQUOTE", "Q"]);
 
-export function readText(root: Element, maxChars = 1500, maxNodes = 400): { text: string; long: boolean; quotes: boolean } {
+export function readText(
+  root: Element,
+  maxChars = 1500,
+  maxNodes = 400,
+  keepCode = false,
+): { text: string; long: boolean; quotes: boolean } {
   let quotes = false;
   const parts: string[] = [];
   let size = 0;
@@ -132,12 +137,15 @@ export function readText(root: Element, maxChars = 1500, maxNodes = 400): { text
     }
     if (n.nodeType !== 1) return "skip";
     const el = n as Element;
-    if (QUOTING.has(el.tagName) || CODE_CLASS.test(el.getAttribute("class") ?? "")) {
+    // In an alert or a dialog the app itself speaks, monospaced details included (AWS's "User: arn:… is not authorized").
+    const code = el.tagName === "CODE" && keepCode;
+    if (!code && (QUOTING.has(el.tagName) || CODE_CLASS.test(el.getAttribute("class") ?? ""))) {
       quotes = true; // the page quoting code or someone else's words
       return "skip";
     }
-    if (SKIP.has(el.tagName) || el.hasAttribute("hidden") || el.getAttribute("aria-hidden") === "true") return "skip";
-    if (BREAKS.has(el.tagName)) parts.push("\n");
+    if ((SKIP.has(el.tagName) && !code) || el.hasAttribute("hidden") || el.getAttribute("aria-hidden") === "true") return "skip";
+    // A kept code block is a line of its own: "403 Forbidden" stays a line, not "403 Forbiddenpods is forbidden".
+    if (BREAKS.has(el.tagName) || code) parts.push("\n");
     return "next";
   });
   return { text: lines(parts), long: cut, quotes };
@@ -271,7 +279,7 @@ export function readPage(doc: Document): PageView {
   }
 
   for (const o of structure.overlays) {
-    const { text, long: tooLong } = readText(o, 1500, 300);
+    const { text, long: tooLong } = readText(o, 1500, 300, true);
     if (!text || tooLong) continue;
     segments.push({ place: "overlay", text, el: o });
   }

@@ -68,7 +68,10 @@ const PARTS: Part[] = [
       `\\bnot authori[sz]ed to (?:access|view|see|perform|open|use)\\b`,
       `\\byou(?:${Q}re| are) not (?:a member|part) of (?:this|the|that)\\b`,
       `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
-      `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open) (?:this|that|the|these|those|it)\\b`,
+      `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open|join) (?:this|that|the|these|those|it\\b|#[\\w-]+)`,
+      `\\b(?:security (?:constraints|restrictions|settings|policies)|your permissions) (?:prevent|do not allow|don${Q}t allow) (?:you from )?(?:access|accessing|viewing|opening)`,
+      `\\b(?:is|are) not authori[sz]ed(?: for you)?[.!]`,
+      `\\bdoes not exist or (?:is )?not authori[sz]ed\\b`,
       `\\bnot (?:permitted|allowed) to (?:access|view|open)\\b`,
       `\\byou(?:${Q}re| are) unauthori[sz]ed to\\b`,
       `\\bnot allowed by (?:rbac|(?:the |your )?(?:role|access|security) polic(?:y|ies))\\b`,
@@ -105,10 +108,14 @@ const PARTS: Part[] = [
       // "Only people in Acme Corp can open this file" (a group's members are a missing grant, not a policy).
       `\\b(?:only|restricted to) (?:people|users|accounts|employees|anyone) (?:in|at|from|within) (?:(?:your |the |this )?(?:organi[sz]ation|company|domain|enterprise|tenant)\\b|[\\w&.-]+(?: [\\w&.-]+){0,3} (?:can|may)\\b)`,
       `\\brestricted to (?:(?:members|people|users) of )?(?:your |the |this |its )?(?:organi[sz]ation|company|domain|enterprise|tenant)\\b`,
-      `\\byour (?:organi[sz]ation|company|enterprise|admin(?:istrator)?|it (?:department|team))(?:${Q}s)? (?:security )?(?:policy |policies |settings )?(?:has |have )?(?:restricted|blocked|disabled|turned off|prevents?|does(?:n${Q}t| not) (?:allow|permit))\\b`,
+      `\\byour (?:organi[sz]ation|company|enterprise|admin(?:istrator)?|it (?:department|team))(?:${Q}s)? (?:security )?(?:policy |policies |settings |admins? |administrators? )?(?:has |have )?(?:restricted|blocked|disabled|turned off|prevents?|does(?:n${Q}t| not) (?:allow|permit))\\b`,
       `\\b(?:blocked|restricted|prevented|not allowed|disallowed) by (?:your |an? |the )?(?:organi[sz]ation|company|enterprise|admin(?:istrator)?|security|conditional access|workspace|it)(?:${Q}s)?(?: (?:policy|policies|settings|admin))?\\b`,
       `\\b(?:external|outside) (?:sharing|access|users?|guests?|collaborators?) (?:is |are |has been )?(?:disabled|not allowed|turned off|restricted|blocked)\\b`,
       `\\bcan only be (?:viewed|opened|accessed|edited|seen|used) by (?:people|users|accounts|employees) (?:in|at|from|of|within)\\b`,
+      `\\bcan only be accessed from (?:devices|client applications|compliant|managed|approved|corporate|trusted)`,
+      `\\bcompliance polic(?:y|ies)\\b|\\byou can${Q}t get there from here\\b`,
+      `\\bonly (?:available|accessible|visible) to (?:people|users|accounts|employees) (?:in|at|of|from|within)\\b`,
+      `\\bonly allows (?:members|people|users|accounts) (?:of|in|from) (?:its|their|the|your) (?:organi[sz]ation|company|domain|enterprise)\\b`,
       `\\b(?:due to|because of) (?:your |the )?(?:organi[sz]ation(?:al|${Q}s)?|company(?:${Q}s)?|security) polic(?:y|ies)\\b`,
       `\\bip (?:address )?(?:is )?not (?:allowed|permitted)\\b|\\bip allow ?list\\b`,
       `\\b(?:from|on) this (?:network location|network|location|device)\\b`,
@@ -130,6 +137,7 @@ const PARTS: Part[] = [
       `\\bnicht (?:für (?:sie|dich) )?freigegeben\\b`,
       `\\b(?:sie sind|du bist) kein mitglied\\b`,
       `\\b(?:sie können|du kannst) (?:leider )?nicht (?:auf|darauf)\\b.{0,50}\\bzugreifen\\b`,
+      `\\bverhindern den zugriff\\b`,
     ],
     pending: {
       stems: STEMS.German.pending,
@@ -146,6 +154,7 @@ const PARTS: Part[] = [
       `\\brichtlinien? (?:ihrer|deiner) organisation\\b`,
       `\\bnur (?:für )?(?:personen|mitglieder|nutzer|benutzer) (?:in|von|aus|bei) (?:ihrer|deiner|der|dieser) (?:organisation|firma|domain)\\b`,
       `\\baußerhalb (?:ihrer|deiner) organisation\\b`,
+      `\\bkann nur von (?:personen|nutzern|benutzern|mitgliedern) (?:in|von|aus|der)\\b.{0,60}\\b(?:angezeigt|geöffnet|bearbeitet) werden\\b`,
     ],
   },
   {
@@ -163,6 +172,7 @@ const PARTS: Part[] = [
       `\\b(?:accès|autorisation) (?:requis|nécessaire)\\b`,
       `\\bvous n${Q}êtes pas membre\\b`,
       `\\bvous ne pouvez pas (?:accéder|ouvrir|afficher|consulter)\\b`,
+      `\\bempêchent l${Q}accès\\b`,
     ],
     pending: {
       stems: STEMS.French.pending,
@@ -175,6 +185,8 @@ const PARTS: Part[] = [
       `\\bréservée? aux (?:membres|personnes|utilisateurs) de (?:votre|l${Q}|cette) ?(?:organisation|entreprise|domaine)`,
       `\\b(?:politique|stratégie|règles?) de (?:sécurité de )?votre organisation\\b`,
       `\\ben dehors de votre organisation\\b`,
+      `\\bne peut être (?:consulté|ouvert|affiché)e? que par (?:les )?(?:personnes|utilisateurs|membres) de\\b`,
+      `\\buniquement (?:disponible|accessible) (?:pour|aux) (?:les )?(?:membres|personnes|utilisateurs) de\\b`,
     ],
   },
   {
@@ -187,6 +199,7 @@ const PARTS: Part[] = [
       `\\bnecesitas? (?:acceso|permisos?)\\b`,
       `\\bse (?:necesita|requiere) (?:acceso|permiso)`,
       `\\bno (?:puede|puedes|pueden|podemos) (?:acceder|abrir|ver) (?:a |al |este|esta|el |la )`,
+      `\\bimpiden el acceso\\b`,
       `\\bno (?:eres|es) miembro\\b`,
     ],
     pending: {
@@ -201,6 +214,8 @@ const PARTS: Part[] = [
       `\\bpol[ií]ticas? de (?:tu|su) organizaci[oó]n\\b`,
       `\\bfuera de (?:tu|su) organizaci[oó]n\\b`,
       `\\bsolo (?:permite|pueden|puede)\\b.{0,60}\\b(?:personas|usuarios|miembros) de (?:su|tu|la) organizaci[oó]n`,
+      `\\bsolo (?:est[aá] disponible|es visible|puede ser visto|puede verse) (?:para|por) (?:los miembros|las personas|los usuarios) de (?:su|tu|la|esta) (?:organizaci[oó]n|empresa)`,
+      `\\bimpide que (?:personas|usuarios) extern[oa]s\\b`,
     ],
   },
   {
@@ -216,6 +231,7 @@ const PARTS: Part[] = [
       `\\b(?:acesso|permiss[aã]o) necess[aá]ri[oa]\\b`,
       `\\bnão (?:é|és) membro\\b`,
       `\\b(?:você |voce )?não (?:pode|consegue|podemos) (?:acessar|abrir|visualizar)\\b`,
+      `\\bimpedem o acesso\\b`,
     ],
     pending: {
       stems: STEMS.Portuguese.pending,
@@ -228,6 +244,8 @@ const PARTS: Part[] = [
       `\\brestrit[oa] a (?:membros|usuários|pessoas) d[ae] (?:sua |esta )?(?:organiza[cç][aã]o|empresa|dom[ií]nio)`,
       `\\bpol[ií]ticas? da (?:sua )?organiza[cç][aã]o\\b`,
       `\\bfora da (?:sua )?organiza[cç][aã]o\\b`,
+      `\\bs[oó] pode ser (?:visualizad|acessad|abert|respondid|vist)[oa] por (?:usuários|pessoas|membros) (?:na|da|de|do) (?:sua |esta )?(?:organiza|empresa|dom[ií]nio|equipe)`,
+      `\\bs[oó] est[aá] dispon[ií]vel para (?:os membros|as pessoas|os usuários) d[ae] (?:sua |esta )?(?:organiza|empresa)`,
     ],
   },
   {
@@ -238,6 +256,7 @@ const PARTS: Part[] = [
       `\\bnon (?:hai|ha|avete|disponi|dispone) (?:di )?(?:accesso|l${Q}accesso|l${Q}autorizzazione|autorizzazioni|i permessi|il permesso|permessi|i diritti)`,
       `\\bnon (?:sei|è) autorizzat[oa]\\b`,
       `\\b(?:hai bisogno|è necessario disporre) (?:di |dell${Q})?(?:accesso|autorizzazione)`,
+      `\\bimpedisc\\w+ l${Q}accesso\\b`,
     ],
     pending: {
       stems: STEMS.Italian.pending,
@@ -299,7 +318,7 @@ const PARTS: Part[] = [
     status: ["(?:访问|訪問|存取)(?:被|遭)?(?:拒绝|拒絕)", "拒绝访问", "拒絕存取"],
     said: [
       "(?:您|你)?(?:没有|沒有)(?:访问|訪問|查看|檢視|编辑|編輯|存取)?(?:权限|權限)",
-      "(?:没有|沒有)[^。！？\\n]{1,12}(?:访问|訪問|查看|檢視|编辑|編輯|存取|阅读|閱讀)(?:权限|權限)",
+      "(?:没有|沒有)[^。！？\\n]{1,16}(?:权限|權限)",
       "(?:无权|無權)(?:访问|訪問|查看|檢視|存取)",
       "(?:无法|無法)(?:访问|訪問|存取)(?:此|该|該)",
       "需要(?:访问|訪問|存取)?(?:权限|權限)",
@@ -542,7 +561,7 @@ export const REPORTED_BEFORE =
 export const SWITCH_ACCOUNT = /\b(?:different|another|other) account\b|\bswitch (?:accounts?|users?)\b|\bsign(?:ed)? out\b/i;
 
 /** A denial phrase directly after an opening quote is being quoted, not said. */
-export const OPEN_QUOTE = /["“„«‘'「『]\s*$/;
+export const OPEN_QUOTE = /(?:^|[\s([{:,;])["'‘]\s*$|[“„«「『]\s*$/;
 
 /** A heading that starts with an exception name ("PermissionDenied: …") is a log, not a refusal. */
 const EXCEPTION = "(?:[\\w$]+\\.)*[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*(?:Error|Exception|Denied|Forbidden|Fault)";

@@ -213,9 +213,14 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   }
   const headline = prominent.filter((s) => s.place === "title" || s.place === "heading" || s.place === "overlay");
   const unlessDenial = (re: RegExp) => headline.some((s) => re.test(s.text) && !DENIAL.test(s.text));
-  const signInHeadline = page.segments.some(
-    (s) => (s.place === "title" || s.place === "heading") && SIGN_IN.test(s.text) && !DENIAL.test(s.text) && !SWITCH_ACCOUNT.test(s.text),
-  );
+  // Sign-in wording, unless the page's main heading or a dialog itself refuses (Entra's "You can't get there from here" sits on a sign-in page).
+  const refusedUp =
+    best !== null && (best.segment.place === "heading" || best.segment.place === "overlay") && !SIGN_IN.test(best.segment.text);
+  const signInHeadline =
+    !refusedUp &&
+    page.segments.some(
+      (s) => (s.place === "title" || s.place === "heading") && SIGN_IN.test(s.text) && !DENIAL.test(s.text) && !SWITCH_ACCOUNT.test(s.text),
+    );
   if (signInHeadline) {
     add(-0.4, "sign-in wording");
   }

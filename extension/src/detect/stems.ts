@@ -8,32 +8,32 @@
  */
 export const STEMS = {
   English: {
-    main: /access|permission|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)/i,
+    main: /access|permission|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)|prevent/i,
     pending: /request|pending|awaiting|waiting for/i,
-    org: /organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside|only available to|ip allow|network location|this device|polic(?:y|ies)/i,
+    org: /organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside|only available to|ip allow|network location|this device|polic(?:y|ies)|compliance|get there from here|only allows|only (?:available|accessible|visible)/i,
   },
   German: {
     main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt|zugreif/i,
     pending: /anfrage|angefordert|ausstehend|genehmig/i,
-    org: /organisation/i,
+    org: /organisation|kann nur von/i,
   },
   French: {
-    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)|privil[eè]ges|non attribu|pas disponible pour vous|restreinte|accéder|ne pouvez pas/i,
+    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)|privil[eè]ges|non attribu|pas disponible pour vous|restreinte|accéder|ne pouvez pas|empêchent/i,
     pending: /demand|en attente/i,
-    org: /organisation/i,
+    org: /organisation|que par|uniquement/i,
   },
   Spanish: {
-    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone|privilegios|no asignad|no está disponible para|restringid|acceder|no puedes?/i,
+    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone|privilegios|no asignad|no está disponible para|restringid|acceder|no puedes?|impiden/i,
     pending: /solicit|pendiente/i,
-    org: /organizaci/i,
+    org: /organizaci|disponible para|es visible|puede(?: ser)? vis|extern[oa]s/i,
   },
   Portuguese: {
-    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de|privil[eé]gios|não atribu|não está disponível para|restrit|acessar/i,
+    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de|privil[eé]gios|não atribu|não está disponível para|restrit|acessar|impedem/i,
     pending: /solicit|pedido|aguardando|pendente/i,
-    org: /organiza/i,
+    org: /organiza|dispon[ií]vel para|pode ser/i,
   },
   Italian: {
-    main: /accesso|autorizzazion|autorizzat|permess|diritti|non (?:hai|ha|avete|disponi|dispone|sei|è)\b/i,
+    main: /accesso|autorizzazion|autorizzat|permess|diritti|non (?:hai|ha|avete|disponi|dispone|sei|è)\b|impedisc/i,
     pending: /richiest|in attesa/i,
     org: /organizzazione/i,
   },
