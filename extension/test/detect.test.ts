@@ -433,6 +433,15 @@ describe("the big apps' own denial strings in their UI languages", () => {
     okta: "https://acme.okta.com/app/acme_payroll/exk1a2b3c4d5e6f7g8h9/sso/saml",
     airtable: "https://airtable.com/appAbCdEfGhIjKlMn/tblX/viw",
     asana: "https://app.asana.com/0/1204567890123456/1204567890654321",
+    "azure-portal":
+      "https://portal.azure.com/#@acme.onmicrosoft.com/resource/subscriptions/8c41e7d2-3a5b-4f6e-9d1c-0b2a7e4f6c83/resourceGroups/rg-pay/overview",
+    "gcp-console": "https://console.cloud.google.com/iam-admin/iam?project=acme-billing-prod",
+    "aws-console": "https://us-east-1.console.aws.amazon.com/s3/buckets/acme-prod-invoices?region=us-east-1",
+    monday: "https://acme.monday.com/boards/4012345678",
+    tableau: "https://eu-west-1a.online.tableau.com/#/site/acme/views/Revenue/Overview",
+    zendesk: "https://acme.zendesk.com/agent/tickets/48213",
+    hubspot: "https://app.hubspot.com/contacts/7712345/record/0-1/51234",
+    smartsheet: "https://app.smartsheet.com/sheets/7gP2mQ9xRv4Wc8Hj3Lk6Nb1Ts5Yd",
   };
   const cases = Object.entries(APP_DENIALS).flatMap(([app, langs]) =>
     Object.entries(langs).flatMap(([lang, words]) => words.map((w) => [app, lang, w] as const)),

@@ -13,22 +13,22 @@ export const STEMS = {
     org: /organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside|only available to|ip allow|network location|this device|polic(?:y|ies)|compliance|get there from here|only allows|only (?:available|accessible|visible)/i,
   },
   German: {
-    main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt|zugreif/i,
+    main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt|zugreif|autorisier|richtlinie erlaubt/i,
     pending: /anfrage|angefordert|ausstehend|genehmig/i,
     org: /organisation|kann nur von/i,
   },
   French: {
-    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)|privil[eè]ges|non attribu|pas disponible pour vous|restreinte|accéder|ne pouvez pas|empêchent/i,
+    main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)|privil[eè]ges|non attribu|pas disponible pour vous|restreinte|accéder|ne pouvez pas|empêchent|autoris|politique basée/i,
     pending: /demand|en attente/i,
     org: /organisation|que par|uniquement/i,
   },
   Spanish: {
-    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone|privilegios|no asignad|no está disponible para|restringid|acceder|no puedes?|impiden/i,
+    main: /acceso|permiso|autorizad|autorizaci|no tienes|no tiene|necesita|no dispone|privilegios|no asignad|no está disponible para|restringid|acceder|no puedes?|impiden|autorizad|política basada/i,
     pending: /solicit|pendiente/i,
     org: /organizaci|disponible para|es visible|puede(?: ser)? vis|extern[oa]s/i,
   },
   Portuguese: {
-    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de|privil[eé]gios|não atribu|não está disponível para|restrit|acessar|impedem/i,
+    main: /acesso|permiss[aã]o|autoriza[cç]|autorizad|não (?:tem|possui|tens|está|estás)|sem permiss|precisa de|privil[eé]gios|não atribu|não está disponível para|restrit|acessar|impedem|política baseada/i,
     pending: /solicit|pedido|aguardando|pendente/i,
     org: /organiza|dispon[ií]vel para|pode ser/i,
   },
@@ -43,7 +43,7 @@ export const STEMS = {
     org: /organisatie/i,
   },
   Japanese: {
-    main: /アクセス|権限|許可|拒否|割り当て|ご利用いただけません|不十分|制限されて/,
+    main: /アクセス|権限|許可|拒否|割り当て|ご利用いただけません|不十分|制限されて|認可|ポリシー/,
     pending: /リクエスト|申請|承認/,
     org: /組織/,
   },
