@@ -171,7 +171,7 @@ async function churn(extension: boolean, runs: number): Promise<{ wall: number[]
 }
 
 async function observerOverhead(): Promise<void> {
-  const runs = 15;
+  const runs = 25;
   // Alternate the two set-ups so drift on the machine hits both alike.
   const without = { wall: [] as number[], inserting: [] as number[] };
   const withExt = { wall: [] as number[], inserting: [] as number[] };
