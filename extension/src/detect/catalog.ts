@@ -17,6 +17,8 @@ export interface CatalogApp {
   selfHosted?: {
     /** First label of the host, e.g. `gitlab` in gitlab.acme-corp.io. */
     label?: RegExp;
+    /** A label other products use too: it counts only on a URL with the app's `/-/` separator. */
+    looseLabel?: RegExp;
     /** A selector only this app's pages carry, matched in <head> and against <body> itself. */
     marker?: string;
     /** The app's title suffix, counted only together with a resource URL. */
@@ -73,7 +75,9 @@ export const CATALOG: CatalogApp[] = [
     name: "GitLab",
     hosts: ["gitlab.com"],
     selfHosted: {
-      label: /^(gitlab|git|code|scm)$/,
+      // A bare "git." or "code." host may be Gitea, Gogs or Bitbucket Data Center: only GitLab's `/-/` separator tells.
+      label: /^gitlab$/,
+      looseLabel: /^(?:git|code|scm)$/,
       marker: 'meta[content="GitLab"], meta[property="og:site_name"][content="GitLab"], body[data-page^="projects:"]',
       title: /· GitLab$/,
     },

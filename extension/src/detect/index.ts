@@ -39,6 +39,8 @@ export function identifyApp(doc: Document, url: URL): CatalogApp | null {
   for (const app of SELF_HOSTED) if (app.selfHosted?.marker && hasMarker(doc, app.selfHosted.marker)) return app;
   // A name like grafana.acme.io or a title suffix alone proves little; with a URL in the app's shape it does.
   for (const app of SELF_HOSTED) if (app.selfHosted?.label?.test(label) && extract(url, app.resource)) return app;
+  for (const app of SELF_HOSTED)
+    if (app.selfHosted?.looseLabel?.test(label) && url.pathname.includes("/-/") && extract(url, app.resource)) return app;
   for (const app of SELF_HOSTED) if (app.selfHosted?.title?.test(doc.title) && extract(url, app.resource)) return app;
   return null;
 }
@@ -165,7 +167,8 @@ function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | n
       (notFoundMeansDenied ??= Boolean(
         app?.notFoundDenies && resourceId && doc.querySelector(app.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN),
       )),
-    helpPath: HELP_PATH.test(url.pathname) || (!app && !ruled && HELP_HOST.test(url.hostname)),
+    helpPath: HELP_PATH.test(url.pathname),
+    helpHost: !app && !ruled && HELP_HOST.test(url.hostname),
     requestControl: () => findControl(page, REQUEST_ACCESS) !== null,
   });
   return { app, resourceId, verdict };

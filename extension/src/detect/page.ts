@@ -131,6 +131,8 @@ export function readText(
   const cut = walk(root, maxNodes, (n) => {
     if (n.nodeType === 3) {
       const t = n.nodeValue ?? "";
+      // "<b>Insufficient permissions</b>You need access…": a capital right after an element starts a new sentence, not the same word.
+      if (n.previousSibling?.nodeType === 1 && /^[A-ZÀ-Ý]/.test(t)) parts.push(" ");
       parts.push(t);
       size += t.length;
       return size <= maxChars ? "next" : "stop";
@@ -272,10 +274,12 @@ export function readPage(doc: Document): PageView {
     const next = h.nextElementSibling;
     // Not when it holds code or quotes: that is the page showing someone else's words.
     const read = next && !next.matches("button, form, input, nav, ul, ol, table, pre") ? readText(next, 400, 80) : null;
+    // Under an exception's name ("PermissionDenied") the next block is its message and stack, not the page's explanation.
+    const logged = EXCEPTION_HEADING.test(text);
     const metric = Boolean(read?.text && FIGURE.test(read.text));
     if (metric) metrics++;
     segments.push({ place: level, text, el: h, ...(metric ? { metric } : {}) });
-    if (next && read?.text && !read.quotes && !read.long && !metric) segments.push({ place: "lead", text: read.text, el: next });
+    if (next && read?.text && !read.quotes && !read.long && !metric && !logged) segments.push({ place: "lead", text: read.text, el: next });
   }
 
   for (const o of structure.overlays) {
@@ -295,6 +299,9 @@ export function readPage(doc: Document): PageView {
     shape: { prose: structure.prose, metrics },
   };
 }
+
+/** An exception's name as a heading: "PermissionDenied", "django.core.exceptions.PermissionDenied", "AccessDeniedException". */
+const EXCEPTION_HEADING = /^\s*(?:[\w$]+\.)*[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b/;
 
 /** A bare figure: "387", "1,204", "12.5 %", "3.2k", "99.9%", "−4". */
 const FIGURE = /^[-−+]?[\d][\d.,  ]*\s*(?:%|k|m|ms|s|\/s)?$/i;

@@ -76,6 +76,16 @@ const PARTS: Part[] = [
       `\\byou(?:${Q}re| are) unauthori[sz]ed to\\b`,
       `\\bnot allowed by (?:rbac|(?:the |your )?(?:role|access|security) polic(?:y|ies))\\b`,
       `\\bmay not exist,? or you (?:may not|don${Q}t|do not) have\\b`,
+      // Not included: "you haven't been added", "hasn't been shared with you", "you're not on the team", "locked to you".
+      `\\byou (?:have not|haven${Q}t|were not|weren${Q}t) (?:yet )?been (?:added|invited|given access)\\b`,
+      `\\b(?:hasn${Q}t|has not|wasn${Q}t|was not|isn${Q}t|is not|haven${Q}t|have not) (?:been )?shared with you\\b`,
+      `\\byou(?:${Q}re| are) not (?:on|in) (?:the|this|that) (?:list|team|project|channel|workspace|board|account|group|org)\\b`,
+      `\\b(?:is|are) locked (?:to|for) you\\b|\\bis only open to (?:its|the|their) (?:teammates|members|team)\\b`,
+      `\\bask [\\w.-]+(?: [\\w.-]+)?(?:${Q}s)?(?: owners?| admins?)? to (?:share (?:it|this|them)(?: \\w+)? with you|add you|invite you|give you access|send you an invit)`,
+      `\\b(?:you|your account|your user)(?: [\\w@.,-]+){0,3} (?:isn${Q}t|is not|aren${Q}t|are not|may not be) (?:a )?members?\\b`,
+      `\\bonly (?:people|users|members|guests) who(?:${Q}ve| have) been (?:invited|added)\\b`,
+      `\\bwe can${Q}t show you\\b`,
+      `\\bis forbidden: user\\b|\\bcannot (?:list|get|watch|create|delete) resource\\b`,
       `\\bcan${Q}t let you see\\b`,
       `\\byou may not have (?:access|permission)\\b`,
       `\\bunavailable to you\\b`,
@@ -101,6 +111,9 @@ const PARTS: Part[] = [
         `\\byou(?:${Q}ve| have)? (?:already )?(?:requested|asked for) (?:edit |view |viewer |editor )?(?:access|permission|to join|to view)\\b`,
         `\\byour (?:access )?request (?:is|has been) (?:pending|awaiting|waiting|under review|sent|submitted)\\b`,
         `\\b(?:awaiting|waiting for) (?:the )?(?:owner|admin|administrator|approval|approver|an admin)`,
+        `\\byour (?:access )?request (?:to (?:join|access|view)|for access) (?:is|has been) (?:pending|sent|submitted|received)\\b`,
+        `\\b(?:an? |the |your )?(?:admin|administrator|owner|manager)s? (?:needs|need|has|have) to approve (?:your|this)\\b`,
+        `\\b(?:this device|your (?:account|device|request|access)) needs? (?:an? )?(?:admin(?:istrator)?${Q}?s? )?approval\\b`,
       ],
     },
     orgStems: STEMS.English.org,
@@ -116,6 +129,10 @@ const PARTS: Part[] = [
       `\\bcompliance polic(?:y|ies)\\b|\\byou can${Q}t get there from here\\b`,
       `\\bonly (?:available|accessible|visible) to (?:people|users|accounts|employees) (?:in|at|of|from|within)\\b`,
       `\\bonly allows (?:members|people|users|accounts) (?:of|in|from) (?:its|their|the|your) (?:organi[sz]ation|company|domain|enterprise)\\b`,
+      `\\bpolicy only allows\\b|\\bfrom approved (?:ip addresses|networks|devices|locations)\\b`,
+      `\\b(?:has|have) turned off sharing with (?:people|users|anyone) outside\\b|\\bsharing with (?:people|users) outside (?:the|your) (?:company|organi[sz]ation)\\b`,
+      `\\bis for [\\w&.-]+(?: [\\w&.-]+){0,2} (?:users|members|employees|people|accounts) only\\b`,
+      `\\b(?:sharing is )?limited to (?:people|users|members|accounts) (?:in|of|from) (?:the |your )?[\\w&.-]+(?: [\\w&.-]+){0,2} (?:workspace|organi[sz]ation|company|domain)\\b`,
       `\\b(?:due to|because of) (?:your |the )?(?:organi[sz]ation(?:al|${Q}s)?|company(?:${Q}s)?|security) polic(?:y|ies)\\b`,
       `\\bip (?:address )?(?:is )?not (?:allowed|permitted)\\b|\\bip allow ?list\\b`,
       `\\b(?:from|on) this (?:network location|network|location|device)\\b`,
@@ -126,7 +143,10 @@ const PARTS: Part[] = [
   {
     name: "German",
     stems: STEMS.German.main,
-    status: [`\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`],
+    status: [
+      `\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`,
+      `\\bunzureichende (?:berechtigungen|rechte|zugriffsrechte)\\b`,
+    ],
     said: [
       `\\bkeine (?:berechtigung|zugriffsberechtigung|zugriffsrechte|rechte)\\b`,
       `\\bkeinen (?:zugriff|zugang)\\b`,
@@ -167,7 +187,8 @@ const PARTS: Part[] = [
     ],
     said: [
       `\\bn${Q}(?:avez|a|êtes) pas (?:accès|l${Q}autorisation|les autorisations|les droits|la permission|les permissions|autoris[ée])`,
-      `\\bvous (?:n${Q}avez|ne disposez) pas (?:de |des |d${Q})?(?:accès|droits|autorisations?|permissions?)`,
+      `\\bvous (?:n${Q}avez|ne disposez) pas (?:de l${Q}|de |des |d${Q})?(?:accès|droits|autorisations?|permissions?)`,
+      `\\b(?:privilèges|autorisations|droits|permissions) insuffisant(?:e)?s\\b`,
       `\\bvous (?:avez besoin|devez disposer) d${Q}(?:une? )?(?:accès|autorisation)`,
       `\\b(?:accès|autorisation) (?:requis|nécessaire)\\b`,
       `\\bvous n${Q}êtes pas membre\\b`,
@@ -192,7 +213,7 @@ const PARTS: Part[] = [
   {
     name: "Spanish",
     stems: STEMS.Spanish.main,
-    status: [`\\bacceso (?:denegado|restringido|no autorizado)`, `\\bpermiso denegado\\b`],
+    status: [`\\bacceso (?:denegado|restringido|no autorizado)`, `\\bpermiso denegado\\b`, `\\b(?:privilegios|permisos) insuficientes\\b`],
     said: [
       `\\bno (?:tienes|tiene|tienen|dispone de|dispones de) (?:acceso|permisos?|autorizaci[oó]n)`,
       `\\bno (?:est[aá]s?|est[aá]n) autorizad[oa]s?\\b`,
@@ -221,7 +242,7 @@ const PARTS: Part[] = [
   {
     name: "Portuguese",
     stems: STEMS.Portuguese.main,
-    status: [`\\bacesso (?:negado|restrito|não autorizado)`, `\\bpermiss[aã]o negada\\b`],
+    status: [`\\bacesso (?:negado|restrito|não autorizado)`, `\\bpermiss[aã]o negada\\b`, `\\b(?:privilégios|permissões) insuficientes\\b`],
     said: [
       `\\b(?:você|voce|vc) não (?:tem|possui) (?:acesso|permiss[aã]o|autoriza[cç][aã]o)`,
       `\\bnão (?:tem|possui|tens) (?:acesso|permiss[aã]o)`,
@@ -246,17 +267,23 @@ const PARTS: Part[] = [
       `\\bfora da (?:sua )?organiza[cç][aã]o\\b`,
       `\\bs[oó] pode ser (?:visualizad|acessad|abert|respondid|vist)[oa] por (?:usuários|pessoas|membros) (?:na|da|de|do) (?:sua |esta )?(?:organiza|empresa|dom[ií]nio|equipe)`,
       `\\bs[oó] est[aá] dispon[ií]vel para (?:os membros|as pessoas|os usuários) d[ae] (?:sua |esta )?(?:organiza|empresa)`,
+      `\\bdispon[ií]vel apenas para (?:usuários|pessoas|membros) d[ae] (?:sua |esta )?organiza`,
     ],
   },
   {
     name: "Italian",
     stems: STEMS.Italian.main,
-    status: [`\\baccesso (?:negato|non consentito|non autorizzato|limitato)`, `\\b(?:autorizzazione|permesso) negat[oa]\\b`],
+    status: [
+      `\\baccesso (?:negato|non consentito|non autorizzato|limitato)`,
+      `\\b(?:autorizzazione|permesso) negat[oa]\\b`,
+      `\\b(?:privilegi|permessi|autorizzazioni) insufficienti\\b`,
+    ],
     said: [
       `\\bnon (?:hai|ha|avete|disponi|dispone) (?:di )?(?:accesso|l${Q}accesso|l${Q}autorizzazione|autorizzazioni|i permessi|il permesso|permessi|i diritti)`,
       `\\bnon (?:sei|è) autorizzat[oa]\\b`,
       `\\b(?:hai bisogno|è necessario disporre) (?:di |dell${Q})?(?:accesso|autorizzazione)`,
       `\\bimpedisc\\w+ l${Q}accesso\\b`,
+      `\\bnon è possibile (?:visualizzare|accedere|aprire)\\b`,
     ],
     pending: {
       stems: STEMS.Italian.pending,
@@ -265,6 +292,7 @@ const PARTS: Part[] = [
     },
     orgStems: STEMS.Italian.org,
     org: [
+      `\\bdisponibile solo per (?:gli |i )?(?:utenti|membri|persone)\\b.{0,40}\\borganizzazione\\b`,
       `\\bla tua organizzazione non (?:consente|permette)`,
       `\\b(?:riservat|limitat)[oa] ai (?:membri|utenti) (?:della|dell${Q}) ?(?:tua |questa )?(?:organizzazione|azienda)`,
     ],
@@ -272,7 +300,7 @@ const PARTS: Part[] = [
   {
     name: "Dutch",
     stems: STEMS.Dutch.main,
-    status: [`\\btoegang (?:geweigerd|verboden|niet toegestaan)`],
+    status: [`\\btoegang (?:geweigerd|verboden|niet toegestaan)`, `\\bonvoldoende (?:rechten|machtigingen|bevoegdheden)\\b`],
     said: [
       `\\bgeen (?:toegang|toestemming|rechten|machtiging|bevoegdheid|toegangsrechten)\\b`,
       `\\bniet (?:gemachtigd|bevoegd|geautoriseerd)\\b`,
@@ -529,7 +557,11 @@ export const STATUS_LINE =
 
 /** Titles of articles about denials, not denials: "Troubleshooting 403 errors", "How to fix …", "Comment résoudre …". */
 export const HELP_TITLE =
-  /\b(?:troubleshoot\w*|how to|how do i|fix(?:ing)?|guide|faq|what to do|why (?:do|does|can.?t|am|is)|(?:403|401) errors|comment (?:résoudre|corriger|réparer)|dépann\w+|cómo (?:solucionar|resolver|corregir)|solución de problemas|como (?:resolver|corrigir|solucionar)|solução de problemas|fehlerbehebung|so beheben sie|wie (?:behebe|löse)|come risolvere|problemen oplossen)\b|(?:解決方法|対処法|トラブルシューティング|の原因|如何解决|解决方法|해결 방법)/i;
+  /\b(?:troubleshoot\w*|how to|how do i|fix(?:ing)?|guide|faq|what to do|why (?:do|does|can.?t|am|is)|(?:403|401) errors|comment (?:résoudre|corriger|réparer)|dépann\w+|cómo (?:solucionar|resolver|corregir)|solución de problemas|como (?:resolver|corrigir|solucionar)|solução de problemas|fehlerbehebung|so beheben sie|wie (?:behebe|löse)|beheben|come risolvere|problemen oplossen)\b|(?:解決方法|対処法|トラブルシューティング|の原因|如何解决|解决方法|해결 방법)/i;
+
+/** Section headings of a troubleshooting article: "Symptoms", "Cause", "Resolution", "Ursache", "Lösung"… */
+export const ARTICLE_SECTION =
+  /^(?:symptoms?|causes?|resolution|solution|workaround|more information|ursache|lösung|symptome|weitere informationen|cause|résolution|solution de contournement|causa|solución|síntomas|sintomas|solução|oorzaak|oplossing|原因|解決策|解決方法|対処方法|対処法|症状|现象|解决方案|解决方法|증상|원인|해결 방법)\s*:?$/i;
 
 /** A question: a Q&A title or a help article's heading, about a denial rather than one. */
 export const QUESTION_END = /[?？]\s*$/;
@@ -551,11 +583,22 @@ export const HELP_PATH =
 
 /** Hosts of help centres, documentation and Q&A sites (for pages no catalog app claims: docs.google.com is Google Docs). */
 export const HELP_HOST =
-  /^(?:support|help|helpcenter|learn|developers?|docs|documentation|community|kb|answers|forums?|discuss|repost|stackoverflow|superuser|serverfault|askubuntu)\.|(?:^|\.)(?:stackoverflow\.com|stackexchange\.com|teratail\.com|qiita\.com|zenn\.dev|reddit\.com|medium\.com|dev\.to)$/i;
+  /^(?:support|help|helpcenter|learn|developers?|community|kb|answers|forums?|discuss|repost|stackoverflow|superuser|serverfault|askubuntu)\.|(?:^|\.)(?:stackoverflow\.com|stackexchange\.com|teratail\.com|qiita\.com|zenn\.dev|reddit\.com|medium\.com|dev\.to)$/i;
+
+/** A phrase in parentheses or after a comparison is a gloss in a query or a legend: "status = 403 (permission denied)". */
+export const GLOSS_BEFORE = /\(\s*$|[=≠<>]\s*[\w."'-]*\s*$/;
+
+/** Korean, Japanese and Chinese state the subject: "members without permission cannot access…" speaks of others, not to the reader. */
+export const OTHERS_BEFORE =
+  /(?:구성원|사용자|멤버|회원|직원|ユーザー|メンバー|利用者|社員|用户|成员|使用者|员工)(?:은|는|이|가|は|が)?[^。.!?\n]{0,30}$/;
 
 /** A phrase right after "will see", "the error", "says" is reported speech, not the page speaking. */
 export const REPORTED_BEFORE =
   /\b(?:see|sees|seeing|saw|shows?|showing|displays?|get|gets|getting|got|receive|receives|message|error|errors|reads?|says?|saying|like|text|called|reason|cause|status|type|filter|grund|ursache|typ|raison|motif|motivo|causa|tipo|estado|reden)\s*[:,]?\s*$/i;
+
+/** "次のメッセージが表示されることがあります：…", "会显示以下提示：", "다음 메시지가 표시됩니다": the message quoted by a help page. */
+export const REPORTED_CJK_BEFORE =
+  /(?:メッセージ|エラー|表示され(?:る(?:ことがあります)?|ます)|提示|显示|顯示|消息|메시지|오류|표시됩니다)[^。\n]{0,4}[。：:、\s]*$/;
 
 /** Offers to switch accounts are part of denial pages, not sign-in prompts. */
 export const SWITCH_ACCOUNT = /\b(?:different|another|other) account\b|\bswitch (?:accounts?|users?)\b|\bsign(?:ed)? out\b/i;

@@ -1,10 +1,12 @@
-import { blockOf, enclosure, type PageView, type Place, type Segment } from "./page.ts";
+import { blockOf, enclosure, type PageView, type Place, readText, type Segment } from "./page.ts";
 import {
   ACCESS_CONTEXT,
+  ARTICLE_SECTION,
   CONDITIONAL_BEFORE,
   DENIAL,
   EXCEPTION_BEFORE,
   EXCEPTION_TITLE,
+  GLOSS_BEFORE,
   GONE,
   HELP_TITLE,
   HINTS,
@@ -15,11 +17,13 @@ import {
   NOT_FOUND,
   OPEN_QUOTE,
   ORG_RESTRICTED,
+  OTHERS_BEFORE,
   PAYWALL,
   PENDING,
   QUESTION_END,
   RATE_LIMIT,
   REPORTED_BEFORE,
+  REPORTED_CJK_BEFORE,
   SERVER_ERROR,
   SIGN_IN,
   STATUS,
@@ -48,8 +52,10 @@ export interface Context {
    * resource and someone is signed in. Asked only when the page says "not found".
    */
   notFoundMeansDenied?: () => boolean;
-  /** The URL is a help centre or documentation page. */
+  /** The URL's path is a help centre's or documentation's. */
   helpPath?: boolean;
+  /** The host is a help centre, documentation or Q&A site (no catalog app claims it). */
+  helpHost?: boolean;
   /** Whether a "Request access" control is on the page (asked only when it can matter). */
   requestControl?: () => boolean;
 }
@@ -77,12 +83,24 @@ function quoted(before: string): boolean {
   return OPEN_QUOTE.test(before.slice(-3));
 }
 
+/** The text before the sentence that holds a match: where "the following message is shown:" would be. */
+function priorSentence(before: string): string {
+  const start = before.search(/[^。！？.!?\n]*$/);
+  return before.slice(Math.max(0, start - 40), start);
+}
+
 /** Is one occurrence, read in the whole text around it, being said rather than quoted or logged? */
 function saidAt(text: string, index: number, match: string, place: Place): boolean {
   const before = text.slice(Math.max(0, index - 160), index);
-  if (quoted(before) || EXCEPTION_BEFORE.test(before) || REPORTED_BEFORE.test(before.slice(-24))) return false;
+  if (
+    quoted(before) ||
+    EXCEPTION_BEFORE.test(before) ||
+    REPORTED_BEFORE.test(before.slice(-24)) ||
+    REPORTED_CJK_BEFORE.test(priorSentence(before))
+  )
+    return false;
   // "If you open a file you don't have permission for…": a hypothetical, as help articles put it.
-  if (CONDITIONAL_BEFORE.test(before)) return false;
+  if (CONDITIONAL_BEFORE.test(before) || GLOSS_BEFORE.test(before) || OTHERS_BEFORE.test(before)) return false;
   const after = text.slice(index + match.length, index + match.length + 40);
   // "Access denied events", "„Zugriff verweigert“-Ereignisse", "Permission denied: '/var/log'": a label or a log, not a refusal.
   if (LABEL_AFTER.test(after) || LOGGED_AFTER.test(after)) return false;
@@ -162,6 +180,15 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
       places.add(line.place);
     }
   }
+  // The body repeats every heading: a denial found there only as a dashboard tile's label is no denial.
+  if (best?.segment.place === "body" && best.segment.el) {
+    const { phrase } = best;
+    const block = blockOf(best.segment.el, { test: (t) => said(t, phrase, "body") });
+    if (page.segments.some((s) => s.metric && s.el && (s.el === block || s.el.contains(block)))) {
+      best = null;
+      bestWeight = 0;
+    }
+  }
   if (best) {
     add(
       bestWeight,
@@ -175,8 +202,12 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     const el = best.segment.el;
     const { phrase, segment } = best;
     // The block of the occurrence that counted (not a quoted one before it).
-    const around = el && segment.place !== "title" ? enclosure(blockOf(el, { test: (t) => said(t, phrase, segment.place) })) : null;
+    const block = el && segment.place !== "title" ? blockOf(el, { test: (t) => said(t, phrase, segment.place) }) : null;
+    const around = block ? enclosure(block) : null;
     if (around) add(-Math.round(bestWeight * 70) / 100, around === "list" ? "said in a list or table" : "said in an article");
+    // In the body, a block that holds little but the denial is a panel of its own: a console blade, a chart's empty state.
+    else if (block && segment.place === "body" && block !== el && readText(block, 400, 120).text.length <= 320)
+      add(0.15, "a panel of its own");
   }
 
   const prominent = page.segments.filter((s) => s.place !== "body");
@@ -242,12 +273,18 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   }
   // The page's own title or main heading, not any heading: error pages carry "Troubleshooting details" too.
   const mainHeading = page.segments.find((s) => s.place === "heading");
-  if (ctx.helpPath || page.segments.some((s) => (s.place === "title" || s === mainHeading) && HELP_TITLE.test(s.text))) {
+  if (page.segments.some((s) => (s.place === "title" || s === mainHeading) && HELP_TITLE.test(s.text))) {
     add(-0.35, "help or docs page");
+  } else if (ctx.helpPath || ctx.helpHost) {
+    // A path alone proves less on a short page: apps live under /docs/ too (Exact Online).
+    add(short && !(ctx.helpPath && ctx.helpHost) ? -0.15 : -0.35, "help or docs address");
   }
   if (page.long) {
     add(-0.2, "long page");
   }
+  // A troubleshooting article: "Cause", "Resolution" as headings.
+  const sections = page.segments.filter((s) => (s.place === "heading" || s.place === "subheading") && ARTICLE_SECTION.test(s.text)).length;
+  if (sections >= 2) add(-0.3, `troubleshooting article (${sections} sections)`);
   // Long-form text (docs, Q&A, READMEs) and tiles of figures (monitoring, BI) talk about denials.
   if (page.shape.prose >= 6) add(-0.25, `long-form text (${page.shape.prose} paragraphs)`);
   if (page.shape.metrics >= 2) add(-0.35, `dashboard tiles (${page.shape.metrics})`);
