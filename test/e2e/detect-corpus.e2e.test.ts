@@ -18,8 +18,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-it("meets precision ≥ 0.98 and recall ≥ 0.96 on the development corpus (test/fixtures/denied-pages and the opened held-out slice)", async () => {
-  const pages = [...loadCorpus(`${ROOT}/test/fixtures/denied-pages`), ...loadCorpus(`${ROOT}/test/fixtures/held-out`)];
+/** The corpus and the held-out slices opened after their blind figures were recorded (their READMEs have them). */
+const DEVELOPMENT = ["denied-pages", "held-out", "held-out-2"];
+
+it("meets precision ≥ 0.98 and recall ≥ 0.96 on the development material (the corpus and the opened held-out slices)", async () => {
+  const pages = DEVELOPMENT.flatMap((d) => loadCorpus(`${ROOT}/test/fixtures/${d}`));
   // Issue 14's size: ≥ 150 denied pages over ≥ 60 products, ≥ 100 hard negatives, every kind.
   const denied = pages.filter((p) => p.denied);
   expect(denied.length).toBeGreaterThanOrEqual(150);
