@@ -10,8 +10,8 @@
  *    100 bursts, with the extension loaded against the same page without it.
  * A benchmark, not a test: it prints figures and never fails on them.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser } from "puppeteer-core";
 import { EXTENSION_DIR, launchChromium, ROOT } from "../e2e/harness.ts";
@@ -19,7 +19,15 @@ import { type DetectorGlobal, detectorBundle } from "./bundle.ts";
 import { loadCorpus, type Page } from "./corpus.ts";
 import { openFixture } from "./serve.ts";
 
-const dir = resolve(process.env.INIT_CWD ?? process.cwd(), process.argv[2] ?? resolve(ROOT, "test/fixtures/denied-pages"));
+// Every fixture folder of the project by default: the corpus and the held-out slices.
+const FIXTURES = resolve(ROOT, "test/fixtures");
+const dirs =
+  process.argv.length > 2
+    ? process.argv.slice(2).map((d) => resolve(process.env.INIT_CWD ?? process.cwd(), d))
+    : readdirSync(FIXTURES)
+        .map((d) => resolve(FIXTURES, d))
+        .filter((d) => existsSync(resolve(d, "manifest.json")));
+const dir = dirs.map((d) => relative(ROOT, d)).join(", ");
 
 function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -200,7 +208,10 @@ sizes();
 if (only !== "observer") {
   const browser = await launchChromium();
   try {
-    await timing(browser, loadCorpus(dir));
+    await timing(
+      browser,
+      dirs.flatMap((d) => loadCorpus(d)),
+    );
   } finally {
     await browser.close();
   }
