@@ -179,6 +179,8 @@ export const CATALOG: CatalogApp[] = [
     resource: [
       { re: /^\/lightning\/r\/(?:[\w]+\/)?([a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)(?:\/|$)/ },
       { re: /^\/([a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)(?:\/|$)/ },
+      // Experience Cloud sites: /<site>/s/<object>/<id>/<slug>.
+      { re: /^\/(?:[\w-]+\/)?s\/[\w-]+\/([a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)(?:\/|$)/ },
     ],
   },
   {

@@ -54,6 +54,7 @@ const PARTS: Part[] = [
       `\\baccess (?:is )?(?:denied|refused|forbidden|restricted|not allowed)\\b`,
       `\\bpermission (?:denied|required|violation)\\b`,
       `\\b(?:insufficient|missing|lacking) (?:privileges|permissions?|access|rights)\\b`,
+      `\\bauthori[sz]ation (?:failed|denied|required)\\b`,
       `\\brestricted (?:content|page|file|resource|area)\\b`,
     ],
     said: [
@@ -68,7 +69,8 @@ const PARTS: Part[] = [
       `\\bnot authori[sz]ed to (?:access|view|see|perform|open|use)\\b`,
       `\\byou(?:${Q}re| are) not (?:a member|part) of (?:this|the|that)\\b`,
       `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
-      `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open|join) (?:this|that|the|these|those|it\\b|#[\\w-]+)`,
+      `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open|join)(?: or (?:manage|edit|use|change|join))? (?:this|that|the|these|those|it\\b|#[\\w-]+)`,
+      `\\b(?:is|are) hidden from you\\b`,
       `\\b(?:security (?:constraints|restrictions|settings|policies)|your permissions) (?:prevent|do not allow|don${Q}t allow) (?:you from )?(?:access|accessing|viewing|opening)`,
       `\\b(?:is|are) not authori[sz]ed(?: for you)?[.!]`,
       `\\bdoes not exist or (?:is )?not authori[sz]ed\\b`,
@@ -130,6 +132,9 @@ const PARTS: Part[] = [
       `\\bonly (?:available|accessible|visible) to (?:people|users|accounts|employees) (?:in|at|of|from|within)\\b`,
       `\\bonly allows (?:members|people|users|accounts) (?:of|in|from) (?:its|their|the|your) (?:organi[sz]ation|company|domain|enterprise)\\b`,
       `\\bpolicy only allows\\b|\\bfrom approved (?:ip addresses|networks|devices|locations)\\b`,
+      `\\b(?:enabled or )?enforced saml (?:single sign-on|sso)\\b|\\byou must authenticate with\\b.{0,40}\\bidentity provider\\b`,
+      `\\b(?:team|organi[sz]ation|workspace|company|account) requires two-factor authentication\\b|\\buntil you enable (?:2fa|two-factor)`,
+      `\\brestricted to (?:the )?[\\w&.-]+(?: [\\w&.-]+){0,2} (?:workspace|organi[sz]ation|company|domain|tenant)\\b`,
       `\\b(?:has|have) turned off sharing with (?:people|users|anyone) outside\\b|\\bsharing with (?:people|users) outside (?:the|your) (?:company|organi[sz]ation)\\b`,
       `\\bis for [\\w&.-]+(?: [\\w&.-]+){0,2} (?:users|members|employees|people|accounts) only\\b`,
       `\\b(?:sharing is )?limited to (?:people|users|members|accounts) (?:in|of|from) (?:the |your )?[\\w&.-]+(?: [\\w&.-]+){0,2} (?:workspace|organi[sz]ation|company|domain)\\b`,
@@ -150,6 +155,7 @@ const PARTS: Part[] = [
     said: [
       `\\bkeine (?:berechtigung|zugriffsberechtigung|zugriffsrechte|rechte)\\b`,
       `\\bkeinen (?:zugriff|zugang)\\b`,
+      `\\bkein (?:zugriff|zugang) auf (?:dies|den|die|das)\\w*\\b`,
       `\\bnicht (?:berechtigt|autorisiert)\\b`,
       `\\bfehlende (?:berechtigung|rechte)`,
       `\\b(?:sie|du) (?:benötigen|benötigst|brauchen|brauchst) (?:eine |die )?(?:zugriffsberechtigung|berechtigung|zugriff|zugang)`,
@@ -308,8 +314,12 @@ const PARTS: Part[] = [
     ],
     pending: {
       stems: STEMS.Dutch.pending,
-      status: [`\\b(?:toegangs)?(?:verzoek|aanvraag) (?:is )?(?:verzonden|verstuurd|ingediend)`],
-      said: [`\\bwacht(?:en)? op goedkeuring\\b`, `\\b(?:je|u) (?:hebt|heeft) (?:al )?toegang aangevraagd\\b`],
+      status: [`\\b(?:toegangs)?(?:verzoek|aanvraag) (?:is )?(?:verzonden|verstuurd|ingediend)`, `\\btoegang aangevraagd\\b`],
+      said: [
+        `\\bwacht(?:en)? op goedkeuring\\b`,
+        `\\b(?:je|u) (?:hebt|heeft) (?:al )?toegang aangevraagd\\b`,
+        `\\b(?:je|uw) verzoek\\b.{0,40}\\b(?:gestuurd|verzonden|verstuurd)\\b`,
+      ],
     },
     orgStems: STEMS.Dutch.org,
     org: [
@@ -553,7 +563,7 @@ export const GONE = phrases([
 
 /** A line that is nothing but an HTTP refusal: "403 Forbidden", "Error 401", "Forbidden". */
 export const STATUS_LINE =
-  /^[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF]*(?:(?:error|http|status)?\s*(?:403|401)(?:\s*[-:–]?\s*(?:forbidden|unauthori[sz]ed|access denied))?|forbidden|unauthori[sz]ed)[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF]*$/im;
+  /^[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF\uAC00-\uD7AF]*(?:(?:error|http|status)?\s*(?:403|401)(?:\s*[-:–]?\s*(?:forbidden|unauthori[sz]ed|access denied))?|forbidden|unauthori[sz]ed)[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF\uAC00-\uD7AF]*$/im;
 
 /** Titles of articles about denials, not denials: "Troubleshooting 403 errors", "How to fix …", "Comment résoudre …". */
 export const HELP_TITLE =
@@ -583,14 +593,17 @@ export const HELP_PATH =
 
 /** Hosts of help centres, documentation and Q&A sites (for pages no catalog app claims: docs.google.com is Google Docs). */
 export const HELP_HOST =
-  /^(?:support|help|helpcenter|learn|developers?|community|kb|answers|forums?|discuss|repost|stackoverflow|superuser|serverfault|askubuntu)\.|(?:^|\.)(?:stackoverflow\.com|stackexchange\.com|teratail\.com|qiita\.com|zenn\.dev|reddit\.com|medium\.com|dev\.to)$/i;
+  /^(?:support|help|helpcenter|learn|developers?|community|kb|answers|forums?|discuss|repost|status|stackoverflow|superuser|serverfault|askubuntu)\.|(?:^|\.)(?:stackoverflow\.com|stackexchange\.com|teratail\.com|qiita\.com|zenn\.dev|reddit\.com|medium\.com|dev\.to)$/i;
 
 /** A phrase in parentheses or after a comparison is a gloss in a query or a legend: "status = 403 (permission denied)". */
 export const GLOSS_BEFORE = /\(\s*$|[=≠<>]\s*[\w."'-]*\s*$/;
 
 /** Korean, Japanese and Chinese state the subject: "members without permission cannot access…" speaks of others, not to the reader. */
 export const OTHERS_BEFORE =
-  /(?:구성원|사용자|멤버|회원|직원|ユーザー|メンバー|利用者|社員|用户|成员|使用者|员工)(?:은|는|이|가|は|が)?[^。.!?\n]{0,30}$/;
+  /(?:구성원|사용자|멤버|회원|직원|ユーザー|メンバー|利用者|社員|用户|成员|使用者|员工)(?:은|는|이|가|は|が)?[^。.!?\n]{0,60}$|\b(?:people|users|members|groups|guests|anyone|everyone|others|viewers|collaborators)\b[^.!?\n]{0,24}$/i;
+
+/** The rest of a CJK sentence makes it a hypothetical: "…と設定している場合があります", "如果…", "…경우". */
+export const CONDITIONAL_AFTER = /^[^。！？\n]{0,60}(?:場合|ことがあります|かもしれません|可能会|경우)/;
 
 /** A phrase right after "will see", "the error", "says" is reported speech, not the page speaking. */
 export const REPORTED_BEFORE =

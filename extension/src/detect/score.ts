@@ -2,6 +2,7 @@ import { blockOf, enclosure, type PageView, type Place, readText, type Segment }
 import {
   ACCESS_CONTEXT,
   ARTICLE_SECTION,
+  CONDITIONAL_AFTER,
   CONDITIONAL_BEFORE,
   DENIAL,
   EXCEPTION_BEFORE,
@@ -72,7 +73,7 @@ export interface Verdict {
 }
 
 /** Nothing before, or the end of a sentence, a label's colon, or an icon. */
-const SENTENCE_START = /(?:^|[.!?:;。！？\n]|[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF\s,'’"“(<>-])[^\S\n]*$/;
+const SENTENCE_START = /(?:^|[.!?:;。！？\n]|[^A-Za-z0-9\u00C0-\u024F\u3040-\u9FFF\uAC00-\uD7AF\s,'’"“(<>-])[^\S\n]*$/;
 
 /** Is the text that follows `before` inside quotation marks? */
 function quoted(before: string): boolean {
@@ -102,6 +103,7 @@ function saidAt(text: string, index: number, match: string, place: Place): boole
   // "If you open a file you don't have permission for…": a hypothetical, as help articles put it.
   if (CONDITIONAL_BEFORE.test(before) || GLOSS_BEFORE.test(before) || OTHERS_BEFORE.test(before)) return false;
   const after = text.slice(index + match.length, index + match.length + 40);
+  if (CONDITIONAL_AFTER.test(text.slice(index + match.length, index + match.length + 80))) return false;
   // "Access denied events", "„Zugriff verweigert“-Ereignisse", "Permission denied: '/var/log'": a label or a log, not a refusal.
   if (LABEL_AFTER.test(after) || LOGGED_AFTER.test(after)) return false;
   // "Can't access your account?", "Don't have access?": a question, a link to help, not a refusal.
@@ -277,7 +279,8 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     add(-0.35, "help or docs page");
   } else if (ctx.helpPath || ctx.helpHost) {
     // A path alone proves less on a short page: apps live under /docs/ too (Exact Online).
-    add(short && !(ctx.helpPath && ctx.helpHost) ? -0.15 : -0.35, "help or docs address");
+    // A help centre's host and path together: it describes denials (−0.5).
+    add(ctx.helpPath && ctx.helpHost ? -0.5 : short ? -0.15 : -0.35, "help or docs address");
   }
   if (page.long) {
     add(-0.2, "long page");

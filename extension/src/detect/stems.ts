@@ -8,9 +8,9 @@
  */
 export const STEMS = {
   English: {
-    main: /access|permission|not on the|invited|shared with you|locked (?:to|for) you|been added|can.?t show you|only open to|a member|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)|prevent/i,
+    main: /access|permission|not on the|hidden from you|invited|shared with you|locked (?:to|for) you|been added|can.?t show you|only open to|a member|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)|prevent/i,
     pending: /request|pending|awaiting|waiting for|approv/i,
-    org: /organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside|only available to|ip allow|network location|this device|polic(?:y|ies)|compliance|get there from here|only allows|only (?:available|accessible|visible)/i,
+    org: /saml|identity provider|two-factor|2fa|organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside|only available to|ip allow|network location|this device|polic(?:y|ies)|compliance|get there from here|only allows|only (?:available|accessible|visible)/i,
   },
   German: {
     main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt|zugreif|autorisier|richtlinie erlaubt/i,
@@ -39,7 +39,7 @@ export const STEMS = {
   },
   Dutch: {
     main: /toegang|toestemming|rechten|machtig|bevoegd|geautoriseerd/i,
-    pending: /verzoek|aanvraag|goedkeuring/i,
+    pending: /verzoek|aanvraag|aangevraagd|goedkeuring/i,
     org: /organisatie/i,
   },
   Japanese: {
