@@ -5,7 +5,7 @@ import { appDenialPattern } from "./catalog-words.ts";
 import { extract, humanize } from "./extract.ts";
 import { anyHost, type HostMatcher, hostPattern } from "./hosts.ts";
 import { findControl, hidden, messageAround, type PageView, readPage, squash } from "./page.ts";
-import { DENIAL, HELP_HOST, HELP_PATH, REQUEST_ACCESS } from "./phrases.ts";
+import { DENIAL, HELP_HOST, HELP_PATH, HELP_ROOT, REQUEST_ACCESS } from "./phrases.ts";
 import { type DenialKind, THRESHOLD, weigh } from "./score.ts";
 
 export type { Detection } from "@gatehouse/shared";
@@ -168,6 +168,7 @@ function assess(doc: Document, url: URL, page: PageView, ruled: CompiledRule | n
         app?.notFoundDenies && resourceId && doc.querySelector(app.signedIn ? `${app.signedIn}, ${SIGNED_IN}` : SIGNED_IN),
       )),
     helpPath: HELP_PATH.test(url.pathname),
+    helpArticle: HELP_ROOT.test(url.pathname) && !/\.(?:aspx?|jsp|php|do|cgi)$/i.test(url.pathname),
     helpHost: !app && !ruled && HELP_HOST.test(url.hostname),
     requestControl: () => findControl(page, REQUEST_ACCESS) !== null,
   });

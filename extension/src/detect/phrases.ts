@@ -71,6 +71,10 @@ const PARTS: Part[] = [
       `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
       `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open|join)(?: or (?:manage|edit|use|change|join))? (?:this|that|the|these|those|it\\b|#[\\w-]+)`,
       `\\b(?:is|are) hidden from you\\b`,
+      `\\bnot cleared for\\b|\\bif you should be (?:let in|given access|allowed in)\\b`,
+      `\\b(?:is|are) (?:for|limited to|reserved for) (?:the )?[\\w&.-]+(?: [\\w&.-]+){0,2} (?:team|group|department|role)s? only\\b`,
+      `\\b(?:is|are) limited to (?:the )?[\\w&.-]+(?: [\\w&.-]+){0,2} (?:group|team|role)\\b`,
+      `\\byou (?:can${Q}t|cannot) (?:deploy|edit|merge|push|publish|download|run)(?: anything)? (?:to|on|in|this|that|the)\\b`,
       `\\b(?:security (?:constraints|restrictions|settings|policies)|your permissions) (?:prevent|do not allow|don${Q}t allow) (?:you from )?(?:access|accessing|viewing|opening)`,
       `\\b(?:is|are) not authori[sz]ed(?: for you)?[.!]`,
       `\\bdoes not exist or (?:is )?not authori[sz]ed\\b`,
@@ -114,6 +118,7 @@ const PARTS: Part[] = [
         `\\byour (?:access )?request (?:is|has been) (?:pending|awaiting|waiting|under review|sent|submitted)\\b`,
         `\\b(?:awaiting|waiting for) (?:the )?(?:owner|admin|administrator|approval|approver|an admin)`,
         `\\byour (?:access )?request (?:to (?:join|access|view)|for access) (?:is|has been) (?:pending|sent|submitted|received)\\b`,
+        `\\byou asked for\\b.{0,60}\\b(?:rights|access|permissions?|role)\\b|\\buntil\\b.{0,30}\\bapproves\\b`,
         `\\b(?:an? |the |your )?(?:admin|administrator|owner|manager)s? (?:needs|need|has|have) to approve (?:your|this)\\b`,
         `\\b(?:this device|your (?:account|device|request|access)) needs? (?:an? )?(?:admin(?:istrator)?${Q}?s? )?approval\\b`,
       ],
@@ -126,13 +131,14 @@ const PARTS: Part[] = [
       `\\byour (?:organi[sz]ation|company|enterprise|admin(?:istrator)?|it (?:department|team))(?:${Q}s)? (?:security )?(?:policy |policies |settings |admins? |administrators? )?(?:has |have )?(?:restricted|blocked|disabled|turned off|prevents?|does(?:n${Q}t| not) (?:allow|permit))\\b`,
       `\\b(?:blocked|restricted|prevented|not allowed|disallowed) by (?:your |an? |the )?(?:organi[sz]ation|company|enterprise|admin(?:istrator)?|security|conditional access|workspace|it)(?:${Q}s)?(?: (?:policy|policies|settings|admin))?\\b`,
       `\\b(?:external|outside) (?:sharing|access|users?|guests?|collaborators?) (?:is |are |has been )?(?:disabled|not allowed|turned off|restricted|blocked)\\b`,
-      `\\bcan only be (?:viewed|opened|accessed|edited|seen|used) by (?:people|users|accounts|employees) (?:in|at|from|of|within)\\b`,
+      `\\bcan only be (?:viewed|opened|accessed|edited|seen|used) by (?:authenticated |signed-in )?(?:people|users|accounts|employees) (?:in|at|from|of|within)\\b`,
+      `\\bunder [\\w&.-]+(?: [\\w&.-]+){0,3} polic(?:y|ies)\\b.{0,12}$|\\b(?:data-handling|security|access|compliance) policy [A-Z0-9-]{2,}`,
       `\\bcan only be accessed from (?:devices|client applications|compliant|managed|approved|corporate|trusted)`,
       `\\bcompliance polic(?:y|ies)\\b|\\byou can${Q}t get there from here\\b`,
       `\\bonly (?:available|accessible|visible) to (?:people|users|accounts|employees) (?:in|at|of|from|within)\\b`,
       `\\bonly allows (?:members|people|users|accounts) (?:of|in|from) (?:its|their|the|your) (?:organi[sz]ation|company|domain|enterprise)\\b`,
       `\\bpolicy only allows\\b|\\bfrom approved (?:ip addresses|networks|devices|locations)\\b`,
-      `\\b(?:enabled or )?enforced saml (?:single sign-on|sso)\\b|\\byou must authenticate with\\b.{0,40}\\bidentity provider\\b`,
+      `\\b(?:enabled or )?(?:enforced|requires) saml (?:single sign-on|sso)\\b|\\b(?:you must )?authenticate with\\b.{0,40}\\bidentity provider\\b`,
       `\\b(?:team|organi[sz]ation|workspace|company|account) requires two-factor authentication\\b|\\buntil you enable (?:2fa|two-factor)`,
       `\\brestricted to (?:the )?[\\w&.-]+(?: [\\w&.-]+){0,2} (?:workspace|organi[sz]ation|company|domain|tenant)\\b`,
       `\\b(?:has|have) turned off sharing with (?:people|users|anyone) outside\\b|\\bsharing with (?:people|users) outside (?:the|your) (?:company|organi[sz]ation)\\b`,
@@ -149,7 +155,7 @@ const PARTS: Part[] = [
     name: "German",
     stems: STEMS.German.main,
     status: [
-      `\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet)`,
+      `\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet|nicht möglich)`,
       `\\bunzureichende (?:berechtigungen|rechte|zugriffsrechte)\\b`,
     ],
     said: [
@@ -180,6 +186,7 @@ const PARTS: Part[] = [
       `\\brichtlinien? (?:ihrer|deiner) organisation\\b`,
       `\\bnur (?:für )?(?:personen|mitglieder|nutzer|benutzer) (?:in|von|aus|bei) (?:ihrer|deiner|der|dieser) (?:organisation|firma|domain)\\b`,
       `\\baußerhalb (?:ihrer|deiner) organisation\\b`,
+      `\\b(?:sicherheits)?richtlinie (?:ihres|deines|des) unternehmens\\b|\\bnur aus dem (?:firmen|unternehmens)netzwerk\\b`,
       `\\bkann nur von (?:personen|nutzern|benutzern|mitgliedern) (?:in|von|aus|der)\\b.{0,60}\\b(?:angezeigt|geöffnet|bearbeitet) werden\\b`,
     ],
   },
@@ -591,6 +598,10 @@ export const LOGGED_AFTER = /^\s*(?::\s*['"“‘/\\]|\((?:publickey|errno|os er
 export const HELP_PATH =
   /\/(?:help|hc|docs?|support|kb|knowledge(?:-?base|-?center)?|articles?|learn|guides?|faq|community|blog|academy|questions|answers?|troubleshoot(?:ing)?|wiki\/[^/]*(?:error|troubleshoot))(?:\/|$)/i;
 
+/** A help centre at the root of the site (after a locale): `/help/…`, `/pt-br/help/…`, `/hc/en-us/…` — not an app's `/app/docs/<id>`. */
+export const HELP_ROOT =
+  /^\/(?:[a-z]{2}(?:[-_][a-z]{2,4})?\/)?(?:help|hc|docs?|support|kb|knowledge(?:-?base|-?center)?|articles?|learn|guides?|faq|community|blog|academy|questions|answers?|troubleshoot(?:ing)?)(?:\/|$)/i;
+
 /** Hosts of help centres, documentation and Q&A sites (for pages no catalog app claims: docs.google.com is Google Docs). */
 export const HELP_HOST =
   /^(?:support|help|helpcenter|learn|developers?|community|kb|answers|forums?|discuss|repost|status|stackoverflow|superuser|serverfault|askubuntu)\.|(?:^|\.)(?:stackoverflow\.com|stackexchange\.com|teratail\.com|qiita\.com|zenn\.dev|reddit\.com|medium\.com|dev\.to)$/i;
@@ -600,7 +611,11 @@ export const GLOSS_BEFORE = /\(\s*$|[=≠<>]\s*[\w."'-]*\s*$/;
 
 /** Korean, Japanese and Chinese state the subject: "members without permission cannot access…" speaks of others, not to the reader. */
 export const OTHERS_BEFORE =
-  /(?:구성원|사용자|멤버|회원|직원|ユーザー|メンバー|利用者|社員|用户|成员|使用者|员工)(?:은|는|이|가|は|が)?[^。.!?\n]{0,60}$|\b(?:people|users|members|groups|guests|anyone|everyone|others|viewers|collaborators)\b[^.!?\n]{0,24}$/i;
+  /(?:구성원|사용자|멤버|회원|직원|계정|ユーザー|メンバー|利用者|社員|アカウント|用户|成员|使用者|员工|账号)(?:은|는|이|가|は|が)?[^。.!?\n]{0,60}$|\b(?:people|users|members|groups|guests|anyone|everyone|others|viewers|collaborators|quem|quienes|quien|wer|chi)\b[^.!?\n]{0,24}$/i;
+
+/** A sharing dialog describes who may open a file ("Restricted — only people with access can open with the link"); it refuses no one. */
+export const SHARE_DIALOG =
+  /\b(?:copy link|general access|add people|people with access|anyone with the link|link kopieren|copier le lien|copiar (?:enlace|link)|リンクをコピー|复制链接)\b/gi;
 
 /** The rest of a CJK sentence makes it a hypothetical: "…と設定している場合があります", "如果…", "…경우". */
 export const CONDITIONAL_AFTER = /^[^。！？\n]{0,60}(?:場合|ことがあります|かもしれません|可能会|경우)/;

@@ -26,6 +26,7 @@ import {
   REPORTED_BEFORE,
   REPORTED_CJK_BEFORE,
   SERVER_ERROR,
+  SHARE_DIALOG,
   SIGN_IN,
   STATUS,
   STATUS_LINE,
@@ -57,6 +58,8 @@ export interface Context {
   helpPath?: boolean;
   /** The host is a help centre, documentation or Q&A site (no catalog app claims it). */
   helpHost?: boolean;
+  /** The help path is an article's, not an app page's that happens to live under /docs/ (`…/docs/Employee.aspx`). */
+  helpArticle?: boolean;
   /** Whether a "Request access" control is on the page (asked only when it can matter). */
   requestControl?: () => boolean;
 }
@@ -208,8 +211,10 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
     const around = block ? enclosure(block) : null;
     if (around) add(-Math.round(bestWeight * 70) / 100, around === "list" ? "said in a list or table" : "said in an article");
     // In the body, a block that holds little but the denial is a panel of its own: a console blade, a chart's empty state.
-    else if (block && segment.place === "body" && block !== el && readText(block, 400, 120).text.length <= 320)
+    else if (block && segment.place === "body" && block !== el && !block.closest("table") && readText(block, 400, 120).text.length <= 320)
       add(0.15, "a panel of its own");
+    // A sharing dialog ("General access: Restricted — only people with access can open") says who may open; it refuses nobody.
+    if (segment.place === "overlay" && (segment.text.match(SHARE_DIALOG)?.length ?? 0) >= 2) add(-bestWeight, "a sharing dialog");
   }
 
   const prominent = page.segments.filter((s) => s.place !== "body");
@@ -280,7 +285,7 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
   } else if (ctx.helpPath || ctx.helpHost) {
     // A path alone proves less on a short page: apps live under /docs/ too (Exact Online).
     // A help centre's host and path together: it describes denials (−0.5).
-    add(ctx.helpPath && ctx.helpHost ? -0.5 : short ? -0.15 : -0.35, "help or docs address");
+    add(ctx.helpPath && ctx.helpHost ? -0.5 : short && !ctx.helpArticle ? -0.15 : -0.35, "help or docs address");
   }
   if (page.long) {
     add(-0.2, "long page");

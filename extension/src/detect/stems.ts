@@ -8,14 +8,14 @@
  */
 export const STEMS = {
   English: {
-    main: /access|permission|not on the|hidden from you|invited|shared with you|locked (?:to|for) you|been added|can.?t show you|only open to|a member|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)|prevent/i,
+    main: /access|permission|not on the|hidden from you|not cleared|let in|(?:team|group|department|role)s? only|limited to|you asked for|you can.?t (?:deploy|edit|merge|push|publish|download|run)|invited|shared with you|locked (?:to|for) you|been added|can.?t show you|only open to|a member|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)|prevent/i,
     pending: /request|pending|awaiting|waiting for|approv/i,
     org: /saml|identity provider|two-factor|2fa|organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside|only available to|ip allow|network location|this device|polic(?:y|ies)|compliance|get there from here|only allows|only (?:available|accessible|visible)/i,
   },
   German: {
     main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt|zugreif|autorisier|richtlinie erlaubt/i,
     pending: /anfrage|angefordert|ausstehend|genehmig/i,
-    org: /organisation|kann nur von/i,
+    org: /organisation|kann nur von|richtlinie|firmennetzwerk|unternehmensnetzwerk/i,
   },
   French: {
     main: /acc[eè]s\b|n.(?:avez|a|êtes) pas|ne disposez|autorisation|permission (?:refus|requis)|privil[eè]ges|non attribu|pas disponible pour vous|restreinte|accéder|ne pouvez pas|empêchent|autoris|politique basée/i,
