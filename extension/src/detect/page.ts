@@ -132,7 +132,10 @@ export function readText(
     if (n.nodeType === 3) {
       const t = n.nodeValue ?? "";
       // "<b>Insufficient permissions</b>You need access…": a capital right after an element starts a new sentence, not the same word.
-      if (n.previousSibling?.nodeType === 1 && /^[A-ZÀ-Ý]/.test(t)) parts.push(" ");
+      const prev = n.previousSibling;
+      // Text after a block ("<h4>Unable to load data</h4>permission denied: …") starts a line of its own.
+      if (prev?.nodeType === 1 && BREAKS.has((prev as Element).tagName)) parts.push("\n");
+      else if (prev?.nodeType === 1 && /^[A-ZÀ-Ý]/.test(t)) parts.push(" ");
       parts.push(t);
       size += t.length;
       return size <= maxChars ? "next" : "stop";

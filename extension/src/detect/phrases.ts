@@ -71,6 +71,9 @@ const PARTS: Part[] = [
       `\\bonly (?:members|invited people|people with access|people in|users with access)\\b.{0,40}\\b(?:can|may) (?:access|view|see|open)\\b`,
       `\\byou (?:can${Q}t|cannot|can not|don${Q}t) (?:access|view|see|open|join)(?: or (?:manage|edit|use|change|join))? (?:this|that|the|these|those|it\\b|#[\\w-]+)`,
       `\\b(?:is|are) hidden from you\\b`,
+      `\\b(?:is|are) only (?:available|accessible|visible) to (?:members|people|users) (?:of|on|in)\\b`,
+      `\\bonly allows (?:people|members|users) (?:on|in|of) (?:the )?[\\w&.-]+(?: [\\w&.-]+){0,3} (?:team|group|workspace) to\\b`,
+      `\\b(?:the )?user ['"“]?[\\w.@+-]+['"”]? (?:doesn${Q}t|does not) have (?:the )?['"“]?[\\w -]{1,20}['"”]? permission\\b`,
       `\\bnot cleared for\\b|\\bif you should be (?:let in|given access|allowed in)\\b`,
       `\\b(?:is|are) (?:for|limited to|reserved for) (?:the )?[\\w&.-]+(?: [\\w&.-]+){0,2} (?:team|group|department|role)s? only\\b`,
       `\\b(?:is|are) limited to (?:the )?[\\w&.-]+(?: [\\w&.-]+){0,2} (?:group|team|role)\\b`,
@@ -137,6 +140,7 @@ const PARTS: Part[] = [
       `\\bcompliance polic(?:y|ies)\\b|\\byou can${Q}t get there from here\\b`,
       `\\bonly (?:available|accessible|visible) to (?:people|users|accounts|employees) (?:in|at|of|from|within)\\b`,
       `\\bonly allows (?:members|people|users|accounts) (?:of|in|from) (?:its|their|the|your) (?:organi[sz]ation|company|domain|enterprise)\\b`,
+      `\\byour (?:organi[sz]ation|company)(?:${Q}s)? only (?:lets|allows)\\b`,
       `\\bpolicy only allows\\b|\\bfrom approved (?:ip addresses|networks|devices|locations)\\b`,
       `\\b(?:enabled or )?(?:enforced|requires) saml (?:single sign-on|sso)\\b|\\b(?:you must )?authenticate with\\b.{0,40}\\bidentity provider\\b`,
       `\\b(?:team|organi[sz]ation|workspace|company|account) requires two-factor authentication\\b|\\buntil you enable (?:2fa|two-factor)`,
@@ -164,7 +168,8 @@ const PARTS: Part[] = [
       `\\bkein (?:zugriff|zugang) auf (?:dies|den|die|das)\\w*\\b`,
       `\\bnicht (?:berechtigt|autorisiert)\\b`,
       `\\bfehlende (?:berechtigung|rechte)`,
-      `\\b(?:sie|du) (?:benötigen|benötigst|brauchen|brauchst) (?:eine |die )?(?:zugriffsberechtigung|berechtigung|zugriff|zugang)`,
+      `\\b(?:ist|sind) (?:durch [\\w-]+ )?nicht zulässig\\b`,
+      `\\b(?:sie|du) (?:benötigen|benötigst|brauchen|brauchst) (?:weiterhin |noch )?(?:eine |die )?(?:zugriffsberechtigung|berechtigung|zugriff|zugang)`,
       `\\b(?:zugriff|zugang|berechtigung) erforderlich\\b`,
       `\\bnicht (?:für (?:sie|dich) )?freigegeben\\b`,
       `\\b(?:sie sind|du bist) kein mitglied\\b`,
@@ -174,7 +179,7 @@ const PARTS: Part[] = [
     pending: {
       stems: STEMS.German.pending,
       status: [
-        `\\b(?:zugriffs)?anfrage (?:wurde )?(?:gesendet|gesandt|verschickt|übermittelt)`,
+        `\\b(?:zugriffs)?(?:anfrage|anforderung) (?:wurde )?(?:gesendet|gesandt|verschickt|übermittelt)`,
         `\\bzugriff angefordert\\b`,
         `\\banfrage ausstehend\\b`,
       ],
@@ -348,6 +353,8 @@ const PARTS: Part[] = [
       "(?:アクセス)?許可(?:が|は)(?:ありません|ない)",
       "アクセス(?:する)?(?:権限|許可)を(?:持って|お持ちで)(?:いません|ない)",
       "メンバーではありません",
+      "(?:閲覧|参照)できません",
+      "閲覧する権限",
     ],
     pending: {
       stems: STEMS.Japanese.pending,
@@ -355,7 +362,14 @@ const PARTS: Part[] = [
       said: ["アクセス(?:権)?を(?:リクエスト|申請)しました", "(?:オーナー|管理者)の承認を待って"],
     },
     orgStems: STEMS.Japanese.org,
-    org: ["組織の(?:ポリシー|設定|管理者)によ", "組織外", "組織(?:内|の)(?:ユーザー|メンバー)(?:のみ|だけ)"],
+    org: [
+      "組織の(?:ポリシー|設定|管理者)によ",
+      "組織外",
+      "組織(?:内|の)(?:ユーザー|メンバー)(?:のみ|だけ)",
+      "(?:社内)?(?:セキュリティ)?ポリシーにより",
+      "(?:アクセス|サインイン)(?:する)?ための条件を満たしていません",
+      "条件付きアクセス",
+    ],
   },
   {
     name: "Chinese",
@@ -596,11 +610,11 @@ export const LOGGED_AFTER = /^\s*(?::\s*['"“‘/\\]|\((?:publickey|errno|os er
 
 /** Paths of help centres and documentation: they describe denials rather than enact them. */
 export const HELP_PATH =
-  /\/(?:help|hc|docs?|support|kb|knowledge(?:-?base|-?center)?|articles?|learn|guides?|faq|community|blog|academy|questions|answers?|troubleshoot(?:ing)?|wiki\/[^/]*(?:error|troubleshoot))(?:\/|$)/i;
+  /\/(?:help|hc|docs?|support|kb|knowledge(?:-?base|-?center)?|articles?|learn|guides?|tutorials?|faq|community|blog|academy|questions|answers?|troubleshoot(?:ing)?|wiki\/[^/]*(?:error|troubleshoot))(?:\/|$)/i;
 
 /** A help centre at the root of the site (after a locale): `/help/…`, `/pt-br/help/…`, `/hc/en-us/…` — not an app's `/app/docs/<id>`. */
 export const HELP_ROOT =
-  /^\/(?:[a-z]{2}(?:[-_][a-z]{2,4})?\/)?(?:help|hc|docs?|support|kb|knowledge(?:-?base|-?center)?|articles?|learn|guides?|faq|community|blog|academy|questions|answers?|troubleshoot(?:ing)?)(?:\/|$)/i;
+  /^\/(?:[a-z]{2}(?:[-_][a-z]{2,4})?\/)?(?:help|hc|docs?|support|kb|knowledge(?:-?base|-?center)?|articles?|learn|guides?|tutorials?|faq|community|blog|academy|questions|answers?|troubleshoot(?:ing)?)(?:\/|$)/i;
 
 /** Hosts of help centres, documentation and Q&A sites (for pages no catalog app claims: docs.google.com is Google Docs). */
 export const HELP_HOST =
@@ -611,7 +625,7 @@ export const GLOSS_BEFORE = /\(\s*$|[=≠<>]\s*[\w."'-]*\s*$/;
 
 /** Korean, Japanese and Chinese state the subject: "members without permission cannot access…" speaks of others, not to the reader. */
 export const OTHERS_BEFORE =
-  /(?:구성원|사용자|멤버|회원|직원|계정|ユーザー|メンバー|利用者|社員|アカウント|用户|成员|使用者|员工|账号)(?:은|는|이|가|は|が)?[^。.!?\n]{0,60}$|\b(?:people|users|members|groups|guests|anyone|everyone|others|viewers|collaborators|quem|quienes|quien|wer|chi)\b[^.!?\n]{0,24}$/i;
+  /(?:구성원|사용자|멤버|회원|직원|계정|ユーザー|メンバー|利用者|社員|アカウント|用户|成员|使用者|员工|账号)(?:은|는|이|가|は|が)?[^。.!?\n]{0,60}$|\b(?:people|users|members|groups|guests|anyone|everyone|others|viewers|collaborators|quem|quienes|quien|wer|chi|usuários?|usuarios?|utilisateurs?|benutzer|nutzer|utenti|utente|gebruikers?|colaboradores|mitarbeiter)\b[^.!?\n]{0,40}$/i;
 
 /** A sharing dialog describes who may open a file ("Restricted — only people with access can open with the link"); it refuses no one. */
 export const SHARE_DIALOG =
@@ -622,7 +636,7 @@ export const CONDITIONAL_AFTER = /^[^。！？\n]{0,60}(?:場合|ことがあり
 
 /** A phrase right after "will see", "the error", "says" is reported speech, not the page speaking. */
 export const REPORTED_BEFORE =
-  /\b(?:see|sees|seeing|saw|shows?|showing|displays?|get|gets|getting|got|receive|receives|message|error|errors|reads?|says?|saying|like|text|called|reason|cause|status|type|filter|grund|ursache|typ|raison|motif|motivo|causa|tipo|estado|reden)\s*[:,]?\s*$/i;
+  /\b(?:see|sees|seeing|saw|shows?|showing|displays?|get|gets|getting|got|receive|receives|message|error|errors|reads?|says?|saying|like|text|called|reason|cause|status|type|filter|grund|ursache|typ|raison|motif|motivo|causa|tipo|estado|reden)\s*[:,]?\s*$|\b(?:informando|dizendo|avisando|indicando|diciendo|disant|indiquant) que\s*$|\bmit dem hinweis,?\s*(?:dass)?\s*$/i;
 
 /** "次のメッセージが表示されることがあります：…", "会显示以下提示：", "다음 메시지가 표시됩니다": the message quoted by a help page. */
 export const REPORTED_CJK_BEFORE =

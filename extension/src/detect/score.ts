@@ -99,7 +99,8 @@ function saidAt(text: string, index: number, match: string, place: Place): boole
   if (
     quoted(before) ||
     EXCEPTION_BEFORE.test(before) ||
-    REPORTED_BEFORE.test(before.slice(-24)) ||
+    // In an alert the app speaks for itself: "SQL access control error: Insufficient privileges…" is not a quoted error.
+    (place !== "overlay" && REPORTED_BEFORE.test(before.slice(-24))) ||
     REPORTED_CJK_BEFORE.test(priorSentence(before))
   )
     return false;

@@ -8,13 +8,13 @@
  */
 export const STEMS = {
   English: {
-    main: /access|permission|not on the|hidden from you|not cleared|let in|(?:team|group|department|role)s? only|limited to|you asked for|you can.?t (?:deploy|edit|merge|push|publish|download|run)|invited|shared with you|locked (?:to|for) you|been added|can.?t show you|only open to|a member|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)|prevent/i,
+    main: /access|permission|only available to|only allows people|not on the|hidden from you|not cleared|let in|(?:team|group|department|role)s? only|limited to|you asked for|you can.?t (?:deploy|edit|merge|push|publish|download|run)|invited|shared with you|locked (?:to|for) you|been added|can.?t show you|only open to|a member|authori[sz]|allow|permitted|privilege|rights|member|part of|restricted|denied|forbidden|private|let you see|unavailable|not assigned|can.?t (?:access|view|see|open)|cannot|can not|don.?t (?:access|view|see|open)|prevent/i,
     pending: /request|pending|awaiting|waiting for|approv/i,
     org: /saml|identity provider|two-factor|2fa|organi[sz]ation|company|domain|enterprise|only (?:people|users|members|accounts|employees)|restricted|blocked|prevented|disallowed|external|outside|only available to|ip allow|network location|this device|polic(?:y|ies)|compliance|get there from here|only allows|only (?:available|accessible|visible)/i,
   },
   German: {
-    main: /zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt|zugreif|autorisier|richtlinie erlaubt/i,
-    pending: /anfrage|angefordert|ausstehend|genehmig/i,
+    main: /zulässig|zugriff|zugang|berechtig|rechte|autorisiert|zugewiesen|nicht verfügbar|eingeschränkt|zugreif|autorisier|richtlinie erlaubt/i,
+    pending: /anforderung|anfrage|angefordert|ausstehend|genehmig/i,
     org: /organisation|kann nur von|richtlinie|firmennetzwerk|unternehmensnetzwerk/i,
   },
   French: {
@@ -45,7 +45,7 @@ export const STEMS = {
   Japanese: {
     main: /アクセス|権限|許可|拒否|割り当て|ご利用いただけません|不十分|制限されて|認可|ポリシー/,
     pending: /リクエスト|申請|承認/,
-    org: /組織/,
+    org: /組織|ポリシー|条件/,
   },
   Chinese: {
     main: /权限|權限|访问|訪問|存取|拒绝|拒絕|无权|無權|请求|請求|申请|申請|组织|組織/,
