@@ -27,9 +27,9 @@ function phrases(list: string[]): RegExp {
  * its stems: an English page never compiles the Japanese expressions, and a
  * page that mentions no access at all compiles none.
  */
-interface Part {
-  name: string;
-  stems: RegExp;
+interface Words {
+  /** The language; its stems are STEMS[name] (stems.ts, shared with the content script's first look). */
+  name: keyof typeof STEMS;
   /** Denials stated as a status ("Access denied"); see STATUS. */
   status: string[];
   /** Denials said to the reader ("you don't have access"). */
@@ -39,17 +39,21 @@ interface Part {
    * access"): still blocked, the same situation. Its own stems, since these
    * pages often never say "access".
    */
-  pending?: { stems: RegExp; status: string[]; said: string[] };
+  pending?: { status: string[]; said: string[] };
   /** Blocked by an organisation's policy rather than a missing grant ("only people in Acme can open this"). */
   org?: string[];
-  /** Stems of `org` where the part's own stems miss them. */
+}
+
+/** A language's words with the stems that gate them: the main ones, the pending ones, and the org ones where it has its own. */
+interface Part extends Omit<Words, "pending"> {
+  stems: RegExp;
+  pending?: { stems: RegExp; status: string[]; said: string[] };
   orgStems?: RegExp;
 }
 
-const PARTS: Part[] = [
+const WORDS: Words[] = [
   {
     name: "English",
-    stems: STEMS.English.main,
     status: [
       `\\baccess (?:is )?(?:denied|refused|forbidden|restricted|not allowed)\\b`,
       `\\bpermission (?:denied|required|violation)\\b`,
@@ -109,7 +113,6 @@ const PARTS: Part[] = [
       `\\b(?:doesn${Q}t|does not) exist,? or you (?:don${Q}t|do not) have\\b`,
     ],
     pending: {
-      stems: STEMS.English.pending,
       status: [
         `\\b(?:access |your )?request(?: has been| was)? (?:sent|submitted)\\b`,
         `\\baccess requested\\b`,
@@ -126,7 +129,6 @@ const PARTS: Part[] = [
         `\\b(?:this device|your (?:account|device|request|access)) needs? (?:an? )?(?:admin(?:istrator)?${Q}?s? )?approval\\b`,
       ],
     },
-    orgStems: STEMS.English.org,
     org: [
       // "Only people in Acme Corp can open this file" (a group's members are a missing grant, not a policy).
       `\\b(?:only|restricted to) (?:people|users|accounts|employees|anyone) (?:in|at|from|within) (?:(?:your |the |this )?(?:organi[sz]ation|company|domain|enterprise|tenant)\\b|[\\w&.-]+(?: [\\w&.-]+){0,3} (?:can|may)\\b)`,
@@ -157,7 +159,6 @@ const PARTS: Part[] = [
   },
   {
     name: "German",
-    stems: STEMS.German.main,
     status: [
       `\\b(?:zugriff|zugang) (?:verweigert|abgelehnt|nicht erlaubt|nicht gestattet|nicht möglich)`,
       `\\bunzureichende (?:berechtigungen|rechte|zugriffsrechte)\\b`,
@@ -177,7 +178,6 @@ const PARTS: Part[] = [
       `\\bverhindern den zugriff\\b`,
     ],
     pending: {
-      stems: STEMS.German.pending,
       status: [
         `\\b(?:zugriffs)?(?:anfrage|anforderung) (?:wurde )?(?:gesendet|gesandt|verschickt|übermittelt)`,
         `\\bzugriff angefordert\\b`,
@@ -185,7 +185,6 @@ const PARTS: Part[] = [
       ],
       said: [`\\b(?:sie haben|du hast) (?:bereits )?(?:den )?zugriff angefordert`, `\\b(?:wartet|warten) auf (?:die )?genehmigung`],
     },
-    orgStems: STEMS.German.org,
     org: [
       `\\b(?:ihre|deine) organisation (?:erlaubt|gestattet|lässt)\\b.{0,60}\\bnicht\\b`,
       `\\brichtlinien? (?:ihrer|deiner) organisation\\b`,
@@ -197,7 +196,6 @@ const PARTS: Part[] = [
   },
   {
     name: "French",
-    stems: STEMS.French.main,
     status: [
       `\\bacc[eè]s (?:refus[ée]|interdit|non autoris[ée]|restreint)`,
       `\\bautorisation (?:requise|refus[ée]e)\\b`,
@@ -214,11 +212,9 @@ const PARTS: Part[] = [
       `\\bempêchent l${Q}accès\\b`,
     ],
     pending: {
-      stems: STEMS.French.pending,
       status: [`\\bdemande (?:d${Q}accès )?(?:envoyée|transmise|en attente)`],
       said: [`\\bvous avez (?:déjà )?demandé (?:l${Q}|un )?accès`, `\\ben attente (?:d${Q}approbation|de validation|de l${Q}approbation)`],
     },
-    orgStems: STEMS.French.org,
     org: [
       `\\bvotre organisation (?:n${Q}autorise pas|ne permet pas|a restreint|bloque|a bloqué)`,
       `\\bréservée? aux (?:membres|personnes|utilisateurs) de (?:votre|l${Q}|cette) ?(?:organisation|entreprise|domaine)`,
@@ -230,7 +226,6 @@ const PARTS: Part[] = [
   },
   {
     name: "Spanish",
-    stems: STEMS.Spanish.main,
     status: [`\\bacceso (?:denegado|restringido|no autorizado)`, `\\bpermiso denegado\\b`, `\\b(?:privilegios|permisos) insuficientes\\b`],
     said: [
       `\\bno (?:tienes|tiene|tienen|dispone de|dispones de) (?:acceso|permisos?|autorizaci[oó]n)`,
@@ -242,11 +237,9 @@ const PARTS: Part[] = [
       `\\bno (?:eres|es) miembro\\b`,
     ],
     pending: {
-      stems: STEMS.Spanish.pending,
       status: [`\\bsolicitud (?:de acceso )?(?:enviada|pendiente)`],
       said: [`\\b(?:ya )?(?:has|ha) solicitado (?:el )?acceso`, `\\bpendiente de (?:aprobación|aprobacion)`],
     },
-    orgStems: STEMS.Spanish.org,
     org: [
       `\\b(?:tu|su) organizaci[oó]n no (?:permite|admite)`,
       `\\brestringid[oa] a (?:los |las )?(?:miembros|usuarios|personas) de (?:tu|su|la|esta) (?:organizaci[oó]n|empresa|dominio)`,
@@ -259,7 +252,6 @@ const PARTS: Part[] = [
   },
   {
     name: "Portuguese",
-    stems: STEMS.Portuguese.main,
     status: [`\\bacesso (?:negado|restrito|não autorizado)`, `\\bpermiss[aã]o negada\\b`, `\\b(?:privilégios|permissões) insuficientes\\b`],
     said: [
       `\\b(?:você|voce|vc) não (?:tem|possui) (?:acesso|permiss[aã]o|autoriza[cç][aã]o)`,
@@ -273,11 +265,9 @@ const PARTS: Part[] = [
       `\\bimpedem o acesso\\b`,
     ],
     pending: {
-      stems: STEMS.Portuguese.pending,
       status: [`\\b(?:solicita[cç][aã]o|pedido) (?:de acesso )?(?:enviad[oa]|pendente)`],
       said: [`\\b(?:você|voce) (?:já )?solicitou (?:o )?acesso`, `\\baguardando (?:a )?aprova[cç][aã]o`],
     },
-    orgStems: STEMS.Portuguese.org,
     org: [
       `\\b(?:sua|a) organiza[cç][aã]o não (?:permite|autoriza)`,
       `\\brestrit[oa] a (?:membros|usuários|pessoas) d[ae] (?:sua |esta )?(?:organiza[cç][aã]o|empresa|dom[ií]nio)`,
@@ -290,7 +280,6 @@ const PARTS: Part[] = [
   },
   {
     name: "Italian",
-    stems: STEMS.Italian.main,
     status: [
       `\\baccesso (?:negato|non consentito|non autorizzato|limitato)`,
       `\\b(?:autorizzazione|permesso) negat[oa]\\b`,
@@ -304,11 +293,9 @@ const PARTS: Part[] = [
       `\\bnon è possibile (?:visualizzare|accedere|aprire)\\b`,
     ],
     pending: {
-      stems: STEMS.Italian.pending,
       status: [`\\brichiesta (?:di accesso )?(?:inviata|in attesa)`],
       said: [`\\bin attesa di approvazione\\b`, `\\bhai già richiesto (?:l${Q})?accesso`],
     },
-    orgStems: STEMS.Italian.org,
     org: [
       `\\bdisponibile solo per (?:gli |i )?(?:utenti|membri|persone)\\b.{0,40}\\borganizzazione\\b`,
       `\\bla tua organizzazione non (?:consente|permette)`,
@@ -317,7 +304,6 @@ const PARTS: Part[] = [
   },
   {
     name: "Dutch",
-    stems: STEMS.Dutch.main,
     status: [`\\btoegang (?:geweigerd|verboden|niet toegestaan)`, `\\bonvoldoende (?:rechten|machtigingen|bevoegdheden)\\b`],
     said: [
       `\\bgeen (?:toegang|toestemming|rechten|machtiging|bevoegdheid|toegangsrechten)\\b`,
@@ -325,7 +311,6 @@ const PARTS: Part[] = [
       `\\b(?:je|u) (?:hebt|heeft) (?:toegang|toestemming) nodig\\b`,
     ],
     pending: {
-      stems: STEMS.Dutch.pending,
       status: [`\\b(?:toegangs)?(?:verzoek|aanvraag) (?:is )?(?:verzonden|verstuurd|ingediend)`, `\\btoegang aangevraagd\\b`],
       said: [
         `\\bwacht(?:en)? op goedkeuring\\b`,
@@ -333,7 +318,6 @@ const PARTS: Part[] = [
         `\\b(?:je|uw) verzoek\\b.{0,40}\\b(?:gestuurd|verzonden|verstuurd)\\b`,
       ],
     },
-    orgStems: STEMS.Dutch.org,
     org: [
       `\\b(?:je|uw) organisatie staat\\b.{0,50}\\bniet toe\\b`,
       `\\balleen (?:voor )?(?:leden|gebruikers|mensen) (?:van|binnen) (?:je|uw|de|deze) organisatie\\b`,
@@ -341,7 +325,6 @@ const PARTS: Part[] = [
   },
   {
     name: "Japanese",
-    stems: STEMS.Japanese.main,
     status: ["アクセス(?:が|は)?拒否"],
     said: [
       "(?:アクセス|閲覧|表示|編集)?(?:する)?権限(?:が|は)(?:ありません|ない)",
@@ -357,11 +340,9 @@ const PARTS: Part[] = [
       "閲覧する権限",
     ],
     pending: {
-      stems: STEMS.Japanese.pending,
       status: ["リクエスト(?:を|が)送信(?:しました|されました)", "リクエスト済み", "申請済み", "承認待ち"],
       said: ["アクセス(?:権)?を(?:リクエスト|申請)しました", "(?:オーナー|管理者)の承認を待って"],
     },
-    orgStems: STEMS.Japanese.org,
     org: [
       "組織の(?:ポリシー|設定|管理者)によ",
       "組織外",
@@ -373,7 +354,6 @@ const PARTS: Part[] = [
   },
   {
     name: "Chinese",
-    stems: STEMS.Chinese.main,
     status: ["(?:访问|訪問|存取)(?:被|遭)?(?:拒绝|拒絕)", "拒绝访问", "拒絕存取"],
     said: [
       "(?:您|你)?(?:没有|沒有)(?:访问|訪問|查看|檢視|编辑|編輯|存取)?(?:权限|權限)",
@@ -383,7 +363,6 @@ const PARTS: Part[] = [
       "需要(?:访问|訪問|存取)?(?:权限|權限)",
     ],
     pending: {
-      stems: STEMS.Chinese.pending,
       status: ["(?:请求|請求|申请|申請)已(?:发送|發送|提交)", "已(?:发送|發送|提交)(?:请求|請求|申请|申請)"],
       said: ["等待(?:所有者|管理员|管理員)?(?:批准|审批|審批)", "已申请访问", "已申請存取"],
     },
@@ -391,17 +370,26 @@ const PARTS: Part[] = [
   },
   {
     name: "Korean",
-    stems: STEMS.Korean.main,
     status: ["(?:액세스|접근)(?:이|가)? 거부"],
     said: ["권한이 없습니다", "(?:액세스|접근) 권한이 없", "(?:액세스|접근)할 수 없습니다", "권한이 필요합니다"],
     pending: {
-      stems: STEMS.Korean.pending,
       status: ["요청(?:을|이) (?:보냈습니다|전송되었습니다)"],
       said: ["(?:액세스|접근)(?:를|을)? 요청했습니다", "승인 대기"],
     },
     org: ["조직(?:의)? 정책", "조직 외부", "조직 (?:구성원|사용자)만"],
   },
 ];
+
+const PARTS: Part[] = WORDS.map((w) => {
+  const stems: { main: RegExp; pending?: RegExp; org?: RegExp } = STEMS[w.name];
+  const { pending, ...rest } = w;
+  return {
+    ...rest,
+    stems: stems.main,
+    ...(pending ? { pending: { ...pending, stems: stems.pending ?? stems.main } } : {}),
+    ...(stems.org ? { orgStems: stems.org } : {}),
+  };
+});
 
 /** Anything with `exec` and `test`: a RegExp, or a Vocabulary. */
 export interface Matcher {
