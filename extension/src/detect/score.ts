@@ -106,12 +106,12 @@ function saidAt(text: string, index: number, match: string, place: Place): boole
     return false;
   // "If you open a file you don't have permission for…": a hypothetical, as help articles put it.
   if (CONDITIONAL_BEFORE.test(before) || GLOSS_BEFORE.test(before) || OTHERS_BEFORE.test(before)) return false;
-  const after = text.slice(index + match.length, index + match.length + 40);
-  if (CONDITIONAL_AFTER.test(text.slice(index + match.length, index + match.length + 80))) return false;
+  const rest = text.slice(index + match.length, index + match.length + 120);
+  if (CONDITIONAL_AFTER.test(rest.slice(0, 80))) return false;
   // "Access denied events", "„Zugriff verweigert“-Ereignisse", "Permission denied: '/var/log'": a label or a log, not a refusal.
+  const after = rest.slice(0, 40);
   if (LABEL_AFTER.test(after) || LOGGED_AFTER.test(after)) return false;
   // "Can't access your account?", "Don't have access?": a question, a link to help, not a refusal.
-  const rest = text.slice(index + match.length, index + match.length + 120);
   const end = rest.search(/[.!?。！？\n]/);
   if (end >= 0 && (rest[end] === "?" || rest[end] === "？")) return false;
   // "Access denied" as a status: a statement in a title or heading, a mention mid-sentence elsewhere.
@@ -186,11 +186,16 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
       places.add(line.place);
     }
   }
+  // The block of the occurrence that counted (not a quoted one before it): where on the page it is said.
+  let block: Element | null = null;
+  if (best?.segment.el && best.segment.place !== "title") {
+    const { phrase, segment } = best;
+    block = blockOf(segment.el as Element, { test: (t) => said(t, phrase, segment.place) });
+  }
   // The body repeats every heading: a denial found there only as a dashboard tile's label is no denial.
-  if (best?.segment.place === "body" && best.segment.el) {
-    const { phrase } = best;
-    const block = blockOf(best.segment.el, { test: (t) => said(t, phrase, "body") });
-    if (page.segments.some((s) => s.metric && s.el && (s.el === block || s.el.contains(block)))) {
+  if (best?.segment.place === "body" && block) {
+    const found = block;
+    if (page.segments.some((s) => s.metric && s.el && (s.el === found || s.el.contains(found)))) {
       best = null;
       bestWeight = 0;
     }
@@ -205,10 +210,8 @@ export function weigh(page: PageView, ctx: Context = {}): Verdict {
       add(0.15, "repeated");
     }
     // Where it is said: a row of a table, an item of a list or a paragraph of an article reports a denial.
-    const el = best.segment.el;
-    const { phrase, segment } = best;
-    // The block of the occurrence that counted (not a quoted one before it).
-    const block = el && segment.place !== "title" ? blockOf(el, { test: (t) => said(t, phrase, segment.place) }) : null;
+    const { segment } = best;
+    const el = segment.el;
     const around = block ? enclosure(block) : null;
     if (around) add(-Math.round(bestWeight * 70) / 100, around === "list" ? "said in a list or table" : "said in an article");
     // In the body, a block that holds little but the denial is a panel of its own: a console blade, a chart's empty state.
