@@ -22,6 +22,30 @@ import type { PanelModule } from "../src/panel/mount.tsx";
  * denies inside its frame. A frame reports its verdict to the background,
  * which hands it to the tab's top frame; only the top frame shows a panel.
  */
+/**
+ * A chunk of the extension imported on first need, once: the module it sets
+ * on `globalThis[name]`, handed to `ready` when it first arrives. A failed
+ * import (the extension was updated under the page, say) is tried again next time.
+ */
+function chunk<T>(path: string, name: string, ready?: (module: T) => void) {
+  let loading: Promise<T> | null = null;
+  return {
+    load(): Promise<T> {
+      loading ??= import(/* @vite-ignore */ ext.runtime.getURL(path)).then(() => {
+        const module = (globalThis as unknown as Record<string, T>)[name] as T;
+        ready?.(module);
+        return module;
+      });
+      loading.catch(() => {
+        loading = null;
+      });
+      return loading;
+    },
+    /** The import under way or done, if any: a panel never loaded needs no hiding. */
+    loaded: (): Promise<T> | null => loading,
+  };
+}
+
 export default defineContentScript({
   // Every site: the generic detector and the admin's rules must meet tools no catalog knows.
   matches: ["http://*/*", "https://*/*"],
@@ -32,36 +56,19 @@ export default defineContentScript({
     let rules = await loadRules();
     let detector: DetectorModule | null = null;
     let compiled: CompiledRule[] = [];
-    let loading: Promise<DetectorModule> | null = null;
-    const loadDetector = () => {
-      loading ??= import(/* @vite-ignore */ ext.runtime.getURL("/detector.js")).then(() => {
-        const d = (globalThis as unknown as { __gatehouseDetector: DetectorModule }).__gatehouseDetector;
-        // Rules that do not compile here (a selector this browser rejects) are left out; the options page lists them.
-        compiled = d.compileRules(rules.raw, document.createDocumentFragment()).rules;
-        detector = d;
-        return d;
-      });
-      loading.catch(() => {
-        loading = null;
-      });
-      return loading;
-    };
-    let panel: Promise<PanelModule> | null = null;
-    const loadPanel = () => {
-      panel ??= import(/* @vite-ignore */ ext.runtime.getURL("/panel.js")).then(
-        () => (globalThis as unknown as { __gatehousePanel: PanelModule }).__gatehousePanel,
-      );
-      // A failed load (the extension was updated, say) is tried again next time.
-      panel.catch(() => {
-        panel = null;
-      });
-      return panel;
-    };
+    const detectorChunk = chunk<DetectorModule>("/detector.js", "__gatehouseDetector", (d) => {
+      // Rules that do not compile here (a selector this browser rejects) are left out; the options page lists them.
+      compiled = d.compileRules(rules.raw, document.createDocumentFragment()).rules;
+      detector = d;
+    });
+    const loadDetector = detectorChunk.load;
+    const panelChunk = chunk<PanelModule>("/panel.js", "__gatehousePanel");
+    const loadPanel = panelChunk.load;
 
     const show = async (detection: Detection | null) => {
       try {
         if (detection) (await loadPanel()).show(detection);
-        else if (panel) (await panel).hide();
+        else await panelChunk.loaded()?.then((p) => p.hide());
       } catch (err) {
         console.warn("Gatehouse: could not show the panel", err);
       }
@@ -117,7 +124,7 @@ export default defineContentScript({
       watcher.stop();
       stopRules();
       ext.runtime.onMessage.removeListener(onMessage);
-      void panel?.then((p) => p.hide());
+      void panelChunk.loaded()?.then((p) => p.hide());
     });
   },
 });

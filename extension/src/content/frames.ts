@@ -1,4 +1,5 @@
 import type { Detection } from "@gatehouse/shared";
+import { sameDetection } from "./watch.ts";
 
 /**
  * Denials inside embedded apps: a Google Doc in a Notion page, a Looker tile
@@ -16,9 +17,6 @@ export interface FrameBoard {
   prune(embedded: (detection: Detection) => boolean): void;
 }
 
-const same = (a: Detection | null, b: Detection | null) =>
-  a?.app === b?.app && a?.resource.url === b?.resource.url && a?.kind === b?.kind && a?.message === b?.message;
-
 /** The top page's own denial wins; else the first frame that reported one. */
 export function frameBoard(show: (detection: Detection | null) => void): FrameBoard {
   let own: Detection | null = null;
@@ -26,7 +24,7 @@ export function frameBoard(show: (detection: Detection | null) => void): FrameBo
   let shown: Detection | null = null;
   const update = () => {
     const next = own ?? frames.values().next().value ?? null;
-    if (same(next, shown)) return;
+    if (sameDetection(next, shown)) return;
     shown = next;
     show(next);
   };

@@ -43,7 +43,8 @@ export interface Watcher {
   stop(): void;
 }
 
-function sameDetection(a: Detection | null, b: Detection | null): boolean {
+/** The same verdict: the same app and resource (the panel need not be drawn again). */
+export function sameDetection(a: Detection | null, b: Detection | null): boolean {
   return a?.app === b?.app && a?.resource.id === b?.resource.id && a?.resource.url === b?.resource.url;
 }
 
