@@ -1,6 +1,6 @@
 /**
  * `pnpm eval:detect <dir>…`: runs the real detector in the system Chromium on
- * fixture folders (manifest.json + pages) and prints, per folder and in all,
+ * fixture folders (manifest.json + pages) and prints, per folder,
  * precision, recall, app, resource and kind accuracy, and every miss and false
  * alarm with the signals and scores that decided it. The last line is JSON.
  */
